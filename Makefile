@@ -1,0 +1,56 @@
+# Two entry points for a newcomer on a fresh Debian machine:
+#   make demo  -- install everything, process samples/, fetch one result back
+#   make test  -- install everything plus test tools, run the whole suite
+# Both are idempotent: stamp files skip steps whose inputs did not change.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils fonts-freefont-ttf qpdf
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export SOHOA_DATA_DIR ?= $(CURDIR)/sohoa-data
+
+.PHONY: demo test lint samples clean system
+
+system: $(VENV)/.apt-stamp
+
+$(VENV)/.apt-stamp: Makefile
+	@mkdir -p $(VENV)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+$(VENV)/.install-stamp: pyproject.toml $(VENV)/.apt-stamp | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e .
+	@touch $@
+
+$(VENV)/.test-stamp: pyproject.toml $(VENV)/.install-stamp
+	$(VENV)/bin/pip install -q -e '.[test]'
+	@touch $@
+
+demo: $(VENV)/.install-stamp
+	$(VENV)/bin/sohoa process samples
+	@code=$$($(VENV)/bin/sohoa list --json | $(PY) -c 'import json,sys; rows=[json.loads(l) for l in sys.stdin]; print(next(r["code"] for r in rows if r["code"]))'); \
+	echo; echo "fetching $$code back from the archive:"; \
+	$(VENV)/bin/sohoa fetch $$code -o $(SOHOA_DATA_DIR)/fetched.pdf && \
+	$(VENV)/bin/sohoa verify $(SOHOA_DATA_DIR)/fetched.pdf
+
+test: $(VENV)/.test-stamp
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest -q
+
+lint: $(VENV)/.test-stamp
+	$(VENV)/bin/ruff check .
+
+samples: $(VENV)/.install-stamp
+	$(PY) samples/make_samples.py
+
+clean:
+	rm -rf $(VENV) sohoa-data .pytest_cache

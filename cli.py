@@ -1,0 +1,167 @@
+"""sohoa command line: digitize scans, fetch and verify archived results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from codes import InvalidCode, parse_code
+from settings import load_settings
+
+app = typer.Typer(
+    help="sohoa (số hóa): turn scanned administrative results into coded, signed, archived records.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold personal data
+)
+err = Console(stderr=True)
+STATUS_MARK = {"archived": "[green]archived[/]", "needs_review": "[yellow]needs review[/]",
+               "rejected": "[red]rejected[/]"}
+
+
+def _rooms():
+    from digitize.pipeline import open_rooms
+
+    return open_rooms(load_settings())
+
+
+def _valid_code(code: str) -> str:
+    try:
+        parse_code(code)
+    except InvalidCode as exc:
+        err.print(f"[red]invalid code[/]: {exc}")
+        raise typer.Exit(2) from None
+    return code
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step to stderr.")] = False):
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(message)s")
+
+
+@app.command()
+def process(
+    paths: Annotated[list[Path], typer.Argument(help="Scans (PNG, JPEG, TIFF, PDF) or folders of them.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per document on stdout.")] = False,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Pages OCRed in parallel (default: cores).")]
+    = 0,
+):
+    """Digitize documents: OCR, classify, code, sign and archive each one.
+
+    Each document ends archived, waiting for review (a clerk must check it), or rejected with the reason.
+    """
+    from digitize.pipeline import Pipeline
+
+    rooms = _rooms()
+    pipeline = Pipeline(rooms, workers or os.cpu_count() or 1)
+    counts: dict[str, int] = {}
+    for outcome in pipeline.process(paths):
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        if as_json:
+            sys.stdout.write(outcome.to_json() + "\n")
+            sys.stdout.flush()
+            continue
+        name = (outcome.doc_type or {}).get("name") or "-"
+        detail = outcome.error or "; ".join(outcome.review_reasons)
+        print(f"{outcome.status:<12} {outcome.code or '-':<30} {name:<40} {outcome.source}"
+              + (f"  ({detail})" if detail else ""))
+    summary = ", ".join(f"{n} {STATUS_MARK.get(s, s)}" for s, n in sorted(counts.items()))
+    err.print(f"done: {summary or 'no documents found'}")
+
+
+@app.command()
+def fetch(
+    code: Annotated[str, typer.Argument(help="Result code, e.g. 000.00.00.H26-KS-230515-0001.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the PDF.")] = None,
+    meta: Annotated[bool, typer.Option("--meta", help="Print the metadata record (JSON) instead.")] = False,
+):
+    """Fetch an archived, signed result by its code."""
+    _valid_code(code)
+    rooms = _rooms()
+    record = rooms.index.get_result(code)
+    if record is None:
+        err.print(f"[red]no result with code {code}[/]")
+        raise typer.Exit(1)
+    if meta:
+        key = record.archive_key.rsplit("/", 1)[0] + "/metadata.json"
+        sys.stdout.write(rooms.archive.get(key).decode("utf-8") + "\n")
+        return
+    data = rooms.archive.get(record.archive_key)
+    if hashlib.sha256(data).hexdigest() != record.sha256:
+        err.print(f"[red]fixity failure[/]: the archived PDF of {code} does not match its SHA-256")
+        raise typer.Exit(1)
+    target = output or Path(f"{code}.pdf")
+    target.write_bytes(data)
+    err.print(f"wrote {target} ({len(data)} bytes, sha256 {record.sha256})")
+
+
+@app.command()
+def verify(
+    target: Annotated[str, typer.Argument(help="A signed PDF file, or a result code.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+):
+    """Check signatures (and, for a code, the archived checksum). Exit 0 only if everything is valid."""
+    from signing import verify_pdf
+
+    rooms = _rooms()
+    problems: list[str] = []
+    path = Path(target)
+    if path.is_file():
+        data = path.read_bytes()
+        subject = str(path)
+    else:
+        _valid_code(target)
+        record = rooms.index.get_result(target)
+        if record is None:
+            err.print(f"[red]no result with code {target}[/]")
+            raise typer.Exit(1)
+        data = rooms.archive.get(record.archive_key)
+        if hashlib.sha256(data).hexdigest() != record.sha256:
+            problems.append("fixity: the archived PDF does not match the SHA-256 recorded at ingest")
+        subject = target
+    report = verify_pdf(data, rooms.trust_roots)
+    valid = report.valid and not problems
+    if as_json:
+        print(json.dumps({"subject": subject, "valid": valid, "fixity_problems": problems,
+                          **report.to_dict()}, ensure_ascii=False))
+    else:
+        print(f"{subject}: {'VALID' if valid else 'NOT VALID'}")
+        for sig in report.signatures:
+            print(f"  signature {sig.field}: {sig.signer}")
+            print(f"    intact={sig.intact} trusted={sig.trusted} whole document={sig.covers_whole_document}"
+                  f" signed at {sig.signed_at}")
+            if sig.development_ca:
+                print("    NOTE: development key and CA made by `sohoa` itself - not a real agency certificate")
+        for problem in problems + report.problems:
+            print(f"  problem: {problem}")
+    raise typer.Exit(0 if valid else 1)
+
+
+@app.command("list")
+def list_inputs(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False):
+    """Every processed input once, whatever its status."""
+    rooms = _rooms()
+    results = {r.code: r for r in rooms.index.results()}
+    for row in rooms.index.inputs():
+        result = results.get(row.code) if row.code else None
+        entry = {
+            "code": row.code, "source": row.source, "doc_type": row.doc_type, "status": row.status,
+            "error": row.error, "sha256": result.sha256 if result else None, "source_sha256": row.source_sha256,
+        }
+        if as_json:
+            print(json.dumps(entry, ensure_ascii=False))
+        else:
+            print(f"{row.status:<12} {row.code or '-':<30} {row.doc_type or '-':<5} {row.source}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Turning scanned files into understood documents: intake, clean-up, OCR, classification, fields."""

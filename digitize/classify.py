@@ -1,0 +1,118 @@
+"""Document type from layout evidence: the title line under the header, the symbol, "V/v" for công văn."""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz
+
+from codes import Catalogue, DocumentType
+from digitize.model import Classification, PageText, Segment
+from digitize.text import fold, nfc, strip_accents
+
+TITLE_MIN_SCORE = 0.72
+AMBIGUITY_MARGIN = 0.06
+_SYMBOL_RE = re.compile(r"\bS[oóôốồổỗộ6]\s*[:.]?\s*\d+(?:/\d{4})?/([A-ZĐa-zđ]{1,5})-([A-ZĐ0-9]{1,10})")
+_CONG_VAN_SYMBOL_RE = re.compile(r"\bS[oóôốồổỗộ6]\s*[:.]?\s*\d+/([A-ZĐ]{2,10})-([A-ZĐ0-9]{2,10})\b")
+
+
+def _clean_line(text: str) -> str:
+    return re.sub(r"[^\wÀ-ỹ ]+", " ", nfc(text)).upper().split(" (")[0].strip()
+
+
+def _similarity(line: str, title: str) -> float:
+    line_u, title_u = _clean_line(line), _clean_line(title)
+    line_u = re.sub(r"\s+", " ", line_u)
+    exact = fuzz.ratio(line_u, title_u) / 100
+    folded = fuzz.ratio(fold(line_u), fold(title_u)) / 100 * 0.92
+    score = max(exact, folded)
+    # A title followed by a short qualifier ("PHIẾU LÝ LỊCH TƯ PHÁP SỐ 1").
+    if len(line_u) > len(title_u):
+        head = line_u[: len(title_u)]
+        rest = line_u[len(title_u):].strip()
+        if len(rest) <= 12:
+            score = max(score, fuzz.ratio(head, title_u) / 100 * 0.97)
+    return score
+
+
+def title_candidates(page: PageText) -> list[Segment]:
+    """Centred segments in the upper half of the first page: where Decree 30 puts the title."""
+    centre = page.width / 2
+    return [
+        s for s in page.segments
+        if abs(s.center_x - centre) < page.width * 0.12 and s.y < page.height * 0.55 and len(s.text) >= 4
+    ]
+
+
+def _symbol_kind(text: str) -> str | None:
+    match = _SYMBOL_RE.search(text)
+    return nfc(match.group(1)) if match else None
+
+
+def classify(pages: list[PageText], catalogue: Catalogue) -> Classification:
+    """Pick the catalogue type of a document and say how sure, and why."""
+    if not pages or not pages[0].segments:
+        return Classification(None, None, 0.0, ("no text on the first page",))
+    first = pages[0]
+    candidates = title_candidates(first)
+    scored: list[tuple[float, DocumentType, str]] = []
+    for doc_type in catalogue:
+        best = (0.0, "")
+        for seg in candidates:
+            for title in doc_type.titles:
+                score = _similarity(seg.text, title)
+                if score > best[0]:
+                    best = (score, seg.text)
+        if best[0] > 0:
+            scored.append((best[0], doc_type, best[1]))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    header_text = "\n".join(s.text for s in first.segments[:12])
+    symbol_kind = _symbol_kind(header_text)
+    evidence: list[str] = []
+
+    if scored and scored[0][0] >= TITLE_MIN_SCORE:
+        score, doc_type, line = scored[0]
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        evidence.append(f"title line: {line}")
+        confidence = score
+        if score - runner_up < AMBIGUITY_MARGIN:
+            confidence = min(confidence, 0.6)
+            evidence.append(f"close to {scored[1][1].name} ({runner_up:.2f})")
+        if symbol_kind and doc_type.abbreviation:
+            if fold(symbol_kind) == fold(doc_type.abbreviation):
+                confidence = min(1.0, confidence + 0.05)
+                evidence.append(f"symbol kind {symbol_kind} agrees")
+            else:
+                confidence = min(confidence, 0.5)
+                evidence.append(f"symbol kind {symbol_kind} disagrees with the title")
+        return Classification(doc_type.code, doc_type.name, round(min(confidence, 0.99), 3), tuple(evidence))
+
+    # Công văn: no title, "V/v ..." under the number and a symbol without a kind abbreviation.
+    for doc_type in catalogue:
+        if not doc_type.subject_marker:
+            continue
+        marker = fold(doc_type.subject_marker)
+        has_marker = any(strip_accents(s.text).upper().replace(" ", "").startswith(marker.replace(" ", ""))
+                         for s in first.segments[:15])
+        if has_marker:
+            evidence.append(f"subject line starts with {doc_type.subject_marker}")
+            confidence = 0.85
+            match = _CONG_VAN_SYMBOL_RE.search(header_text)
+            if match and not catalogue_abbreviation(catalogue, match.group(1)):
+                confidence = 0.93
+                evidence.append(f"symbol {match.group(0).split(':')[-1].strip()} has no kind abbreviation")
+            return Classification(doc_type.code, doc_type.name, confidence, tuple(evidence))
+
+    if scored:
+        score, doc_type, line = scored[0]
+        evidence.append(f"best title match {doc_type.name} only {score:.2f} ({line})")
+        return Classification(doc_type.code, doc_type.name, round(score * 0.8, 3), tuple(evidence))
+    return Classification(None, None, 0.0, ("no title line matches the catalogue",))
+
+
+def catalogue_abbreviation(catalogue: Catalogue, abbreviation: str) -> DocumentType | None:
+    """The catalogue type whose symbol abbreviation is ``abbreviation`` (accent-insensitive)."""
+    for doc_type in catalogue:
+        if doc_type.abbreviation and fold(doc_type.abbreviation) == fold(abbreviation):
+            return doc_type
+    return None

@@ -1,0 +1,164 @@
+"""Key fields of a document (number, issue date, issuer, holder, ID number) and its administrative level."""
+
+from __future__ import annotations
+
+import re
+
+from codes import DocumentType
+from digitize.model import FieldValue, PageText, Segment
+from digitize.text import fold, modern_tone_marks, nfc, parse_vietnamese_date, strip_accents
+
+_NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]?\s*([0-9][0-9A-Za-zĐđ/.\-]*)")
+_PERSONAL_ID_RE = re.compile(r"(?<!\d)(\d{12})(?!\d)")
+_CENTRAL_CITIES = ("HA NOI", "HO CHI MINH", "HAI PHONG", "DA NANG", "CAN THO", "HUE")
+
+
+def _header(page: PageText) -> tuple[list[Segment], list[Segment]]:
+    """Left and right header segments of the first page (above the first centred segment)."""
+    centre = page.width / 2
+    left, right = [], []
+    for seg in page.segments:
+        if abs(seg.center_x - centre) < page.width * 0.08:
+            break
+        (left if seg.center_x < centre else right).append(seg)
+    return left, right
+
+
+def _tight(text: str) -> str:
+    """Join symbol parts OCR split with spaces: "Số: 507/ UBN D-KGVX" → "Số: 507/UBND-KGVX"."""
+    match = re.match(r"^([\W_]{0,3}S\S{0,2}\s*[:.;]?\s*)(.*)$", text)
+    if match and re.fullmatch(r"[0-9A-ZĐ/.\- ]+", match.group(2)):
+        return match.group(1) + match.group(2).replace(" ", "")
+    return text
+
+
+def value_confidence(seg: Segment, value: str) -> float:
+    """Lowest OCR confidence (0-1) among the words of ``seg`` that make up ``value``."""
+    compact = value.replace(" ", "")
+    parts = [w for w in seg.words if w.text.strip(" .,;:") and w.text.strip(" .,;:").replace(" ", "") in compact]
+    return min((w.conf for w in parts), default=0.0) / 100
+
+
+def _labelled_value(segments: list[Segment], label: str, continues: bool = False
+                    ) -> tuple[str, str, float] | None:
+    """Value after ``label:`` on a segment, matched without accents; cut at the next sentence.
+
+    With ``continues``, an upper-case next segment with no label of its own is the value's second line.
+    """
+    label_folded = fold(label)
+    pattern = re.escape(label_folded).replace(r"\ ", r"\s*")
+    for i, seg in enumerate(segments):
+        text = nfc(seg.text)
+        match = re.match(rf"\s*{pattern}\s*[:.;]\s*", strip_accents(text).upper())
+        if not match:
+            continue
+        value = text[match.end():]
+        cut = re.split(r"\.\s+(?=[A-ZÀ-Ỹ])", value)
+        value = cut[0].strip(" .;,")
+        confidence = value_confidence(seg, value)
+        if continues and len(cut) == 1 and i + 1 < len(segments):
+            nxt = segments[i + 1]
+            if nxt.text.isupper() and ":" not in nxt.text and nxt.x <= seg.x + seg.height:
+                value = f"{value} {nxt.text.strip(' .;,')}"
+                confidence = min(confidence, value_confidence(nxt, nxt.text))
+        if value:
+            return value, seg.text, confidence
+    return None
+
+
+def extract_number(pages: list[PageText], doc_type: DocumentType | None) -> FieldValue:
+    segments = [s for p in pages for s in p.segments]
+    for label in doc_type.number_labels if doc_type else ():
+        found = _labelled_value(segments, label)
+        if found:
+            value = re.match(r"[0-9A-Za-z/.\-]+", found[0].replace(" ", ""))
+            if value:
+                return FieldValue(value.group(0), min(0.95, found[2]), found[1])
+    left, _ = _header(pages[0]) if pages else ([], [])
+    for seg in left + segments:
+        match = _NUMBER_RE.match(_tight(seg.text))
+        if match:
+            number = match.group(1).rstrip(".-/")
+            return FieldValue(number, min(0.9, value_confidence(seg, number)), seg.text)
+    return FieldValue(None, 0.0)
+
+
+def extract_issue_date(pages: list[PageText]) -> FieldValue:
+    """The "<place>, ngày … tháng … năm …" line of the header, else the first written date."""
+    if not pages:
+        return FieldValue(None, 0.0)
+    _, right = _header(pages[0])
+    for seg in right + list(pages[0].segments):
+        found = parse_vietnamese_date(seg.text)
+        if found and 1945 <= found.year <= 2100:
+            digits = [w.conf for w in seg.words if any(c.isdigit() for c in w.text)]
+            read = min(digits, default=0.0) / 100
+            # Letters standing in for digits ("0S") mean the date was guessed, not read.
+            clean_digits = re.search(r"ng[aà]y\s*\d{1,2}\s*th[aá]ng\s*\d{1,2}\s*n[aă]m\s*\d{4}",
+                                     strip_accents(seg.text), re.IGNORECASE) is not None
+            confidence = min(0.95 if seg in right else 0.7, read, 1.0 if clean_digits else 0.5)
+            return FieldValue(found.isoformat(), confidence, seg.text)
+    return FieldValue(None, 0.0)
+
+
+def normalize_issuer(lines: list[str]) -> str:
+    text = modern_tone_marks(" ".join(lines))
+    text = re.sub(r"\bUBND\b", "ỦY BAN NHÂN DÂN", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def extract_issuer(pages: list[PageText]) -> FieldValue:
+    """The managing and issuing bodies printed top left, normalized (UBND → ỦY BAN NHÂN DÂN)."""
+    if not pages:
+        return FieldValue(None, 0.0)
+    left, _ = _header(pages[0])
+    lines = []
+    for seg in left:
+        if _NUMBER_RE.match(_tight(seg.text)) or strip_accents(seg.text).upper().startswith("V/V"):
+            break
+        if len(seg.text.strip(" -_—")) >= 2:
+            lines.append(seg.text)
+    if not lines:
+        return FieldValue(None, 0.0)
+    return FieldValue(normalize_issuer(lines), 0.85, " / ".join(lines))
+
+
+def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> FieldValue:
+    if doc_type is None:
+        return FieldValue(None, 0.0)
+    segments = [s for p in pages for s in p.segments]
+    for label in doc_type.holder_labels:
+        found = _labelled_value(segments, label, continues=True)
+        if found:
+            value = re.sub(r"^(Ông|Bà|ông|bà)\s+", "", found[0])
+            return FieldValue(value, min(0.9, found[2]), f"{label}: …")
+    return FieldValue(None, 0.0)
+
+
+def extract_personal_id(pages: list[PageText]) -> FieldValue:
+    """The 12-digit personal identification number printed after "Số định danh cá nhân"."""
+    for seg in (s for p in pages for s in p.segments):
+        if "DINH DANH" in fold(seg.text) or "CAN CUOC" in fold(seg.text):
+            match = _PERSONAL_ID_RE.search(seg.text.replace(" ", ""))
+            if match:
+                return FieldValue(match.group(1), 0.9, "Số định danh cá nhân")
+    return FieldValue(None, 0.0)
+
+
+def level_of_issuer(issuer: str | None) -> str | None:
+    """Administrative level from the issuing body's name: commune, district, province or ministry."""
+    if not issuer:
+        return None
+    text = " " + fold(issuer) + " "
+    if re.search(r" (XA|PHUONG|THI TRAN) ", text.replace(" THI XA ", " ")):
+        return "commune"
+    if re.search(r" (HUYEN|QUAN|THI XA) ", text):
+        return "district"
+    city = re.search(r" THANH PHO ([A-Z ]+?)(?: |$)", text)
+    if city and not any(text.find("THANH PHO " + name) >= 0 for name in _CENTRAL_CITIES):
+        return "district"
+    if re.search(r" (TINH|SO|THANH PHO) ", text):
+        return "province"
+    if re.search(r" (BO|CUC|TONG CUC) ", text):
+        return "ministry"
+    return None

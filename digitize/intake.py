@@ -1,0 +1,220 @@
+"""Intake: recognize a file by its bytes, refuse what cannot be a document, and give pages one by one."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+MAX_FILE_BYTES = 1 << 30  # 1 GiB
+MAX_PAGES = 2000
+MAX_PAGE_PIXELS = 120_000_000  # ~A0 at 300 dpi; larger is a decompression bomb, not a scan
+MIN_SIDE_PIXELS = 200
+TEXT_LAYER_MIN_CHARS = 20
+PDF_RENDER_DPI = 300
+
+Image.MAX_IMAGE_PIXELS = MAX_PAGE_PIXELS
+
+
+class RejectedInput(Exception):
+    """The input cannot be processed; ``str(exc)`` is a sentence a clerk can act on."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    kind: str  # png | jpeg | tiff | pdf
+    sha256: str
+    size: int
+    page_count: int
+    text_layer: bool = False  # PDF whose every page carries real text
+
+    @property
+    def suffix(self) -> str:
+        return {"png": ".png", "jpeg": ".jpg", "tiff": ".tiff", "pdf": ".pdf"}[self.kind]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sniff_kind(head: bytes) -> str | None:
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    return None
+
+
+def inspect(path: Path, sha256: str | None = None) -> SourceFile:
+    """Check ``path`` cheaply and describe it; raise ``RejectedInput`` with the reason if it is unusable."""
+    if not path.is_file():
+        raise RejectedInput("not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise RejectedInput("the file is empty (0 bytes)")
+    if size > MAX_FILE_BYTES:
+        raise RejectedInput(f"the file is larger than {MAX_FILE_BYTES >> 20} MiB")
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    kind = sniff_kind(head)
+    if kind is None:
+        raise RejectedInput("unsupported file type: expected a PNG, JPEG or TIFF scan or a PDF")
+    digest = sha256 or file_sha256(path)
+    if kind == "pdf":
+        pages, text_layer = _inspect_pdf(path)
+        return SourceFile(path, kind, digest, size, pages, text_layer)
+    return SourceFile(path, kind, digest, size, _inspect_image(path))
+
+
+def _open_image(path: Path) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise RejectedInput("the image is too large to be a scanned page (decompression bomb?)") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise RejectedInput(f"the image cannot be read: {exc}") from None
+
+
+def _inspect_image(path: Path) -> int:
+    with _open_image(path) as img:
+        frames = getattr(img, "n_frames", 1)
+        if frames > MAX_PAGES:
+            raise RejectedInput(f"more than {MAX_PAGES} pages")
+        if min(img.size) < MIN_SIDE_PIXELS:
+            raise RejectedInput(f"the image is only {img.size[0]}x{img.size[1]} pixels: too small for a page")
+        if img.size[0] * img.size[1] > MAX_PAGE_PIXELS:
+            raise RejectedInput("the image is too large to be a scanned page (decompression bomb?)")
+        return frames
+
+
+def _inspect_pdf(path: Path) -> tuple[int, bool]:
+    import pdfplumber
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            raise RejectedInput("the PDF is encrypted: ask for an unprotected copy")
+        pages = len(reader.pages)
+    except RejectedInput:
+        raise
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError) as exc:
+        raise RejectedInput(f"the PDF is damaged and cannot be read: {exc}") from None
+    if pages == 0:
+        raise RejectedInput("the PDF has no pages")
+    if pages > MAX_PAGES:
+        raise RejectedInput(f"the PDF has {pages} pages, more than {MAX_PAGES}")
+    try:
+        with pdfplumber.open(path) as pdf:
+            text_layer = True
+            for page in pdf.pages:
+                has_text = len(page.chars) >= TEXT_LAYER_MIN_CHARS
+                page.close()
+                if not has_text:
+                    text_layer = False
+                    break
+    except Exception as exc:  # pdfminer raises many unrelated types on broken files
+        raise RejectedInput(f"the PDF is damaged and cannot be read: {exc}") from None
+    return pages, text_layer
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """One page as pixels, plus the bytes to embed in the archived PDF (lossless where the input was)."""
+
+    rgb: Image.Image
+    dpi: float
+    embed_bytes: bytes
+
+
+def load_page_image(path: Path, kind: str, index: int) -> PageImage:
+    """Load page ``index`` of an image file or scanned PDF (only that page is decoded)."""
+    if kind == "pdf":
+        return _render_pdf_page(path, index)
+    img = _open_image(path)
+    try:
+        if index:
+            img.seek(index)
+        dpi = _dpi_of(img)
+        img.load()
+        if kind == "jpeg" and getattr(img, "n_frames", 1) == 1:
+            embed = path.read_bytes()  # JPEG passes through unchanged
+        else:
+            embed = _lossless_bytes(img)
+        rgb = img.convert("RGB")
+    except RejectedInput:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise RejectedInput(f"page {index + 1} cannot be decoded (truncated or damaged file): {exc}") from None
+    finally:
+        img.close()
+    return PageImage(rgb, dpi, embed)
+
+
+def _dpi_of(img: Image.Image) -> float:
+    dpi = img.info.get("dpi")
+    if dpi and dpi[0] and float(dpi[0]) >= 50:
+        return float(dpi[0])
+    # No usable resolution recorded: assume the page is A4 wide (8.27 in).
+    return max(72.0, min(600.0, img.size[0] / 8.27))
+
+
+def _lossless_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    if img.mode == "1":
+        img.save(buf, format="TIFF", compression="group4", dpi=(_dpi_of(img),) * 2)
+    else:
+        frame = img if img.mode in {"L", "RGB", "P"} else img.convert("RGB")
+        if frame.mode == "P" and "transparency" in frame.info:
+            frame = frame.convert("RGB")
+        frame.save(buf, format="PNG", dpi=(_dpi_of(img),) * 2)
+    return buf.getvalue()
+
+
+def _render_pdf_page(path: Path, index: int) -> PageImage:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            page = pdf[index]
+            bitmap = page.render(scale=PDF_RENDER_DPI / 72)
+            rgb = bitmap.to_pil().convert("RGB")
+            page.close()
+        finally:
+            pdf.close()
+    except pdfium.PdfiumError as exc:
+        raise RejectedInput(f"page {index + 1} of the PDF cannot be rendered: {exc}") from None
+    buf = io.BytesIO()
+    rgb.save(buf, format="JPEG", quality=88, dpi=(PDF_RENDER_DPI, PDF_RENDER_DPI))
+    return PageImage(rgb, PDF_RENDER_DPI, buf.getvalue())
+
+
+def iter_text_layer_pages(path: Path) -> Iterator[tuple[int, float, float, list[tuple[str, float, float, float, float]]]]:
+    """Yield (index, width, height, words) of a born-digital PDF, one page at a time, in points."""
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        for index, page in enumerate(pdf.pages):
+            words = page.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
+            yield index, float(page.width), float(page.height), [
+                (w["text"], w["x0"], w["top"], w["x1"] - w["x0"], w["bottom"] - w["top"]) for w in words
+            ]
+            page.close()

@@ -1,0 +1,112 @@
+"""The small typed objects that leave ``digitize``: pages, documents and what was understood of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    conf: float  # 0-100, Tesseract's word confidence; 100 for a PDF text layer
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of words on one line with no wide gap inside (a column's part of a line)."""
+
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def x(self) -> int:
+        return min(w.x for w in self.words)
+
+    @property
+    def y(self) -> int:
+        return min(w.y for w in self.words)
+
+    @property
+    def right(self) -> int:
+        return max(w.x + w.w for w in self.words)
+
+    @property
+    def bottom(self) -> int:
+        return max(w.y + w.h for w in self.words)
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.y
+
+    @property
+    def center_x(self) -> float:
+        return (self.x + self.right) / 2
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What was read from one page, in reading order."""
+
+    index: int
+    width: int
+    height: int
+    segments: tuple[Segment, ...]
+    source: str  # "ocr" or "text-layer"
+    skew_degrees: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return "\n".join(s.text for s in self.segments)
+
+    @property
+    def mean_confidence(self) -> float:
+        words = [w for s in self.segments for w in s.words]
+        return sum(w.conf for w in words) / len(words) if words else 0.0
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    value: str | None
+    confidence: float
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class Classification:
+    type_code: str | None
+    type_name: str | None
+    confidence: float
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """Type, fields and level of a document, with the reasons a clerk should look at it."""
+
+    classification: Classification
+    number: FieldValue
+    issued_on: FieldValue
+    issuer: FieldValue
+    holder: FieldValue
+    level: str | None
+    review_reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def issued_date(self) -> date | None:
+        return date.fromisoformat(self.issued_on.value) if self.issued_on.value else None
+
+    def fields_dict(self) -> dict[str, str | None]:
+        return {
+            "number": self.number.value,
+            "issued_on": self.issued_on.value,
+            "issuer": self.issuer.value,
+            "holder": self.holder.value,
+        }

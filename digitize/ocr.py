@@ -1,0 +1,36 @@
+"""OCR with Tesseract (``vie``): one call per page gives both the text and the word boxes."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytesseract
+
+from digitize.model import Word
+from digitize.text import nfc
+
+# English beside Vietnamese reads italic digits of dates markedly better, in the same single call.
+LANG = "vie+eng"
+# Tesseract's own threading is slower than one process per page on this hardware.
+os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def tesseract_version() -> str:
+    return str(pytesseract.get_tesseract_version())
+
+
+def read_words(gray: np.ndarray, dpi: float) -> list[Word]:
+    """Run Tesseract once on ``gray`` and return its words with confidences and boxes (NFC text)."""
+    data = pytesseract.image_to_data(
+        gray, lang=LANG, config=f"--psm 3 --dpi {int(round(dpi))}", output_type=pytesseract.Output.DICT
+    )
+    words = []
+    for i, raw in enumerate(data["text"]):
+        text = nfc(raw.strip())
+        conf = float(data["conf"][i])
+        if not text or conf < 0:
+            continue
+        words.append(Word(text, conf, int(data["left"][i]), int(data["top"][i]),
+                          int(data["width"][i]), int(data["height"][i])))
+    return words

@@ -1,0 +1,65 @@
+"""Per-page work, run in worker processes: load one page, clean it, OCR it, write its searchable PDF."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitize.cleanup import clean
+from digitize.intake import iter_text_layer_pages, load_page_image
+from digitize.layout import reading_order
+from digitize.model import PageText, Word
+from digitize.ocr import read_words
+from digitize.pdf import searchable_page
+from digitize.text import nfc
+
+
+@dataclass(frozen=True)
+class PageJob:
+    path: Path
+    kind: str
+    index: int
+    work_dir: Path
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    page: PageText
+    pdf_path: Path
+    seconds: float
+
+
+def init_worker() -> None:
+    """Process-pool initializer: Tesseract single-threaded, one page per process."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def run_page(job: PageJob) -> PageOutcome:
+    """Load, clean, OCR (one Tesseract call) and render one page; only small results go back."""
+    started = time.perf_counter()
+    image = load_page_image(job.path, job.kind, job.index)
+    rgb = np.asarray(image.rgb)
+    cleaned = clean(rgb)
+    words = read_words(cleaned.gray, image.dpi)
+    height, width = cleaned.gray.shape
+    page = PageText(job.index, width, height, tuple(reading_order(words, width)), "ocr", cleaned.skew_degrees)
+    to_original = cleaned.to_original() if cleaned.skew_degrees else None
+    pdf_bytes = searchable_page(image.embed_bytes, width, height, image.dpi, words, to_original)
+    pdf_path = job.work_dir / f"page-{job.index:05d}.pdf"
+    pdf_path.write_bytes(pdf_bytes)
+    return PageOutcome(page, pdf_path, time.perf_counter() - started)
+
+
+def text_layer_pages(path: Path) -> list[PageText]:
+    """Pages of a born-digital PDF, read from its text layer (no OCR), coordinates in points."""
+    pages = []
+    for index, width, height, raw_words in iter_text_layer_pages(path):
+        words = [Word(nfc(text), 100.0, int(x), int(y), max(1, int(w)), max(1, int(h)))
+                 for text, x, y, w, h in raw_words if text.strip()]
+        pages.append(PageText(index, int(width), int(height), tuple(reading_order(words, int(width))),
+                              "text-layer"))
+    return pages

@@ -1,0 +1,315 @@
+"""The pipeline: the one place that composes the rooms.
+
+intake → clean-up → OCR (per page, in a process pool) → classification and fields → code (codes/) →
+searchable PDF → PAdES signature (signing/) → archive and index (storage/).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codes import Catalogue, DocumentType, assign_code, load_catalogue
+from digitize import ocr
+from digitize.classify import classify
+from digitize.fields import (
+    extract_holder,
+    extract_issue_date,
+    extract_issuer,
+    extract_number,
+    extract_personal_id,
+    level_of_issuer,
+)
+from digitize.intake import RejectedInput, SourceFile, file_sha256, inspect
+from digitize.model import PageText, Understanding
+from digitize.pages import PageJob, PageOutcome, init_worker, run_page, text_layer_pages
+from digitize.pdf import assemble
+from digitize.text import mask_personal_ids, nfc
+from settings import Settings
+from signing import Signer, ensure_dev_keys
+from storage import Archive, Index, ResultRecord, open_archive
+
+PIPELINE_VERSION = "0.1.0"
+SUPPORTED_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"}
+MIN_OCR_CONFIDENCE = 55.0
+MIN_FIELD_CONFIDENCE = 0.45  # Tesseract word confidence; calibrated in bench/understanding.py later
+log = logging.getLogger("sohoa.pipeline")
+
+
+@dataclass
+class Rooms:
+    """The rooms the pipeline composes, opened from the settings."""
+
+    settings: Settings
+    catalogue: Catalogue
+    index: Index
+    archive: Archive
+    signer: Signer
+
+    @property
+    def trust_roots(self) -> tuple[Path, ...]:
+        return self.signer.keys.trust_roots
+
+
+def open_rooms(settings: Settings) -> Rooms:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keys = ensure_dev_keys(settings.key_dir, settings.agency, settings.key_passphrase)
+    return Rooms(settings, load_catalogue(), Index(settings.database_url), open_archive(settings.archive_url),
+                 Signer(keys))
+
+
+@dataclass
+class Outcome:
+    """What happened to one input document: the ``sohoa process --json`` contract."""
+
+    source: str
+    status: str  # archived | needs_review | rejected
+    error: str | None = None
+    code: str | None = None
+    doc_type: dict[str, Any] | None = None
+    fields: dict[str, Any] = field(default_factory=lambda: dict.fromkeys(
+        ("number", "issued_on", "issuer", "holder")))
+    level: str | None = None
+    pages: int = 0
+    text: str = ""
+    sha256: str | None = None
+    archive_key: str | None = None
+    source_sha256: str | None = None
+    evidence: list[str] = field(default_factory=list)
+    review_reasons: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False)
+
+
+def expand_inputs(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files as given, and the supported files inside folders (sorted, recursively)."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES and not child.name.startswith("."):
+                    yield child
+        else:
+            yield path
+
+
+@dataclass
+class _Pending:
+    path: Path
+    started: float
+    source: SourceFile | None = None
+    outcome: Outcome | None = None  # decided before any page work (rejected, duplicate)
+    futures: list[Future] = field(default_factory=list)
+    work_dir: Path | None = None
+
+
+class Pipeline:
+    """Processes documents one after another while their pages are OCRed in parallel."""
+
+    def __init__(self, rooms: Rooms, workers: int = 1):
+        self.rooms = rooms
+        self.workers = max(1, workers)
+
+    def process(self, paths: Iterable[Path]) -> Iterator[Outcome]:
+        """Yield one ``Outcome`` per input document, in input order."""
+        tmp_root = self.rooms.settings.data_dir / "tmp"
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        window = 2 * self.workers
+        with ProcessPoolExecutor(self.workers, initializer=init_worker) as pool:
+            pending: deque[_Pending] = deque()
+            inputs = iter(expand_inputs(paths))
+            exhausted = False
+            while True:
+                in_flight = sum(1 for p in pending for f in p.futures if not f.done())
+                while not exhausted and in_flight < window:
+                    path = next(inputs, None)
+                    if path is None:
+                        exhausted = True
+                        break
+                    item = self._prepare(path, pool, tmp_root)
+                    pending.append(item)
+                    in_flight += len(item.futures)
+                if not pending:
+                    return
+                yield self._finish(pending.popleft())
+
+    def _prepare(self, path: Path, pool: ProcessPoolExecutor, tmp_root: Path) -> _Pending:
+        item = _Pending(path, time.perf_counter())
+        try:
+            sha = file_sha256(path) if path.is_file() else None
+            if sha:
+                existing = self.rooms.index.result_for_source(sha)
+                if existing is not None:
+                    item.outcome = self._already_archived(path, existing)
+                    return item
+            item.source = inspect(path, sha)
+        except RejectedInput as exc:
+            item.outcome = Outcome(str(path), "rejected", error=str(exc))
+            return item
+        if item.source.kind == "pdf" and item.source.text_layer:
+            return item  # born-digital: read in _finish, no OCR
+        item.work_dir = Path(tempfile.mkdtemp(prefix="doc-", dir=tmp_root))
+        item.futures = [pool.submit(run_page, PageJob(path, item.source.kind, i, item.work_dir))
+                        for i in range(item.source.page_count)]
+        return item
+
+    def _already_archived(self, path: Path, existing: ResultRecord) -> Outcome:
+        meta = json.loads(self.rooms.archive.get(_key(existing.code, existing.version, "metadata.json")))
+        text = self.rooms.archive.get(_key(existing.code, existing.version, "text.txt")).decode()
+        self.rooms.index.record_input(str(path), existing.source_sha256, "archived", code=existing.code,
+                                      doc_type=existing.doc_type)
+        return Outcome(
+            str(path), "archived", code=existing.code, doc_type=meta["doc_type"], fields=meta["fields"],
+            level=existing.level, pages=existing.pages, text=text, sha256=existing.sha256,
+            archive_key=existing.archive_key, source_sha256=existing.source_sha256,
+            evidence=[f"already archived as {existing.code}: not archived twice"],
+        )
+
+    def _finish(self, item: _Pending) -> Outcome:
+        try:
+            outcome = item.outcome or self._understand_and_store(item)
+        except RejectedInput as exc:
+            outcome = Outcome(str(item.path), "rejected", error=str(exc),
+                              source_sha256=item.source.sha256 if item.source else None)
+        finally:
+            for future in item.futures:
+                future.cancel()
+            if item.work_dir:
+                shutil.rmtree(item.work_dir, ignore_errors=True)
+        if outcome.status == "rejected":
+            sha = outcome.source_sha256 or (file_sha256(item.path) if item.path.is_file() else "-")
+            outcome.source_sha256 = sha
+            self.rooms.index.record_input(str(item.path), sha, "rejected", error=outcome.error)
+        outcome.seconds = round(time.perf_counter() - item.started, 3)
+        log.info("%s %s %s", outcome.status, outcome.code or "-", mask_personal_ids(outcome.error or ""))
+        return outcome
+
+    def _understand_and_store(self, item: _Pending) -> Outcome:
+        source = item.source
+        assert source is not None
+        if item.futures:
+            results: list[PageOutcome] = [f.result() for f in item.futures]
+            pages = [r.page for r in results]
+        else:
+            results, pages = [], text_layer_pages(source.path)
+        text = nfc("\n\n".join(p.text for p in pages))
+        if not text.strip():
+            raise RejectedInput("no readable text: the page is blank or not a document")
+        understanding = self.understand(pages)
+        cls = understanding.classification
+        outcome = Outcome(
+            str(item.path), "archived", pages=len(pages), text=text, source_sha256=source.sha256,
+            doc_type={"code": cls.type_code, "name": cls.type_name, "confidence": cls.confidence},
+            fields={**understanding.fields_dict(), "holder_id": extract_personal_id(pages).value},
+            level=understanding.level, evidence=list(cls.evidence),
+            review_reasons=list(understanding.review_reasons),
+        )
+        if understanding.review_reasons:
+            outcome.status = "needs_review"
+            self._keep_for_review(source, outcome)
+            return outcome
+        doc_type = self.rooms.catalogue.get(cls.type_code)
+        assert doc_type is not None
+        if results:
+            pdf_path = item.work_dir / "document.pdf"
+            assemble([r.pdf_path for r in results], pdf_path, {
+                "Title": doc_type.name, "Producer": f"sohoa {PIPELINE_VERSION}",
+                "Creator": f"sohoa (Tesseract {ocr.tesseract_version()})",
+            })
+            pdf = pdf_path.read_bytes()
+        else:
+            pdf = source.path.read_bytes()  # born-digital: keep the issuer's bytes, sign incrementally
+        self._archive(source, doc_type, pdf, outcome, ocr_used=bool(results))
+        return outcome
+
+    def understand(self, pages: list[PageText]) -> Understanding:
+        """Classify, extract fields and level, and list what a clerk must check."""
+        classification = classify(pages, self.rooms.catalogue)
+        doc_type = self.rooms.catalogue.get(classification.type_code) if classification.type_code else None
+        number = extract_number(pages, doc_type)
+        issued_on = extract_issue_date(pages)
+        issuer = extract_issuer(pages)
+        holder = extract_holder(pages, doc_type)
+        reasons = []
+        if doc_type is None:
+            reasons.append("document type not recognized: " + "; ".join(classification.evidence))
+        elif classification.confidence < self.rooms.settings.review_threshold:
+            reasons.append(f"document type uncertain ({classification.confidence:.2f}): "
+                           + "; ".join(classification.evidence))
+        if doc_type is not None:
+            values = {"number": number, "issued_on": issued_on, "issuer": issuer, "holder": holder}
+            for name in doc_type.required:
+                if not values[name].value:
+                    reasons.append(f"{name} not found")
+                elif values[name].confidence < MIN_FIELD_CONFIDENCE:
+                    reasons.append(f"{name} read uncertainly ({values[name].confidence:.2f}): check it")
+        ocr_pages = [p for p in pages if p.source == "ocr"]
+        if ocr_pages:
+            mean = sum(p.mean_confidence for p in ocr_pages) / len(ocr_pages)
+            if mean < MIN_OCR_CONFIDENCE:
+                reasons.append(f"text hard to read (OCR confidence {mean:.0f}/100): check or rescan")
+        return Understanding(classification, number, issued_on, issuer, holder,
+                             level_of_issuer(issuer.value), tuple(reasons))
+
+    def _keep_for_review(self, source: SourceFile, outcome: Outcome) -> None:
+        """Keep the original and the proposal so a clerk can accept or correct it later."""
+        folder = self.rooms.settings.review_dir / source.sha256
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"original{source.suffix}"
+        if not target.exists():
+            shutil.copyfile(source.path, target)
+        proposal = {k: v for k, v in outcome.__dict__.items() if k != "seconds"}
+        (folder / "proposal.json").write_text(json.dumps(proposal, ensure_ascii=False, indent=2), "utf-8")
+        self.rooms.index.record_input(outcome.source, source.sha256, "needs_review",
+                                      doc_type=(outcome.doc_type or {}).get("code"),
+                                      review={"reasons": outcome.review_reasons, "folder": str(folder)})
+
+    def _archive(self, source: SourceFile, doc_type: DocumentType, pdf: bytes, outcome: Outcome,
+                 ocr_used: bool) -> None:
+        settings, index, archive = self.rooms.settings, self.rooms.index, self.rooms.archive
+        today = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=7))).date()
+        code = str(assign_code(settings.agency, doc_type.code, today, index))
+        reason = f"Bản số hóa từ bản chính - mã {code}"
+        signed = self.rooms.signer.sign(pdf, reason=reason, location=settings.agency)
+        version = 1
+        stored_pdf = archive.put(_key(code, version, "document.pdf"), signed)
+        stored_original = archive.put(_key(code, version, f"original{source.suffix}"), source.path.read_bytes())
+        stored_text = archive.put(_key(code, version, "text.txt"), outcome.text.encode("utf-8"))
+        created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        metadata = {
+            "code": code, "version": version, "agency": settings.agency,
+            "doc_type": outcome.doc_type, "fields": outcome.fields, "level": outcome.level,
+            "pages": outcome.pages, "retention": doc_type.retention,
+            "files": {o.key.rsplit("/", 1)[1]: {"sha256": o.sha256, "size": o.size}
+                      for o in (stored_pdf, stored_original, stored_text)},
+            "source": {"name": source.path.name, "sha256": source.sha256, "kind": source.kind},
+            "ocr": {"engine": "tesseract", "version": ocr.tesseract_version(), "lang": ocr.LANG} if ocr_used
+            else {"engine": "pdf text layer"},
+            "pipeline_version": PIPELINE_VERSION, "signer": self.rooms.signer.subject,
+            "evidence": outcome.evidence, "created_at": created.isoformat(),
+        }
+        archive.put(_key(code, version, "metadata.json"),
+                    json.dumps(metadata, ensure_ascii=False, indent=2).encode("utf-8"))
+        index.add_result(ResultRecord(
+            code=code, version=version, source_sha256=source.sha256, doc_type=doc_type.code,
+            doc_type_name=doc_type.name, confidence=float(outcome.doc_type["confidence"]), level=outcome.level,
+            agency=settings.agency, fields=outcome.fields, pages=outcome.pages, sha256=stored_pdf.sha256,
+            size=stored_pdf.size, archive_key=stored_pdf.key, created_at=created,
+        ))
+        index.record_input(outcome.source, source.sha256, "archived", code=code, doc_type=doc_type.code)
+        outcome.code, outcome.sha256, outcome.archive_key = code, stored_pdf.sha256, stored_pdf.key
+
+
+def _key(code: str, version: int, name: str) -> str:
+    return f"{code}/v{version}/{name}"

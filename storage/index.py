@@ -1,0 +1,200 @@
+"""The index: every processed input, every archived result, and the code sequences (SQLAlchemy)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SequenceRow(Base):
+    __tablename__ = "sequences"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ResultRow(Base):
+    __tablename__ = "results"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    doc_type: Mapped[str] = mapped_column(String(8), index=True)
+    doc_type_name: Mapped[str] = mapped_column(String(200))
+    confidence: Mapped[float] = mapped_column(Float)
+    level: Mapped[str | None] = mapped_column(String(16), index=True, nullable=True)
+    agency: Mapped[str] = mapped_column(String(40), index=True)
+    fields: Mapped[dict] = mapped_column(JSON)
+    pages: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    archive_key: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class InputRow(Base):
+    __tablename__ = "inputs"
+    __table_args__ = (UniqueConstraint("source_sha256", "source", name="uq_input_source"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    doc_type: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    review: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    code: str
+    version: int
+    source_sha256: str
+    doc_type: str
+    doc_type_name: str
+    confidence: float
+    level: str | None
+    agency: str
+    fields: dict[str, Any]
+    pages: int
+    sha256: str
+    size: int
+    archive_key: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    id: int
+    source: str
+    source_sha256: str
+    status: str
+    error: str | None
+    code: str | None
+    doc_type: str | None
+    review: dict[str, Any] | None
+    updated_at: dt.datetime
+
+
+def _result(row: ResultRow) -> ResultRecord:
+    return ResultRecord(row.code, row.version, row.source_sha256, row.doc_type, row.doc_type_name,
+                        row.confidence, row.level, row.agency, dict(row.fields), row.pages, row.sha256,
+                        row.size, row.archive_key, row.created_at)
+
+
+def _input(row: InputRow) -> InputRecord:
+    return InputRecord(row.id, row.source, row.source_sha256, row.status, row.error, row.code, row.doc_type,
+                       row.review, row.updated_at)
+
+
+class Index:
+    """SQLite by default, PostgreSQL by URL.  Implements ``codes.SequenceSource``."""
+
+    def __init__(self, url: str):
+        kwargs: dict[str, Any] = {"future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 60}
+        self.engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            @event.listens_for(self.engine, "connect")
+            def _sqlite_pragmas(dbapi_conn, _record):
+                dbapi_conn.execute("PRAGMA journal_mode=WAL")
+                dbapi_conn.execute("PRAGMA synchronous=FULL")
+                dbapi_conn.execute("PRAGMA busy_timeout=60000")
+                # Let SQLAlchemy's BEGIN decide when the transaction starts.
+                dbapi_conn.isolation_level = None
+
+            @event.listens_for(self.engine, "begin")
+            def _sqlite_begin(conn):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+        Base.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- codes.SequenceSource
+    def next_sequence(self, key: str) -> int:
+        """Atomically increment and return the sequence ``key`` (first value 1)."""
+        for _ in range(20):
+            with Session(self.engine) as session, session.begin():
+                value = session.execute(
+                    update(SequenceRow).where(SequenceRow.key == key)
+                    .values(value=SequenceRow.value + 1).returning(SequenceRow.value)
+                ).scalar_one_or_none()
+                if value is not None:
+                    return int(value)
+            try:
+                with Session(self.engine) as session, session.begin():
+                    session.execute(insert(SequenceRow).values(key=key, value=1))
+                return 1
+            except IntegrityError:
+                continue  # another process created it first: increment instead
+        raise RuntimeError(f"could not allocate a number in sequence {key}")
+
+    # -- results
+    def add_result(self, record: ResultRecord) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.add(ResultRow(**{k: getattr(record, k) for k in record.__dataclass_fields__}))
+
+    def get_result(self, code: str) -> ResultRecord | None:
+        with Session(self.engine) as session:
+            row = session.get(ResultRow, code)
+            return _result(row) if row else None
+
+    def result_for_source(self, source_sha256: str) -> ResultRecord | None:
+        with Session(self.engine) as session:
+            row = session.scalars(select(ResultRow).where(ResultRow.source_sha256 == source_sha256)
+                                  .order_by(ResultRow.created_at)).first()
+            return _result(row) if row else None
+
+    def results(self) -> list[ResultRecord]:
+        with Session(self.engine) as session:
+            return [_result(r) for r in session.scalars(select(ResultRow).order_by(ResultRow.code))]
+
+    # -- inputs
+    def record_input(self, source: str, source_sha256: str, status: str, error: str | None = None,
+                     code: str | None = None, doc_type: str | None = None,
+                     review: dict[str, Any] | None = None) -> InputRecord:
+        """Insert or update the row of one processed input (one row per path and content)."""
+        review_json = json.loads(json.dumps(review, ensure_ascii=False)) if review is not None else None
+        with Session(self.engine) as session, session.begin():
+            row = session.scalars(select(InputRow).where(InputRow.source_sha256 == source_sha256,
+                                                         InputRow.source == source)).first()
+            if row is None:
+                row = InputRow(source=source, source_sha256=source_sha256, status=status)
+                session.add(row)
+            row.status, row.error, row.code, row.doc_type, row.review = status, error, code, doc_type, review_json
+            row.updated_at = _now()
+            session.flush()
+            return _input(row)
+
+    def inputs(self) -> list[InputRecord]:
+        with Session(self.engine) as session:
+            return [_input(r) for r in session.scalars(select(InputRow).order_by(InputRow.id))]
