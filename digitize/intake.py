@@ -154,10 +154,8 @@ def load_page_image(path: Path, kind: str, index: int) -> PageImage:
             img.seek(index)
         dpi = _dpi_of(img)
         img.load()
-        if kind == "jpeg" and getattr(img, "n_frames", 1) == 1:
-            embed = path.read_bytes()  # JPEG passes through unchanged
-        else:
-            embed = _lossless_bytes(img)
+        single_jpeg = kind == "jpeg" and getattr(img, "n_frames", 1) == 1
+        embed = path.read_bytes() if single_jpeg else _lossless_bytes(img)  # JPEG passes through unchanged
         rgb = img.convert("RGB")
     except RejectedInput:
         raise
@@ -207,7 +205,10 @@ def _render_pdf_page(path: Path, index: int) -> PageImage:
     return PageImage(rgb, PDF_RENDER_DPI, buf.getvalue())
 
 
-def iter_text_layer_pages(path: Path) -> Iterator[tuple[int, float, float, list[tuple[str, float, float, float, float]]]]:
+TextLayerWord = tuple[str, float, float, float, float]  # text, x, y, width, height (points)
+
+
+def iter_text_layer_pages(path: Path) -> Iterator[tuple[int, float, float, list[TextLayerWord]]]:
     """Yield (index, width, height, words) of a born-digital PDF, one page at a time, in points."""
     import pdfplumber
 

@@ -48,7 +48,8 @@ def run_page(job: PageJob) -> PageOutcome:
     height, width = cleaned.gray.shape
     page = PageText(job.index, width, height, tuple(reading_order(words, width)), "ocr", cleaned.skew_degrees)
     to_original = cleaned.to_original() if cleaned.skew_degrees else None
-    pdf_bytes = searchable_page(image.embed_bytes, width, height, image.dpi, words, to_original)
+    lines = [seg.words for seg in page.segments]
+    pdf_bytes = searchable_page(image.embed_bytes, width, height, image.dpi, lines, to_original)
     pdf_path = job.work_dir / f"page-{job.index:05d}.pdf"
     pdf_path.write_bytes(pdf_bytes)
     return PageOutcome(page, pdf_path, time.perf_counter() - started)

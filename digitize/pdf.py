@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import img2pdf
@@ -35,12 +35,17 @@ def _register_font() -> None:
     raise RuntimeError("no font with Vietnamese letters found: install fonts-freefont-ttf")
 
 
-def _text_layer(words: Iterable[Word], width_pt: float, height_pt: float, px_to_pt: float,
+def _text_layer(lines: Iterable[Sequence[Word]], width_pt: float, height_pt: float, px_to_pt: float,
                 to_original: np.ndarray | None) -> bytes:
     _register_font()
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=(width_pt, height_pt), invariant=1)
-    for word in words:
+    # One text run per line, so that extractors (pdftotext, search) see whole lines in order.
+    for line in lines:
+        if not line:
+            continue
+        word = Word(" ".join(w.text for w in line), 0.0, line[0].x, min(w.y for w in line),
+                    line[-1].x + line[-1].w - line[0].x, max(w.y + w.h for w in line) - min(w.y for w in line))
         x0, y0 = word.x, word.y + word.h
         x1 = word.x + word.w
         if to_original is not None:
@@ -69,18 +74,18 @@ def _text_layer(words: Iterable[Word], width_pt: float, height_pt: float, px_to_
     return buf.getvalue()
 
 
-def searchable_page(embed_bytes: bytes, width_px: int, height_px: int, dpi: float, words: list[Word],
-                    to_original: np.ndarray | None = None) -> bytes:
-    """One PDF page: the image exactly as embedded bytes allow, with ``words`` as invisible text.
+def searchable_page(embed_bytes: bytes, width_px: int, height_px: int, dpi: float,
+                    lines: Sequence[Sequence[Word]], to_original: np.ndarray | None = None) -> bytes:
+    """One PDF page: the image exactly as embedded bytes allow, with ``lines`` of words as invisible text.
 
-    ``words`` are in the cleaned image's pixels; ``to_original`` maps them back onto the original image.
+    Words are in the cleaned image's pixels; ``to_original`` maps them back onto the original image.
     """
     layout = img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))
     image_pdf = img2pdf.convert(embed_bytes, layout_fun=layout)
     writer = PdfWriter(clone_from=io.BytesIO(image_pdf))
     page = writer.pages[0]
     width_pt, height_pt = float(page.mediabox.width), float(page.mediabox.height)
-    overlay = _text_layer(words, width_pt, height_pt, width_pt / width_px, to_original)
+    overlay = _text_layer(lines, width_pt, height_pt, width_pt / width_px, to_original)
     page.merge_page(PdfReader(io.BytesIO(overlay)).pages[0])
     out = io.BytesIO()
     writer.write(out)

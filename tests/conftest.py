@@ -1,0 +1,63 @@
+"""Shared fixtures: a fresh data directory and rooms per test session, real Tesseract and pyHanko."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+SOHOA = Path(sys.executable).parent / "sohoa"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("sohoa-data")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir):
+    from settings import load_settings
+
+    old = os.environ.get("SOHOA_DATA_DIR")
+    os.environ["SOHOA_DATA_DIR"] = str(data_dir)
+    try:
+        yield load_settings()
+    finally:
+        if old is None:
+            os.environ.pop("SOHOA_DATA_DIR", None)
+        else:
+            os.environ["SOHOA_DATA_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def rooms(settings):
+    from digitize.pipeline import open_rooms
+
+    return open_rooms(settings)
+
+
+@pytest.fixture(scope="session")
+def processed(rooms):
+    """Every committed sample processed once through the real pipeline (2 workers)."""
+    from digitize.pipeline import Pipeline
+
+    outcomes = list(Pipeline(rooms, workers=2).process([SAMPLES]))
+    return {Path(o.source).name: o for o in outcomes}
+
+
+def run_cli(*args: str, data_dir: Path, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SOHOA_DATA_DIR": str(data_dir)}
+    result = subprocess.run([str(SOHOA), *args], capture_output=True, text=True, env=env, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"sohoa {' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
+    return result
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

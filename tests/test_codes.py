@@ -1,0 +1,134 @@
+import multiprocessing
+from datetime import date
+
+import pytest
+
+from codes import (
+    InvalidAgencyId,
+    InvalidCode,
+    assign_code,
+    load_agencies,
+    load_catalogue,
+    parse_code,
+    validate_agency_id,
+)
+from codes.catalogue import CatalogueError
+from storage import Index
+
+
+def test_catalogue_ships_results_and_decree30_kinds():
+    catalogue = load_catalogue()
+    assert catalogue.get("KS").name == "Giấy khai sinh"
+    assert catalogue.get("KS").levels == ("commune",)
+    assert catalogue.get("QD").abbreviation == "QĐ"
+    assert catalogue.get("CV").subject_marker == "V/v"
+    assert len(catalogue) >= 25
+
+
+def test_catalogue_extension_is_data_only(tmp_path):
+    from codes.catalogue import DEFAULT_CATALOGUE
+
+    extended = tmp_path / "catalogue.toml"
+    extended.write_text(DEFAULT_CATALOGUE.read_text("utf-8") + '''
+[[type]]
+code = "GCNTT"
+name = "Giấy chứng nhận thuyết minh viên"
+kind = "result"
+titles = ["GIẤY CHỨNG NHẬN THUYẾT MINH VIÊN"]
+levels = ["province"]
+retention = 10
+required = ["number", "issued_on", "holder"]
+''', "utf-8")
+    assert load_catalogue(extended).get("GCNTT").retention == "10"
+
+
+def test_catalogue_rejects_bad_entries(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[type]]\ncode = "ks"\nname = "x"\nkind = "result"\ntitles = ["X"]\nlevels = ["commune"]\n')
+    with pytest.raises(CatalogueError, match="code must be"):
+        load_catalogue(bad)
+
+
+def test_agency_ids_validated():
+    registry = load_agencies()
+    assert registry.get("000.00.00.H26").level == "province"
+    assert registry.get("000.05.31.H26").parent == "000.00.31.H26"
+    for good in ("000.00.00.H49", "H26.170", "G15"):
+        assert validate_agency_id(good) == good
+    for bad in ("", "000.00.00.h26", "00.00.00.H26", "H26..1", "A" * 40, "000.00.00.H26/../x"):
+        with pytest.raises(InvalidAgencyId):
+            validate_agency_id(bad)
+
+
+def test_code_round_trip(tmp_path):
+    index = Index(f"sqlite:///{tmp_path / 'i.sqlite3'}")
+    first = assign_code("000.00.00.H26", "KS", date(2023, 5, 15), index)
+    second = assign_code("000.00.00.H26", "KS", date(2023, 5, 15), index)
+    other_day = assign_code("000.00.00.H26", "KS", date(2023, 5, 16), index)
+    assert str(first) == "000.00.00.H26-KS-230515-0001"
+    assert str(second) == "000.00.00.H26-KS-230515-0002"
+    assert str(other_day).endswith("-230516-0001")
+    assert parse_code(str(second)) == second
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("", "empty"),
+        ("000.00.00.H26-KS-230515", "4 segments"),
+        ("000.00.00.h26-KS-230515-0001", "segment 1"),
+        ("000.00.00.H26-ks-230515-0001", "segment 2"),
+        ("000.00.00.H26-KS-2305-0001", "segment 3 must be a date YYMMDD"),
+        ("000.00.00.H26-KS-231345-0001", "not a real date"),
+        ("000.00.00.H26-KS-230515-0000", "segment 4"),
+        ("000.00.00.H26-KS-230515-01", "segment 4"),
+        ("../../etc/passwd-KS-230515-0001", "segment 1"),
+        ("000.00.00.H26-KS-230515-0001 ", "ASCII"),
+        ("000.00.00.H26-KS-230515-" + "9" * 200, "longer"),
+    ],
+)
+def test_malformed_codes_rejected_with_reason(code, message):
+    with pytest.raises(InvalidCode, match=message):
+        parse_code(code)
+
+
+def _allocate(url: str, count: int, queue) -> None:
+    index = Index(url)
+    queue.put([index.next_sequence("race") for _ in range(count)])
+
+
+def test_sequences_unique_across_processes_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
+    Index(url)  # create tables before the race
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_allocate, args=(url, 25, queue)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    numbers = [n for _ in procs for n in queue.get(timeout=120)]
+    for p in procs:
+        p.join(timeout=60)
+    assert sorted(numbers) == list(range(1, 101))
+
+
+def test_sequences_unique_across_processes_postgresql():
+    psycopg = pytest.importorskip("psycopg")
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    try:
+        psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL server reachable at 127.0.0.1:5432: {exc}")
+    from sqlalchemy import text
+
+    index = Index(url)
+    with index.engine.begin() as conn:
+        conn.execute(text("DELETE FROM sequences WHERE key = 'race'"))
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_allocate, args=(url, 25, queue)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    numbers = [n for _ in procs for n in queue.get(timeout=120)]
+    for p in procs:
+        p.join(timeout=60)
+    assert sorted(numbers) == list(range(1, 101))

@@ -1,0 +1,138 @@
+"""End to end on the committed samples: real Tesseract, real pyHanko, real files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import unicodedata
+
+import pytest
+
+from samples.make_samples import SAMPLES
+from signing import verify_pdf
+from storage import ArchiveError
+
+SPECS = {s.file_name: s for s in SAMPLES}
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_sample_gets_its_type_date_and_level(processed, name):
+    outcome, spec = processed[name], SPECS[name]
+    assert outcome.status in {"archived", "needs_review"}, outcome.error
+    assert outcome.doc_type["code"] == spec.doc_type
+    assert outcome.fields["issued_on"] == spec.issued_iso
+    assert outcome.level == spec.level
+    assert unicodedata.is_normalized("NFC", outcome.text)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("08-dang-ky-doanh-nghiep.png", "png"),
+        ("02-giay-chung-nhan-ket-hon.jpg", "jpeg"),
+        ("04-quyet-dinh.tiff", "tiff"),
+        ("05-giay-phep-xay-dung.pdf", "scanned pdf"),
+        ("06-thong-bao.pdf", "born-digital pdf"),
+    ],
+)
+def test_each_input_kind_is_archived_signed_and_fetchable(processed, rooms, name, kind):
+    outcome, spec = processed[name], SPECS[name]
+    assert outcome.status == "archived", (kind, outcome.review_reasons, outcome.error)
+    assert outcome.code.startswith(f"{rooms.settings.agency}-{spec.doc_type}-")
+    assert outcome.fields["number"] == spec.number
+    record = rooms.index.get_result(outcome.code)
+    pdf = rooms.archive.get(record.archive_key)
+    assert hashlib.sha256(pdf).hexdigest() == record.sha256 == outcome.sha256
+    report = verify_pdf(pdf, rooms.trust_roots)
+    assert report.valid, report.problems
+    assert report.signatures[-1].development_ca
+
+
+def test_multipage_tiff_keeps_every_page(processed, rooms):
+    outcome = processed["04-quyet-dinh.tiff"]
+    assert outcome.pages == 2
+    assert "Điều 3" in outcome.text  # from page 2
+
+
+def test_holder_and_personal_id_extracted(processed):
+    assert processed["09-ly-lich-tu-phap.jpg"].fields["holder"] == "LÊ THỊ HOA"
+    assert processed["09-ly-lich-tu-phap.jpg"].fields["holder_id"] == "040190006789"
+    assert processed["08-dang-ky-doanh-nghiep.png"].fields["holder"] == "CÔNG TY TNHH MỘT THÀNH VIÊN SỐ HÓA AN KHÁNH"
+
+
+def test_scanned_pdf_text_layer_is_searchable(processed, rooms, tmp_path):
+    outcome = processed["05-giay-phep-xay-dung.pdf"]
+    pdf_path = tmp_path / "gpxd.pdf"
+    pdf_path.write_bytes(rooms.archive.get(outcome.archive_key))
+    text = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "GIẤY PHÉP XÂY DỰNG" in unicodedata.normalize("NFC", text)
+    assert "NGUYỄN VĂN BÌNH" in unicodedata.normalize("NFC", text)
+
+
+def test_born_digital_pdf_is_kept_byte_for_byte_and_signed_incrementally(processed, rooms):
+    from samples.make_samples import SAMPLES  # noqa: F401  (the file is committed)
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+
+    outcome = processed["06-thong-bao.pdf"]
+    original = (SAMPLE_DIR / "06-thong-bao.pdf").read_bytes()
+    signed = rooms.archive.get(outcome.archive_key)
+    assert signed.startswith(original)
+    meta = json.loads(rooms.archive.get(outcome.archive_key.replace("document.pdf", "metadata.json")))
+    assert meta["ocr"] == {"engine": "pdf text layer"}
+
+
+def test_signature_verifies_with_pdfsig(processed, rooms, tmp_path):
+    outcome = processed["02-giay-chung-nhan-ket-hon.jpg"]
+    pdf_path = tmp_path / "kh.pdf"
+    pdf_path.write_bytes(rooms.archive.get(outcome.archive_key))
+    result = subprocess.run(["pdfsig", str(pdf_path)], capture_output=True, text=True)
+    assert "Signature is Valid" in result.stdout, result.stdout + result.stderr
+    assert "ETSI.CAdES.detached" in result.stdout
+
+
+def test_a_flipped_byte_fails_verification(processed, rooms):
+    outcome = processed["02-giay-chung-nhan-ket-hon.jpg"]
+    pdf = bytearray(rooms.archive.get(outcome.archive_key))
+    pdf[len(pdf) // 3] ^= 0x01
+    assert not verify_pdf(bytes(pdf), rooms.trust_roots).valid
+
+
+def test_unknown_trust_root_fails_verification(processed, rooms, tmp_path):
+    outcome = processed["02-giay-chung-nhan-ket-hon.jpg"]
+    report = verify_pdf(rooms.archive.get(outcome.archive_key), trust_roots=())
+    assert not report.valid
+    assert any("trusted root" in p for p in report.problems)
+
+
+def test_uncertain_reading_waits_for_review_and_is_not_archived(processed, rooms):
+    waiting = [o for o in processed.values() if o.status == "needs_review"]
+    for outcome in waiting:
+        assert outcome.code is None and outcome.archive_key is None
+        assert outcome.review_reasons
+        folder = rooms.settings.review_dir / outcome.source_sha256
+        assert (folder / "proposal.json").exists()
+        assert any(p.name.startswith("original") for p in folder.iterdir())
+
+
+def test_same_input_twice_is_not_archived_twice(processed, rooms):
+    from digitize.pipeline import Pipeline
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+
+    before = len(rooms.index.results())
+    first = processed["02-giay-chung-nhan-ket-hon.jpg"]
+    again = next(Pipeline(rooms, workers=1).process([SAMPLE_DIR / "02-giay-chung-nhan-ket-hon.jpg"]))
+    assert again.status == "archived" and again.code == first.code and again.sha256 == first.sha256
+    assert len(rooms.index.results()) == before
+
+
+def test_archived_objects_cannot_be_overwritten(processed, rooms):
+    outcome = processed["02-giay-chung-nhan-ket-hon.jpg"]
+    with pytest.raises(ArchiveError, match="cannot be overwritten"):
+        rooms.archive.put(outcome.archive_key, b"%PDF-1.7 forged")
+    assert verify_pdf(rooms.archive.get(outcome.archive_key), rooms.trust_roots).valid
+
+
+def test_codes_are_unique(processed):
+    codes = [o.code for o in processed.values() if o.code]
+    assert len(codes) == len(set(codes)) >= 7
