@@ -35,7 +35,8 @@ def _tight(text: str) -> str:
 def value_confidence(seg: Segment, value: str) -> float:
     """Lowest OCR confidence (0-1) among the words of ``seg`` that make up ``value``."""
     compact = value.replace(" ", "")
-    parts = [w for w in seg.words if w.text.strip(" .,;:") and w.text.strip(" .,;:").replace(" ", "") in compact]
+    parts = [w for w in seg.words
+             if any(c.isalnum() for c in w.text) and w.text.strip(" .,;:").replace(" ", "") in compact]
     return min((w.conf for w in parts), default=0.0) / 100
 
 
@@ -66,7 +67,34 @@ def _labelled_value(segments: list[Segment], label: str, continues: bool = False
     return None
 
 
-def extract_number(pages: list[PageText], doc_type: DocumentType | None) -> FieldValue:
+def _initials(name: str) -> set[str]:
+    """Abbreviations an issuer's name can take in a document symbol: ỦY BAN NHÂN DÂN → UBND."""
+    words = fold(name).replace("-", " ").split()
+    return {"".join(w[0] for w in words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)}
+
+
+def _symbol_confidence(seg: Segment, number: str, issuer: str | None) -> float:
+    """Confidence of a document symbol: its digits as read, its letter parts also checked against the issuer.
+
+    A letter-only part such as UBND that matches the issuer's initials is confirmed by the header, so a
+    low OCR confidence on it alone does not make the number uncertain; digits are never excused.
+    """
+    confirmed = {part for part in re.split(r"[/\-]", number) if part.isalpha() and fold(part) in _initials(issuer)}\
+        if issuer else set()
+    compact = number.replace(" ", "")
+    scores = []
+    for word in seg.words:
+        token = word.text.strip(" .,;:").replace(" ", "")
+        if not any(c.isalnum() for c in token) or token not in compact or fold(token).startswith("SO"):
+            continue
+        letters_only = re.fullmatch(r"[A-ZĐ]+", token)
+        if letters_only and any(token in part for part in confirmed):
+            continue
+        scores.append(word.conf / 100)
+    return min(scores, default=0.9)
+
+
+def extract_number(pages: list[PageText], doc_type: DocumentType | None, issuer: str | None = None) -> FieldValue:
     segments = [s for p in pages for s in p.segments]
     for label in doc_type.number_labels if doc_type else ():
         found = _labelled_value(segments, label)
@@ -79,7 +107,7 @@ def extract_number(pages: list[PageText], doc_type: DocumentType | None) -> Fiel
         match = _NUMBER_RE.match(_tight(seg.text))
         if match:
             number = match.group(1).rstrip(".-/")
-            return FieldValue(number, min(0.9, value_confidence(seg, number)), seg.text)
+            return FieldValue(number, min(0.9, _symbol_confidence(seg, number, issuer)), seg.text)
     return FieldValue(None, 0.0)
 
 

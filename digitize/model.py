@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 
 @dataclass(frozen=True)
@@ -98,10 +97,6 @@ class Understanding:
     holder: FieldValue
     level: str | None
     review_reasons: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def issued_date(self) -> date | None:
-        return date.fromisoformat(self.issued_on.value) if self.issued_on.value else None
 
     def fields_dict(self) -> dict[str, str | None]:
         return {

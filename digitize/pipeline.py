@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytesseract import TesseractError
+
 from codes import Catalogue, DocumentType, assign_code, load_catalogue
 from digitize import ocr
 from digitize.classify import classify
@@ -182,6 +184,9 @@ class Pipeline:
         except RejectedInput as exc:
             outcome = Outcome(str(item.path), "rejected", error=str(exc),
                               source_sha256=item.source.sha256 if item.source else None)
+        except TesseractError as exc:
+            outcome = Outcome(str(item.path), "rejected", error=f"OCR failed on this file: {exc.message}",
+                              source_sha256=item.source.sha256 if item.source else None)
         finally:
             for future in item.futures:
                 future.cancel()
@@ -237,9 +242,9 @@ class Pipeline:
         """Classify, extract fields and level, and list what a clerk must check."""
         classification = classify(pages, self.rooms.catalogue)
         doc_type = self.rooms.catalogue.get(classification.type_code) if classification.type_code else None
-        number = extract_number(pages, doc_type)
-        issued_on = extract_issue_date(pages)
         issuer = extract_issuer(pages)
+        number = extract_number(pages, doc_type, issuer.value)
+        issued_on = extract_issue_date(pages)
         holder = extract_holder(pages, doc_type)
         reasons = []
         if doc_type is None:

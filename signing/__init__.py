@@ -1,6 +1,6 @@
 """Signing digitized results with the digitizing agency's key (PAdES, pyHanko) and verifying them."""
 
-from signing.keys import KeyMaterial, ensure_dev_keys, load_key_material
+from signing.keys import KeyMaterial, ensure_dev_keys
 from signing.pades import SignatureReport, Signer, VerificationReport, verify_pdf
 
 __all__ = [
@@ -9,6 +9,5 @@ __all__ = [
     "Signer",
     "VerificationReport",
     "ensure_dev_keys",
-    "load_key_material",
     "verify_pdf",
 ]

@@ -101,11 +101,3 @@ def ensure_dev_keys(key_dir: Path, agency: str, passphrase: str | None = None) -
     ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     # The CA key is not needed after issuing the signer: it is thrown away, not stored.
     return KeyMaterial(signer_path, secret, (ca_path,), development=True)
-
-
-def load_key_material(pkcs12_path: Path, passphrase_env: str, trust_roots: list[Path]) -> KeyMaterial:
-    """Key material of a real agency certificate; the passphrase comes from an environment variable."""
-    secret = os.environ.get(passphrase_env)
-    if not secret:
-        raise RuntimeError(f"set {passphrase_env} to the passphrase of {pkcs12_path}")
-    return KeyMaterial(pkcs12_path, secret.encode(), tuple(trust_roots), development=False)
