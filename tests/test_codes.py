@@ -97,18 +97,23 @@ def _allocate(url: str, count: int, queue) -> None:
     queue.put([index.next_sequence("race") for _ in range(count)])
 
 
+def _race(url: str, processes: int = 4, each: int = 25) -> list[int]:
+    """Numbers handed out when several processes allocate from one sequence at the same time."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_allocate, args=(url, each, queue)) for _ in range(processes)]
+    for proc in procs:
+        proc.start()
+    numbers = [n for _ in procs for n in queue.get(timeout=120)]
+    for proc in procs:
+        proc.join(timeout=60)
+    return numbers
+
+
 def test_sequences_unique_across_processes_sqlite(tmp_path):
     url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
     Index(url)  # create tables before the race
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_allocate, args=(url, 25, queue)) for _ in range(4)]
-    for p in procs:
-        p.start()
-    numbers = [n for _ in procs for n in queue.get(timeout=120)]
-    for p in procs:
-        p.join(timeout=60)
-    assert sorted(numbers) == list(range(1, 101))
+    assert sorted(_race(url)) == list(range(1, 101))
 
 
 def test_sequences_unique_across_processes_postgresql():
@@ -123,12 +128,4 @@ def test_sequences_unique_across_processes_postgresql():
     index = Index(url)
     with index.engine.begin() as conn:
         conn.execute(text("DELETE FROM sequences WHERE key = 'race'"))
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_allocate, args=(url, 25, queue)) for _ in range(4)]
-    for p in procs:
-        p.start()
-    numbers = [n for _ in procs for n in queue.get(timeout=120)]
-    for p in procs:
-        p.join(timeout=60)
-    assert sorted(numbers) == list(range(1, 101))
+    assert sorted(_race(url)) == list(range(1, 101))
