@@ -146,6 +146,30 @@ def verify(
     raise typer.Exit(0 if valid else 1)
 
 
+@app.command()
+def audit(
+    sample: Annotated[int | None, typer.Option("--sample", help="Check only N random results.")] = None,
+    repair: Annotated[bool, typer.Option("--repair", help="Finish what interrupted runs left half done.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+):
+    """Fixity audit: re-read every archived result, recompute SHA-256, re-verify signatures.
+
+    Also finds what an interrupted run left behind; --repair indexes complete versions the index lacks and
+    records abandoned ingests (their objects stay, their codes are never reused). Exit 1 if any problem remains.
+    """
+    from digitize.pipeline import audit_archive
+
+    report = audit_archive(_rooms(), sample=sample, repair=repair)
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print(f"checked {report.checked} results: {'OK' if report.ok else 'PROBLEMS FOUND'}")
+        for finding in report.findings:
+            state = "repaired" if finding.repaired else "PROBLEM"
+            print(f"  {state:<8} {finding.code} v{finding.version}: {finding.problem}")
+    raise typer.Exit(0 if report.ok else 1)
+
+
 @app.command("list")
 def list_inputs(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False):
     """Every processed input once, whatever its status."""

@@ -23,6 +23,8 @@ _KEYS = {
     "agency": "SOHOA_AGENCY",
     "key_passphrase": "SOHOA_KEY_PASSPHRASE",
     "review_threshold": "SOHOA_REVIEW_THRESHOLD",
+    "s3_lock_mode": "SOHOA_S3_LOCK_MODE",
+    "permanent_retention_years": "SOHOA_PERMANENT_RETENTION_YEARS",
 }
 
 
@@ -38,6 +40,8 @@ class Settings:
     agency: str
     key_passphrase: str | None
     review_threshold: float
+    s3_lock_mode: str = "COMPLIANCE"
+    permanent_retention_years: int = 100
 
     @property
     def key_dir(self) -> Path:
@@ -75,4 +79,6 @@ def load_settings() -> Settings:
         agency=values.get("agency", "000.00.00.H26"),
         key_passphrase=values.get("key_passphrase"),
         review_threshold=float(values.get("review_threshold", "0.80")),
+        s3_lock_mode=values.get("s3_lock_mode", "COMPLIANCE").upper(),
+        permanent_retention_years=int(values.get("permanent_retention_years", "100")),
     )

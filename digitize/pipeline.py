@@ -21,7 +21,7 @@ from typing import Any
 
 from pytesseract import TesseractError
 
-from codes import Catalogue, DocumentType, assign_code, load_catalogue
+from codes import CODE_FORMAT_VERSION, Catalogue, DocumentType, assign_code, load_catalogue
 from digitize import ocr
 from digitize.classify import classify
 from digitize.fields import (
@@ -38,8 +38,9 @@ from digitize.pages import PageJob, PageOutcome, init_worker, run_page, text_lay
 from digitize.pdf import assemble
 from digitize.text import mask_personal_ids, nfc
 from settings import Settings
-from signing import Signer, ensure_dev_keys
-from storage import Archive, Index, ResultRecord, open_archive
+from signing import Signer, ensure_dev_keys, verify_pdf
+from storage import Archive, AuditReport, Event, Index, ResultRecord, ResultStore, Retention, audit, open_archive
+from storage.results import version_prefix
 
 PIPELINE_VERSION = "0.1.0"
 SUPPORTED_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"}
@@ -62,12 +63,28 @@ class Rooms:
     def trust_roots(self) -> tuple[Path, ...]:
         return self.signer.keys.trust_roots
 
+    @property
+    def store(self) -> ResultStore:
+        return ResultStore(self.archive, self.index)
+
 
 def open_rooms(settings: Settings) -> Rooms:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keys = ensure_dev_keys(settings.key_dir, settings.agency, settings.key_passphrase)
-    return Rooms(settings, load_catalogue(), Index(settings.database_url), open_archive(settings.archive_url),
-                 Signer(keys))
+    archive = open_archive(
+        settings.archive_url, s3_endpoint=settings.s3_endpoint, s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key, s3_secure=settings.s3_secure, lock_mode=settings.s3_lock_mode,
+        permanent_years=settings.permanent_retention_years,
+    )
+    return Rooms(settings, load_catalogue(), Index(settings.database_url), archive, Signer(keys))
+
+
+def audit_archive(rooms: Rooms, sample: int | None = None, repair: bool = False) -> AuditReport:
+    """Fixity audit: storage re-reads and re-hashes, signing re-verifies each signed PDF."""
+    def check_document(pdf: bytes) -> list[str]:
+        return verify_pdf(pdf, rooms.trust_roots).problems
+
+    return audit(rooms.store, check_document, sample=sample, repair=repair, agent=f"sohoa {PIPELINE_VERSION} audit")
 
 
 @dataclass
@@ -282,39 +299,46 @@ class Pipeline:
 
     def _archive(self, source: SourceFile, doc_type: DocumentType, pdf: bytes, outcome: Outcome,
                  ocr_used: bool) -> None:
-        settings, index, archive = self.rooms.settings, self.rooms.index, self.rooms.archive
+        settings, index = self.rooms.settings, self.rooms.index
         today = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=7))).date()
         code = str(assign_code(settings.agency, doc_type.code, today, index))
+        engine = f"tesseract {ocr.tesseract_version()} ({ocr.LANG})" if ocr_used else "pdfplumber (PDF text layer)"
+        events = [
+            Event("ingestion", f"sohoa {PIPELINE_VERSION}", "success", f"{source.kind}, {outcome.pages} pages, "
+                  f"source sha256 {source.sha256}", code=code),
+            Event("ocr" if ocr_used else "text_extraction", engine, "success", f"{len(outcome.text)} characters",
+                  code=code),
+            Event("classification", f"sohoa {PIPELINE_VERSION} rules", "success",
+                  f"{doc_type.code} ({outcome.doc_type['confidence']:.2f}): " + "; ".join(outcome.evidence),
+                  code=code),
+            Event("code_assignment", f"sohoa codes format {CODE_FORMAT_VERSION}", "success", code, code=code),
+        ]
         reason = f"Bản số hóa từ bản chính - mã {code}"
         signed = self.rooms.signer.sign(pdf, reason=reason, location=settings.agency)
-        version = 1
-        stored_pdf = archive.put(_key(code, version, "document.pdf"), signed)
-        stored_original = archive.put(_key(code, version, f"original{source.suffix}"), source.path.read_bytes())
-        stored_text = archive.put(_key(code, version, "text.txt"), outcome.text.encode("utf-8"))
-        created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        events.append(Event("signing", f"pyHanko {_pyhanko_version()}", "success",
+                            f"PAdES B-B by {self.rooms.signer.subject}", code=code))
         metadata = {
-            "code": code, "version": version, "agency": settings.agency,
-            "doc_type": outcome.doc_type, "fields": outcome.fields, "level": outcome.level,
-            "pages": outcome.pages, "retention": doc_type.retention,
-            "files": {o.key.rsplit("/", 1)[1]: {"sha256": o.sha256, "size": o.size}
-                      for o in (stored_pdf, stored_original, stored_text)},
+            "agency": settings.agency, "doc_type": outcome.doc_type, "fields": outcome.fields,
+            "level": outcome.level, "pages": outcome.pages,
             "source": {"name": source.path.name, "sha256": source.sha256, "kind": source.kind},
             "ocr": {"engine": "tesseract", "version": ocr.tesseract_version(), "lang": ocr.LANG} if ocr_used
             else {"engine": "pdf text layer"},
             "pipeline_version": PIPELINE_VERSION, "signer": self.rooms.signer.subject,
-            "evidence": outcome.evidence, "created_at": created.isoformat(),
+            "evidence": outcome.evidence,
+            "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         }
-        archive.put(_key(code, version, "metadata.json"),
-                    json.dumps(metadata, ensure_ascii=False, indent=2).encode("utf-8"))
-        index.add_result(ResultRecord(
-            code=code, version=version, source_sha256=source.sha256, doc_type=doc_type.code,
-            doc_type_name=doc_type.name, confidence=float(outcome.doc_type["confidence"]), level=outcome.level,
-            agency=settings.agency, fields=outcome.fields, pages=outcome.pages, sha256=stored_pdf.sha256,
-            size=stored_pdf.size, archive_key=stored_pdf.key, created_at=created,
-        ))
+        files = {"document.pdf": signed, f"original{source.suffix}": source.path.read_bytes(),
+                 "text.txt": outcome.text.encode("utf-8")}
+        record = self.rooms.store.write(code, files, metadata, Retention.from_catalogue(doc_type.retention), events)
         index.record_input(outcome.source, source.sha256, "archived", code=code, doc_type=doc_type.code)
-        outcome.code, outcome.sha256, outcome.archive_key = code, stored_pdf.sha256, stored_pdf.key
+        outcome.code, outcome.sha256, outcome.archive_key = code, record.sha256, record.archive_key
+
+
+def _pyhanko_version() -> str:
+    from importlib.metadata import version
+
+    return version("pyhanko")
 
 
 def _key(code: str, version: int, name: str) -> str:
-    return f"{code}/v{version}/{name}"
+    return f"{version_prefix(code, version)}/{name}"

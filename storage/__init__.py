@@ -1,15 +1,23 @@
 """Keeping and finding archived results: archive backends (objects) and the index (SQL)."""
 
-from storage.archive import Archive, ArchiveError, LocalArchive, StoredObject, open_archive
-from storage.index import Index, InputRecord, ResultRecord
+from storage.archive import Archive, ArchiveError, LocalArchive, Retention, S3Archive, StoredObject, open_archive
+from storage.index import Event, Index, InputRecord, ResultRecord
+from storage.results import AuditReport, Finding, ResultStore, audit
 
 __all__ = [
+    "AuditReport",
+    "Finding",
+    "ResultStore",
+    "audit",
     "Archive",
     "ArchiveError",
+    "Event",
     "Index",
     "InputRecord",
     "LocalArchive",
     "ResultRecord",
+    "Retention",
+    "S3Archive",
     "StoredObject",
     "open_archive",
 ]

@@ -1,8 +1,17 @@
-"""Archive backends behind one small interface.  Objects are write-once: a key is never overwritten."""
+"""Archive backends behind one small interface.  Objects are write-once: a key is never overwritten.
+
+``LocalArchive`` (a folder, the embedded default) and ``S3Archive`` (any S3 store through the ``minio``
+SDK: SeaweedFS, MinIO, AWS S3).  On S3 the bucket has versioning and object lock, and each object is
+stored under the retention of its document type; the local folder imitates this with read-only files and
+versions side by side (``{code}/v1/…``, ``{code}/v2/…``).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import io
+import json
 import os
 import re
 import tempfile
@@ -20,20 +29,43 @@ class ArchiveError(Exception):
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long an object must stay unchanged: a number of years, or permanently (legal hold)."""
+
+    years: int | None  # None: permanent
+
+    @classmethod
+    def from_catalogue(cls, value: str) -> Retention:
+        return cls(None if value == "permanent" else int(value))
+
+    def until(self, now: dt.datetime, permanent_years: int) -> dt.datetime:
+        years = self.years if self.years is not None else permanent_years
+        return now + dt.timedelta(days=round(365.25 * years))
+
+    def describe(self) -> str:
+        return "permanent (legal hold)" if self.years is None else f"{self.years} years"
+
+
+@dataclass(frozen=True)
 class StoredObject:
     key: str
     sha256: str
     size: int
+    version_id: str | None = None
 
 
 class Archive(Protocol):
     """What the pipeline and readers need from an object store."""
 
-    def put(self, key: str, data: bytes) -> StoredObject: ...
+    def put(self, key: str, data: bytes, retention: Retention | None = None) -> StoredObject: ...
 
     def get(self, key: str) -> bytes: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def list(self, prefix: str = "") -> list[str]: ...
+
+    def retention_of(self, key: str) -> dict | None: ...
 
     def describe(self) -> str: ...
 
@@ -49,8 +81,11 @@ def check_key(key: str) -> str:
 class LocalArchive:
     """A folder on disk.  Files are written atomically, then made read-only; existing keys are kept."""
 
-    def __init__(self, root: Path):
+    RETENTION_SUFFIX = ".retention.json"
+
+    def __init__(self, root: Path, permanent_years: int = 100):
         self.root = root
+        self.permanent_years = permanent_years
         self.root.mkdir(parents=True, exist_ok=True)
 
     def describe(self) -> str:
@@ -59,8 +94,7 @@ class LocalArchive:
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def put(self, key: str, data: bytes) -> StoredObject:
-        path = self._path(key)
+    def _write_once(self, path: Path, data: bytes, key: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
         try:
@@ -81,22 +115,157 @@ class LocalArchive:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+    def put(self, key: str, data: bytes, retention: Retention | None = None) -> StoredObject:
+        path = self._path(key)
+        self._write_once(path, data, key)
+        if retention is not None:
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            record = {"mode": "local-readonly", "retain_until": retention.until(now, self.permanent_years)
+                      .isoformat(), "legal_hold": retention.years is None}
+            self._write_once(self._sidecar(path), json.dumps(record).encode(), key + self.RETENTION_SUFFIX)
         return StoredObject(key, hashlib.sha256(data).hexdigest(), len(data))
 
+    def _sidecar(self, path: Path) -> Path:
+        """Hidden file beside an object that records its retention (what S3 keeps as object lock)."""
+        return path.with_name(f".{path.name}{self.RETENTION_SUFFIX}")
+
     def get(self, key: str) -> bytes:
-        path = self._path(key)
         try:
-            return path.read_bytes()
+            return self._path(key).read_bytes()
         except FileNotFoundError:
             raise ArchiveError(f"{key} is not in the archive") from None
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def list(self, prefix: str = "") -> list[str]:
+        base = self.root
+        keys = []
+        for path in base.rglob("*"):
+            if path.is_file() and not path.name.startswith("."):
+                key = path.relative_to(base).as_posix()
+                if key.startswith(prefix):
+                    keys.append(key)
+        return sorted(keys)
 
-def open_archive(url: str) -> Archive:
-    """The archive named by ``SOHOA_ARCHIVE_URL`` (``file:///path``)."""
+    def retention_of(self, key: str) -> dict | None:
+        sidecar = self._sidecar(self._path(key))
+        return json.loads(sidecar.read_text()) if sidecar.exists() else None
+
+
+class S3Archive:
+    """An S3 bucket with versioning and object lock (WORM), through the ``minio`` SDK."""
+
+    def __init__(self, bucket: str, endpoint: str, access_key: str | None, secret_key: str | None,
+                 secure: bool = False, lock_mode: str = "COMPLIANCE", permanent_years: int = 100,
+                 region: str | None = None):
+        from minio import Minio
+
+        if lock_mode not in {"COMPLIANCE", "GOVERNANCE"}:
+            raise ArchiveError("SOHOA_S3_LOCK_MODE must be COMPLIANCE or GOVERNANCE")
+        self.bucket = bucket
+        self.lock_mode = lock_mode
+        self.permanent_years = permanent_years
+        self.endpoint = endpoint
+        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+        self._ensure_bucket()
+
+    def describe(self) -> str:
+        return f"S3 bucket {self.bucket} at {self.endpoint} (object lock, {self.lock_mode})"
+
+    def _ensure_bucket(self) -> None:
+        from minio.error import S3Error
+
+        try:
+            if not self.client.bucket_exists(self.bucket):
+                self.client.make_bucket(self.bucket, object_lock=True)  # also turns versioning on
+        except S3Error as exc:
+            if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise ArchiveError(f"cannot create bucket {self.bucket}: {exc}") from None
+        status = self.client.get_bucket_versioning(self.bucket).status
+        if status != "Enabled":
+            raise ArchiveError(f"bucket {self.bucket} has no versioning: results could be overwritten")
+
+    def put(self, key: str, data: bytes, retention: Retention | None = None) -> StoredObject:
+        from minio.commonconfig import COMPLIANCE, GOVERNANCE
+        from minio.retention import Retention as S3Retention
+
+        key = check_key(key)
+        if self.exists(key):
+            raise ArchiveError(f"{key} is already archived and cannot be overwritten")
+        kwargs = {}
+        if retention is not None:
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            mode = COMPLIANCE if self.lock_mode == "COMPLIANCE" else GOVERNANCE
+            kwargs["retention"] = S3Retention(mode, retention.until(now, self.permanent_years))
+            kwargs["legal_hold"] = retention.years is None
+        digest = hashlib.sha256(data).hexdigest()
+        result = self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
+                                        metadata={"sha256": digest}, **kwargs)
+        return StoredObject(key, digest, len(data), result.version_id)
+
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        from minio.error import S3Error
+
+        key = check_key(key)
+        try:
+            response = self.client.get_object(self.bucket, key, version_id=version_id)
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchVersion"}:
+                raise ArchiveError(f"{key} is not in the archive") from None
+            raise
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def exists(self, key: str) -> bool:
+        from minio.error import S3Error
+
+        try:
+            self.client.stat_object(self.bucket, check_key(key))
+            return True
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchObject", "NotFound"}:
+                return False
+            raise
+
+    def list(self, prefix: str = "") -> list[str]:
+        return sorted(o.object_name for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True))
+
+    def retention_of(self, key: str) -> dict | None:
+        from minio.error import S3Error
+
+        try:
+            retention = self.client.get_object_retention(self.bucket, check_key(key))
+        except S3Error:
+            return None
+        try:
+            hold = self.client.is_object_legal_hold_enabled(self.bucket, key)
+        except S3Error as exc:
+            if exc.code != "NoSuchObjectLegalHold":  # never set: no hold
+                raise
+            hold = False
+        if retention is None:
+            return {"mode": None, "retain_until": None, "legal_hold": hold}
+        return {"mode": retention.mode, "retain_until": retention.retain_until_date.isoformat(), "legal_hold": hold}
+
+    def presigned_url(self, key: str, seconds: int = 300) -> str:
+        return self.client.presigned_get_object(self.bucket, check_key(key), expires=dt.timedelta(seconds=seconds))
+
+
+def open_archive(url: str, *, s3_endpoint: str | None = None, s3_access_key: str | None = None,
+                 s3_secret_key: str | None = None, s3_secure: bool = False, lock_mode: str = "COMPLIANCE",
+                 permanent_years: int = 100) -> Archive:
+    """The archive named by ``SOHOA_ARCHIVE_URL``: ``file:///path`` or ``s3://bucket``."""
     parsed = urlparse(url)
     if parsed.scheme == "file":
-        return LocalArchive(Path(unquote(parsed.path)))
-    raise ArchiveError(f"unsupported archive URL {url!r}: use file:///path")
+        return LocalArchive(Path(unquote(parsed.path)), permanent_years)
+    if parsed.scheme == "s3":
+        if not s3_endpoint:
+            raise ArchiveError("an s3:// archive needs SOHOA_S3_ENDPOINT (host:port)")
+        return S3Archive(parsed.netloc, s3_endpoint, s3_access_key, s3_secret_key, s3_secure, lock_mode,
+                         permanent_years)
+    raise ArchiveError(f"unsupported archive URL {url!r}: use file:///path or s3://bucket")

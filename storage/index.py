@@ -1,12 +1,21 @@
-"""The index: every processed input, every archived result, and the code sequences (SQLAlchemy)."""
+"""The index: every processed input, every archived result, preservation events and code sequences.
+
+SQLAlchemy models; SQLite by default, PostgreSQL by URL.  The schema is managed by Alembic migrations in
+``storage/migrations`` and brought up to date when an ``Index`` is opened.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -23,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _now() -> dt.datetime:
@@ -54,7 +65,19 @@ class ResultRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     archive_key: Mapped[str] = mapped_column(String(512))
+    retention: Mapped[str] = mapped_column(String(16), default="permanent")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    event_type: Mapped[str] = mapped_column(String(32), index=True)
+    agent: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class InputRow(Base):
@@ -88,6 +111,23 @@ class ResultRecord:
     size: int
     archive_key: str
     created_at: dt.datetime
+    retention: str = "permanent"
+
+
+@dataclass(frozen=True)
+class Event:
+    """A PREMIS-like preservation event: what happened to a result, by which agent, when, how it ended."""
+
+    event_type: str  # ingestion | ocr | classification | code_assignment | signing | storage | fixity_check …
+    agent: str  # tool and version, e.g. "tesseract 5.3.0"
+    outcome: str  # success | failure | warning
+    detail: str | None = None
+    at: dt.datetime = field(default_factory=_now)
+    code: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event_type": self.event_type, "agent": self.agent, "outcome": self.outcome,
+                "detail": self.detail, "at": self.at.isoformat(), "code": self.code}
 
 
 @dataclass(frozen=True)
@@ -106,7 +146,7 @@ class InputRecord:
 def _result(row: ResultRow) -> ResultRecord:
     return ResultRecord(row.code, row.version, row.source_sha256, row.doc_type, row.doc_type_name,
                         row.confidence, row.level, row.agency, dict(row.fields), row.pages, row.sha256,
-                        row.size, row.archive_key, row.created_at)
+                        row.size, row.archive_key, row.created_at, row.retention)
 
 
 def _input(row: InputRow) -> InputRecord:
@@ -134,10 +174,41 @@ class Index:
             @event.listens_for(self.engine, "begin")
             def _sqlite_begin(conn):
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-        Base.metadata.create_all(self.engine)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (a no-op when it is already there)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        head = ScriptDirectory.from_config(config).get_current_head()
+        with self.engine.connect() as conn:
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # -- preservation events
+    def add_events(self, events: list[Event]) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.add_all(EventRow(code=e.code, event_type=e.event_type, agent=e.agent, at=e.at,
+                                     outcome=e.outcome, detail=e.detail) for e in events)
+
+    def events(self, code: str | None = None, event_type: str | None = None) -> list[Event]:
+        with Session(self.engine) as session:
+            query = select(EventRow).order_by(EventRow.id)
+            if code is not None:
+                query = query.where(EventRow.code == code)
+            if event_type is not None:
+                query = query.where(EventRow.event_type == event_type)
+            return [Event(r.event_type, r.agent, r.outcome, r.detail, r.at, r.code) for r in session.scalars(query)]
 
     # -- codes.SequenceSource
     def next_sequence(self, key: str) -> int:
@@ -159,9 +230,12 @@ class Index:
         raise RuntimeError(f"could not allocate a number in sequence {key}")
 
     # -- results
-    def add_result(self, record: ResultRecord) -> None:
+    def add_result(self, record: ResultRecord, events: list[Event] = ()) -> None:
+        """Record a result (or its new version) and its events in one transaction."""
         with Session(self.engine) as session, session.begin():
-            session.add(ResultRow(**{k: getattr(record, k) for k in record.__dataclass_fields__}))
+            session.merge(ResultRow(**{k: getattr(record, k) for k in record.__dataclass_fields__}))
+            session.add_all(EventRow(code=e.code or record.code, event_type=e.event_type, agent=e.agent, at=e.at,
+                                     outcome=e.outcome, detail=e.detail) for e in events)
 
     def get_result(self, code: str) -> ResultRecord | None:
         with Session(self.engine) as session:

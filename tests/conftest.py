@@ -51,8 +51,9 @@ def processed(rooms):
     return {Path(o.source).name: o for o in outcomes}
 
 
-def run_cli(*args: str, data_dir: Path, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SOHOA_DATA_DIR": str(data_dir)}
+def run_cli(*args: str, data_dir: Path, check: bool = True, env_extra: dict | None = None,
+            **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SOHOA_DATA_DIR": str(data_dir), **(env_extra or {})}
     result = subprocess.run([str(SOHOA), *args], capture_output=True, text=True, env=env, **kwargs)
     if check and result.returncode != 0:
         raise AssertionError(f"sohoa {' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
@@ -61,3 +62,29 @@ def run_cli(*args: str, data_dir: Path, check: bool = True, **kwargs) -> subproc
 
 def json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real SeaweedFS S3 server for the whole test session."""
+    from tests.servers import seaweedfs
+
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index_url(request, tmp_path):
+    """The index on SQLite and on PostgreSQL (a schema of its own; skipped if no server answers)."""
+    from tests.servers import drop_postgres_schema, postgres_url
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'index.sqlite3'}"
+        return
+    url = postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
+    try:
+        yield url
+    finally:
+        drop_postgres_schema(url)

@@ -117,15 +117,13 @@ def test_sequences_unique_across_processes_sqlite(tmp_path):
 
 
 def test_sequences_unique_across_processes_postgresql():
-    psycopg = pytest.importorskip("psycopg")
-    url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    try:
-        psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3).close()
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server reachable at 127.0.0.1:5432: {exc}")
-    from sqlalchemy import text
+    from tests.servers import drop_postgres_schema, postgres_url
 
-    index = Index(url)
-    with index.engine.begin() as conn:
-        conn.execute(text("DELETE FROM sequences WHERE key = 'race'"))
-    assert sorted(_race(url)) == list(range(1, 101))
+    url = postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
+    try:
+        Index(url)  # migrate before the race
+        assert sorted(_race(url)) == list(range(1, 101))
+    finally:
+        drop_postgres_schema(url)

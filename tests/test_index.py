@@ -1,0 +1,68 @@
+"""The index behaves the same on SQLite and PostgreSQL: migrations, results, inputs, events, sequences."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from storage import Event, Index, ResultRecord
+
+
+def record(code: str, version: int = 1, sha: str = "aa" * 32) -> ResultRecord:
+    return ResultRecord(code=code, version=version, source_sha256="bb" * 32, doc_type="KS",
+                        doc_type_name="Giấy khai sinh", confidence=0.97, level="commune", agency="000.00.00.H26",
+                        fields={"number": "125/2020", "holder": "NGUYỄN MINH ANH"}, pages=1, sha256=sha, size=10,
+                        archive_key=f"{code}/v{version}/document.pdf",
+                        created_at=dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC), retention="permanent")
+
+
+def exercise(index: Index) -> dict:
+    """The same operations on any database; returns what can be compared across databases."""
+    codes = [f"000.00.00.H26-KS-230515-{index.next_sequence('k'):04d}" for _ in range(3)]
+    index.add_result(record(codes[0]), [Event("ingestion", "test", "success", code=codes[0])])
+    index.add_result(record(codes[1]))
+    index.add_result(record(codes[1], version=2, sha="cc" * 32))  # a new version replaces the row
+    index.record_input("/scans/a.png", "dd" * 32, "rejected", error="the file is empty (0 bytes)")
+    index.record_input("/scans/a.png", "dd" * 32, "archived", code=codes[0], doc_type="KS")  # same input again
+    index.record_input("/scans/b.png", "ee" * 32, "needs_review", review={"reasons": ["số không rõ"]})
+    return {
+        "revision": index.revision(),
+        "codes": codes,
+        "results": [(r.code, r.version, r.sha256, r.fields["holder"], r.created_at.replace(tzinfo=None))
+                    for r in index.results()],
+        "inputs": [(i.source, i.status, i.error, i.code, i.review) for i in index.inputs()],
+        "events": [(e.code, e.event_type, e.outcome) for e in index.events()],
+    }
+
+
+def test_index_operations(index_url):
+    result = exercise(Index(index_url))
+    assert result["revision"] == "0001"
+    assert result["codes"][2].endswith("-0003")
+    assert [(r[0][-4:], r[1]) for r in result["results"]] == [("0001", 1), ("0002", 2)]
+    assert result["results"][0][3] == "NGUYỄN MINH ANH"  # NFC text survives the round trip
+    assert result["inputs"] == [
+        ("/scans/a.png", "archived", None, result["codes"][0], None),
+        ("/scans/b.png", "needs_review", None, None, {"reasons": ["số không rõ"]}),
+    ]
+    assert result["events"] == [(result["codes"][0], "ingestion", "success")]
+
+
+def test_sqlite_and_postgresql_give_the_same_results(tmp_path):
+    import pytest
+
+    from tests.servers import drop_postgres_schema, postgres_url
+
+    url = postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
+    try:
+        assert exercise(Index(f"sqlite:///{tmp_path / 'i.sqlite3'}")) == exercise(Index(url))
+    finally:
+        drop_postgres_schema(url)
+
+
+def test_reopening_an_index_keeps_its_data(index_url):
+    Index(index_url).add_result(record("000.00.00.H26-KS-230515-0009"))
+    again = Index(index_url)
+    assert again.revision() == "0001"
+    assert again.get_result("000.00.00.H26-KS-230515-0009").doc_type == "KS"
