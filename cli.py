@@ -54,6 +54,8 @@ def process(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per document on stdout.")] = False,
     workers: Annotated[int, typer.Option("--workers", "-w", help="Pages OCRed in parallel (default: cores).")]
     = 0,
+    allow_duplicate: Annotated[bool, typer.Option(
+        "--allow-duplicate", help="Archive again even if the same file (same SHA-256) is already archived.")] = False,
 ):
     """Digitize documents: OCR, classify, code, sign and archive each one.
 
@@ -62,7 +64,7 @@ def process(
     from digitize.pipeline import Pipeline
 
     rooms = _rooms()
-    pipeline = Pipeline(rooms, workers or os.cpu_count() or 1)
+    pipeline = Pipeline(rooms, workers or os.cpu_count() or 1, allow_duplicate=allow_duplicate)
     counts: dict[str, int] = {}
     for outcome in pipeline.process(paths):
         counts[outcome.status] = counts.get(outcome.status, 0) + 1

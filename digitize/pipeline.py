@@ -136,9 +136,10 @@ class _Pending:
 class Pipeline:
     """Processes documents one after another while their pages are OCRed in parallel."""
 
-    def __init__(self, rooms: Rooms, workers: int = 1):
+    def __init__(self, rooms: Rooms, workers: int = 1, allow_duplicate: bool = False):
         self.rooms = rooms
         self.workers = max(1, workers)
+        self.allow_duplicate = allow_duplicate
 
     def process(self, paths: Iterable[Path]) -> Iterator[Outcome]:
         """Yield one ``Outcome`` per input document, in input order."""
@@ -167,7 +168,7 @@ class Pipeline:
         item = _Pending(path, time.perf_counter())
         try:
             sha = file_sha256(path) if path.is_file() else None
-            if sha:
+            if sha and not self.allow_duplicate:
                 existing = self.rooms.index.result_for_source(sha)
                 if existing is not None:
                     item.outcome = self._already_archived(path, existing)

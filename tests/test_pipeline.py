@@ -126,6 +126,16 @@ def test_same_input_twice_is_not_archived_twice(processed, rooms):
     assert len(rooms.index.results()) == before
 
 
+def test_a_second_record_only_when_asked(processed, rooms):
+    from digitize.pipeline import Pipeline
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+
+    first = processed["06-thong-bao.pdf"]
+    again = next(Pipeline(rooms, workers=1, allow_duplicate=True).process([SAMPLE_DIR / "06-thong-bao.pdf"]))
+    assert again.status == "archived" and again.code != first.code
+    assert rooms.index.get_result(first.code) is not None  # the first record stays
+
+
 def test_archived_objects_cannot_be_overwritten(processed, rooms):
     outcome = processed["02-giay-chung-nhan-ket-hon.jpg"]
     with pytest.raises(ArchiveError, match="cannot be overwritten"):
