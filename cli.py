@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -170,6 +171,81 @@ def audit(
             state = "repaired" if finding.repaired else "PROBLEM"
             print(f"  {state:<8} {finding.code} v{finding.version}: {finding.problem}")
     raise typer.Exit(0 if report.ok else 1)
+
+
+clients_app = typer.Typer(help="Systems allowed to use the HTTP API, each with its own token.",
+                          no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
+SCOPE_KEYS = {"level": "levels", "type": "types", "agency": "agencies"}
+
+
+def _parse_scopes(scopes: list[str]) -> dict:
+    parsed: dict = {"levels": [], "types": [], "agencies": [], "holder_id": False}
+    for item in scopes:
+        if item == "holder_id":
+            parsed["holder_id"] = True
+            continue
+        key, _, value = item.partition("=")
+        if key not in SCOPE_KEYS or not value:
+            err.print(f"[red]invalid scope {item!r}[/]: use level=…, type=…, agency=… or holder_id")
+            raise typer.Exit(2)
+        parsed[SCOPE_KEYS[key]].append(value)
+    return parsed
+
+
+@clients_app.command("add")
+def clients_add(
+    name: Annotated[str, typer.Argument(help="Name of the consuming system, e.g. dvcqg.")],
+    scope: Annotated[list[str] | None, typer.Option(
+        "--scope", help="Limit what it may read: level=commune, type=KS, agency=000.00.00.H26; "
+                        "holder_id lets it see ID numbers in full. Repeatable.")] = None,
+):
+    """Register a system and print its token once (alone on the last line). Only a hash is stored."""
+    import secrets
+
+    from api import token_hash
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
+        err.print("[red]client name[/]: letters, digits, '.', '_' or '-', at most 100 characters")
+        raise typer.Exit(2)
+    scopes = _parse_scopes(scope or [])
+    token = "sohoa_" + secrets.token_urlsafe(32)
+    try:
+        _rooms().index.add_client(name, token_hash(token), scopes)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    print(f"client {name} added; scopes: {json.dumps(scopes)}")
+    print("token (shown only now; store it safely):")
+    print(token)
+
+
+@clients_app.command("list")
+def clients_list():
+    """Registered systems, their scopes, and whether they are revoked."""
+    for entry in _rooms().index.clients():
+        state = f"revoked {entry.revoked_at:%Y-%m-%d}" if entry.revoked_at else "active"
+        print(f"{entry.name:<24} {state:<18} {json.dumps(entry.scopes)}")
+
+
+@clients_app.command("revoke")
+def clients_revoke(name: Annotated[str, typer.Argument(help="The client to cut off.")]):
+    """Revoke a client's token at once."""
+    if not _rooms().index.revoke_client(name):
+        err.print(f"[red]no active client named {name}[/]")
+        raise typer.Exit(1)
+    print(f"client {name} revoked")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+):
+    """Serve the HTTP API (GET /v1/health, /v1/results…) with the same configuration as the CLI."""
+    from api import serve as run_server
+
+    run_server(host, port)
 
 
 @app.command("list")

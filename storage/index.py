@@ -67,6 +67,28 @@ class ResultRow(Base):
     archive_key: Mapped[str] = mapped_column(String(512))
     retention: Mapped[str] = mapped_column(String(16), default="permanent")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    issued_on: Mapped[str | None] = mapped_column(String(10), nullable=True, index=True)
+    holder_id: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+
+
+class ClientRow(Base):
+    __tablename__ = "clients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AccessRow(Base):
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(100), index=True)
+    code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
 class EventRow(Base):
@@ -131,6 +153,36 @@ class Event:
 
 
 @dataclass(frozen=True)
+class ClientRecord:
+    name: str
+    scopes: dict[str, Any]
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    client: str
+    code: str | None
+    action: str
+    status: int
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ResultQuery:
+    """Filters of a result search; empty lists and None mean "any"."""
+
+    doc_types: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    agencies: tuple[str, ...] = ()
+    issued_from: str | None = None
+    issued_to: str | None = None
+    holder_id: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
 class InputRecord:
     id: int
     source: str
@@ -143,10 +195,15 @@ class InputRecord:
     updated_at: dt.datetime
 
 
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; every time sohoa stores is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def _result(row: ResultRow) -> ResultRecord:
     return ResultRecord(row.code, row.version, row.source_sha256, row.doc_type, row.doc_type_name,
                         row.confidence, row.level, row.agency, dict(row.fields), row.pages, row.sha256,
-                        row.size, row.archive_key, row.created_at, row.retention)
+                        row.size, row.archive_key, _aware(row.created_at), row.retention)
 
 
 def _input(row: InputRow) -> InputRecord:
@@ -233,7 +290,9 @@ class Index:
     def add_result(self, record: ResultRecord, events: list[Event] = ()) -> None:
         """Record a result (or its new version) and its events in one transaction."""
         with Session(self.engine) as session, session.begin():
-            session.merge(ResultRow(**{k: getattr(record, k) for k in record.__dataclass_fields__}))
+            session.merge(ResultRow(**{k: getattr(record, k) for k in record.__dataclass_fields__},
+                                    issued_on=record.fields.get("issued_on"),
+                                    holder_id=record.fields.get("holder_id")))
             session.add_all(EventRow(code=e.code or record.code, event_type=e.event_type, agent=e.agent, at=e.at,
                                      outcome=e.outcome, detail=e.detail) for e in events)
 
@@ -251,6 +310,81 @@ class Index:
     def results(self) -> list[ResultRecord]:
         with Session(self.engine) as session:
             return [_result(r) for r in session.scalars(select(ResultRow).order_by(ResultRow.code))]
+
+    def search_results(self, query: ResultQuery, offset: int = 0, limit: int = 50) -> tuple[int, list[ResultRecord]]:
+        """Results matching ``query`` (newest first) and how many match in all."""
+        from sqlalchemy import func, or_
+
+        conditions = []
+        if query.doc_types:
+            conditions.append(ResultRow.doc_type.in_(query.doc_types))
+        if query.levels:
+            conditions.append(ResultRow.level.in_(query.levels))
+        if query.agencies:
+            conditions.append(ResultRow.agency.in_(query.agencies))
+        if query.issued_from:
+            conditions.append(ResultRow.issued_on >= query.issued_from)
+        if query.issued_to:
+            conditions.append(ResultRow.issued_on <= query.issued_to)
+        if query.holder_id:
+            conditions.append(ResultRow.holder_id == query.holder_id)  # exact match only
+        if query.text:
+            pattern = f"%{query.text.replace('%', '').replace('_', '')}%"
+            conditions.append(or_(ResultRow.code.like(pattern), ResultRow.doc_type_name.like(pattern)))
+        with Session(self.engine) as session:
+            total = session.scalar(select(func.count()).select_from(ResultRow).where(*conditions)) or 0
+            rows = session.scalars(select(ResultRow).where(*conditions)
+                                   .order_by(ResultRow.created_at.desc(), ResultRow.code).offset(offset).limit(limit))
+            return int(total), [_result(r) for r in rows]
+
+    def count_results(self) -> list[tuple[str, str | None, str | None, int]]:
+        """(agency, level, issue year, count) of archived results."""
+        from sqlalchemy import func
+
+        year = func.substr(ResultRow.issued_on, 1, 4)
+        with Session(self.engine) as session:
+            rows = session.execute(select(ResultRow.agency, ResultRow.level, year, func.count())
+                                   .group_by(ResultRow.agency, ResultRow.level, year))
+            return [(a, lvl, y, int(n)) for a, lvl, y, n in rows]
+
+    # -- API clients and the access log
+    def add_client(self, name: str, token_sha256: str, scopes: dict[str, Any]) -> None:
+        with Session(self.engine) as session, session.begin():
+            if session.scalars(select(ClientRow).where(ClientRow.name == name)).first():
+                raise ValueError(f"a client named {name!r} already exists")
+            session.add(ClientRow(name=name, token_sha256=token_sha256, scopes=scopes))
+
+    def client_for_token(self, token_sha256: str) -> ClientRecord | None:
+        """The active (not revoked) client whose token hashes to ``token_sha256``."""
+        with Session(self.engine) as session:
+            row = session.scalars(select(ClientRow).where(ClientRow.token_sha256 == token_sha256,
+                                                          ClientRow.revoked_at.is_(None))).first()
+            return ClientRecord(row.name, dict(row.scopes), row.created_at, row.revoked_at) if row else None
+
+    def clients(self) -> list[ClientRecord]:
+        with Session(self.engine) as session:
+            return [ClientRecord(r.name, dict(r.scopes), r.created_at, r.revoked_at)
+                    for r in session.scalars(select(ClientRow).order_by(ClientRow.name))]
+
+    def revoke_client(self, name: str) -> bool:
+        with Session(self.engine) as session, session.begin():
+            row = session.scalars(select(ClientRow).where(ClientRow.name == name,
+                                                          ClientRow.revoked_at.is_(None))).first()
+            if row is None:
+                return False
+            row.revoked_at = _now()
+            return True
+
+    def log_access(self, client: str, code: str | None, action: str, status: int) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.add(AccessRow(client=client, code=code, action=action, status=status, at=_now()))
+
+    def access_log(self, client: str | None = None) -> list[AccessRecord]:
+        with Session(self.engine) as session:
+            query = select(AccessRow).order_by(AccessRow.id)
+            if client:
+                query = query.where(AccessRow.client == client)
+            return [AccessRecord(r.client, r.code, r.action, r.status, r.at) for r in session.scalars(query)]
 
     # -- inputs
     def record_input(self, source: str, source_sha256: str, status: str, error: str | None = None,

@@ -95,6 +95,11 @@ class ResultStore:
         self.index.add_result(record, events)
         return record
 
+    def versions(self, code: str) -> list[int]:
+        """Complete versions of ``code`` in the archive (those with a manifest), oldest first."""
+        return sorted(int(m.group("version")) for key in self.archive.list(f"{code}/")
+                      if (m := _VERSION_RE.match(key)) and m.group("name") == MANIFEST)
+
     def metadata(self, code: str, version: int) -> dict[str, Any]:
         return json.loads(self.archive.get(f"{version_prefix(code, version)}/{METADATA}"))
 

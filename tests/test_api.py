@@ -1,0 +1,188 @@
+"""The HTTP API end to end: a real `sohoa serve` on a free loopback port, real archive and index."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import SAMPLES, SOHOA, json_lines, run_cli
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("api-data")
+    inputs = tmp_path_factory.mktemp("api-in")
+    for name in ("06-thong-bao.pdf", "09-ly-lich-tu-phap.jpg", "02-giay-chung-nhan-ket-hon.jpg"):
+        shutil.copy(SAMPLES / name, inputs / name)
+    rows = {r["doc_type"]["code"]: r for r in json_lines(
+        run_cli("process", str(inputs), "--json", "--workers", "2", data_dir=data_dir).stdout)}
+    tokens = {}
+    for name, scopes in (("portal", ["--scope", "holder_id"]), ("commune-only", ["--scope", "level=commune"]),
+                         ("plain", []), ("revoked", [])):
+        out = run_cli("clients", "add", name, *scopes, data_dir=data_dir).stdout
+        tokens[name] = out.strip().splitlines()[-1]
+    run_cli("clients", "revoke", "revoked", data_dir=data_dir)
+    port = free_port()
+    server = subprocess.Popen([str(SOHOA), "serve", "--port", str(port)],
+                              env={**os.environ, "SOHOA_DATA_DIR": str(data_dir)},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    else:
+        server.kill()
+        raise RuntimeError(server.stdout.read().decode())
+    yield {"base": base, "tokens": tokens, "rows": rows, "data_dir": data_dir}
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def get(api, path, client="portal", **kwargs):
+    headers = kwargs.pop("headers", {})
+    if client:
+        headers["Authorization"] = f"Bearer {api['tokens'][client]}"
+    return httpx.get(api["base"] + path, headers=headers, timeout=10, **kwargs)
+
+
+def test_health_needs_no_credentials(api):
+    response = httpx.get(api["base"] + "/v1/health")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("auth", [None, "Bearer nonsense", "Basic cG9ydGFsOnBhc3M=", "revoked"])
+def test_every_other_endpoint_needs_a_valid_token(api, auth):
+    code = api["rows"]["TB"]["code"]
+    headers = {"Authorization": f"Bearer {api['tokens']['revoked']}"} if auth == "revoked" else (
+        {"Authorization": auth} if auth else {})
+    for path in (f"/v1/results/{code}", f"/v1/results/{code}/document", f"/v1/results/{code}/verification",
+                 "/v1/results"):
+        response = httpx.get(api["base"] + path, headers=headers)
+        assert response.status_code == 401, path
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.json()["error"]["status"] == 401
+
+
+def test_metadata_and_document(api):
+    row = api["rows"]["TB"]
+    meta = get(api, f"/v1/results/{row['code']}").json()
+    assert meta["code"] == row["code"] and meta["sha256"] == row["sha256"]
+    assert meta["doc_type"]["name"] == "Thông báo" and meta["versions"] == [1]
+    assert "DEVELOPMENT" in meta["signature"]["signer"]
+    document = get(api, f"/v1/results/{row['code']}/document")
+    assert document.status_code == 200 and document.headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(document.content).hexdigest() == row["sha256"]
+    assert document.headers["etag"] == f'"{row["sha256"]}"'
+    cached = get(api, f"/v1/results/{row['code']}/document", headers={"If-None-Match": document.headers["etag"]})
+    assert cached.status_code == 304
+    part = get(api, f"/v1/results/{row['code']}/document", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == document.content[100:200]
+    assert part.headers["content-range"] == f"bytes 100-199/{len(document.content)}"
+    tail = get(api, f"/v1/results/{row['code']}/document", headers={"Range": "bytes=-50"})
+    assert tail.content == document.content[-50:]
+    assert get(api, f"/v1/results/{row['code']}/document", headers={"Range": "bytes=99999999-"}).status_code == 416
+    assert get(api, f"/v1/results/{row['code']}/document?version=1").content == document.content
+    assert get(api, f"/v1/results/{row['code']}/document?version=2").status_code == 404
+
+
+def test_verification_report(api):
+    report = get(api, f"/v1/results/{api['rows']['KH']['code']}/verification").json()
+    assert report["valid"] is True and report["fixity"]["ok"] is True
+    assert report["signatures"][0]["intact"] and report["signatures"][0]["development_ca"]
+
+
+def test_search_and_the_holder_id(api):
+    everything = get(api, "/v1/results").json()
+    assert everything["total"] == 3
+    assert [r["code"] for r in get(api, "/v1/results?type=LLTP").json()["results"]] == [api["rows"]["LLTP"]["code"]]
+    assert get(api, "/v1/results?level=commune").json()["total"] == 1
+    assert get(api, "/v1/results?issued_from=2023-01-01&issued_to=2024-12-31").json()["total"] == 2
+    found = get(api, "/v1/results?holder_id=040190006789").json()
+    assert found["total"] == 1 and found["results"][0]["fields"]["holder_id"] == "040190006789"
+    assert get(api, "/v1/results?holder_id=040190006780").json()["total"] == 0  # exact match only
+    masked = get(api, "/v1/results?holder_id=040190006789", client="plain").json()
+    assert masked["results"][0]["fields"]["holder_id"] == "040******789"
+    one = get(api, f"/v1/results/{api['rows']['LLTP']['code']}", client="plain").json()
+    assert "040190006789" not in str(one)
+
+
+def test_scopes_are_enforced(api):
+    province = api["rows"]["TB"]["code"]
+    commune = api["rows"]["KH"]["code"]
+    assert get(api, f"/v1/results/{province}", client="commune-only").status_code == 403
+    assert get(api, f"/v1/results/{province}/document", client="commune-only").status_code == 403
+    assert get(api, f"/v1/results/{commune}", client="commune-only").status_code == 200
+    seen = get(api, "/v1/results", client="commune-only").json()
+    assert [r["code"] for r in seen["results"]] == [commune]
+    assert get(api, "/v1/results?level=province", client="commune-only").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/v1/results/not-a-code", 400),
+        ("/v1/results/000.00.00.H26-KS-231399-0001", 400),
+        ("/v1/results/000.00.00.H26-KS-230101-0999", 404),
+        ("/v1/results/..%2F..%2Fetc%2Fpasswd", 404),
+        ("/v1/results/%00", 400),
+        ("/v1/results/" + "A" * 300, 400),
+        ("/v1/results?q=" + "x" * 5000, 414),
+        ("/v1/results?per_page=1000", 422),
+        ("/v1/results?holder_id=abc", 422),
+        ("/v1/results?issued_from=2023-13-45", 422),
+        ("/v1/results?level=planet", 422),
+        ("/v1/results/000.00.00.H26-TB-230101-0001/document?version=-1", 422),
+        ("/v1/nowhere", 404),
+    ],
+)
+def test_hostile_input_gets_a_json_error(api, path, status):
+    response = get(api, path)
+    assert response.status_code == status
+    assert response.json()["error"]["status"] == status
+
+
+def test_access_log_records_who_fetched_what(api):
+    code = api["rows"]["KH"]["code"]
+    get(api, f"/v1/results/{code}/document", client="plain")
+    from settings import load_settings
+    from storage import Index
+
+    os.environ["SOHOA_DATA_DIR"] = str(api["data_dir"])
+    try:
+        index = Index(load_settings().database_url)
+    finally:
+        os.environ.pop("SOHOA_DATA_DIR")
+    entries = [(e.client, e.code, e.action, e.status) for e in index.access_log("plain")]
+    assert ("plain", code, "document", 200) in entries
+
+
+def test_openapi_schema_served(api):
+    schema = httpx.get(api["base"] + "/openapi.json").json()
+    assert {"/v1/health", "/v1/results", "/v1/results/{code}", "/v1/results/{code}/document"} <= schema["paths"].keys()
+
+
+def test_schemathesis_finds_no_server_error(api):
+    schemathesis = SOHOA.parent / "schemathesis"
+    result = subprocess.run(
+        [str(schemathesis), "run", api["base"] + "/openapi.json", "--checks", "not_a_server_error",
+         "-H", f"Authorization: Bearer {api['tokens']['portal']}", "--max-examples", "40",
+         "--phases", "examples,coverage,fuzzing"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
