@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from codes import InvalidCode, parse_code
+from codes import InvalidCode, parse_any, parse_code
 from settings import load_settings
 
 app = typer.Typer(
@@ -57,6 +57,9 @@ def process(
     = 0,
     allow_duplicate: Annotated[bool, typer.Option(
         "--allow-duplicate", help="Archive again even if the same file (same SHA-256) is already archived.")] = False,
+    dossier: Annotated[str | None, typer.Option(
+        "--dossier", help="Dossier code (mã hồ sơ) these results belong to, e.g. 000.00.00.H26-230515-0001.")]
+    = None,
 ):
     """Digitize documents: OCR, classify, code, sign and archive each one.
 
@@ -65,7 +68,11 @@ def process(
     from digitize.pipeline import Pipeline
 
     rooms = _rooms()
-    pipeline = Pipeline(rooms, workers or os.cpu_count() or 1, allow_duplicate=allow_duplicate)
+    try:
+        pipeline = Pipeline(rooms, workers or os.cpu_count() or 1, allow_duplicate=allow_duplicate, dossier=dossier)
+    except InvalidCode as exc:
+        err.print(f"[red]invalid dossier code[/]: {exc}")
+        raise typer.Exit(2) from None
     counts: dict[str, int] = {}
     for outcome in pipeline.process(paths):
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
@@ -241,11 +248,178 @@ def clients_revoke(name: Annotated[str, typer.Argument(help="The client to cut o
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Server processes (default: cores).")] = 0,
 ):
     """Serve the HTTP API (GET /v1/health, /v1/results…) with the same configuration as the CLI."""
     from api import serve as run_server
 
-    run_server(host, port)
+    run_server(host, port, workers or os.cpu_count() or 1)
+
+
+codes_app = typer.Typer(help="Check codes: result codes, result aliases (…-KQ1) and dossier codes.",
+                        no_args_is_help=True)
+app.add_typer(codes_app, name="codes")
+
+
+def _segments(parsed) -> dict:
+    from dataclasses import asdict
+
+    kind = {"ResultCode": "result", "ResultAlias": "result-alias", "DossierCode": "dossier"}[type(parsed).__name__]
+    return {"kind": kind, "code": str(parsed), **json.loads(json.dumps(asdict(parsed), default=str))}
+
+
+@codes_app.command("parse")
+def codes_parse(code: Annotated[str, typer.Argument(help="A code to take apart.")]):
+    """Print the segments of a code as JSON, or say precisely what is wrong (exit 2)."""
+    try:
+        print(json.dumps(_segments(parse_any(code)), ensure_ascii=False))
+    except InvalidCode as exc:
+        err.print(f"[red]invalid[/]: {exc}")
+        raise typer.Exit(2) from None
+
+
+@codes_app.command("validate")
+def codes_validate(file: Annotated[Path, typer.Argument(help="A text file with one code per line.")]):
+    """Check every code in a file; list the bad ones with the reason. Exit 1 if any is invalid."""
+    bad = total = 0
+    for number, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
+        code = line.strip()
+        if not code or code.startswith("#"):
+            continue
+        total += 1
+        try:
+            parse_any(code)
+        except InvalidCode as exc:
+            bad += 1
+            print(f"line {number}: {code[:80]}: {exc}")
+    print(f"{total - bad} of {total} codes valid")
+    raise typer.Exit(1 if bad else 0)
+
+
+agencies_app = typer.Typer(help="The agency registry (electronic identifiers of agencies).", no_args_is_help=True)
+app.add_typer(agencies_app, name="agencies")
+
+
+@agencies_app.command("import")
+def agencies_import(file: Annotated[Path, typer.Argument(help="CSV with columns id,name,level[,parent][,successor].")]):
+    """Import an official list of agencies (validated; existing identifiers are updated)."""
+    from dataclasses import asdict
+
+    from codes import parse_agencies_csv
+
+    try:
+        agencies = parse_agencies_csv(file.read_text("utf-8"))
+    except (InvalidCode, ValueError) as exc:
+        err.print(f"[red]not imported[/]: {exc}")
+        raise typer.Exit(2) from None
+    count = _rooms().index.upsert_agencies([asdict(a) for a in agencies])
+    print(f"imported {count} agencies")
+
+
+@agencies_app.command("list")
+def agencies_list(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False):
+    """Every known agency: shipped and imported."""
+    for agency in sorted(_rooms().agencies, key=lambda a: a.id):
+        if as_json:
+            print(json.dumps(agency.__dict__, ensure_ascii=False))
+        else:
+            print(f"{agency.id:<16} {agency.level:<9} {agency.name}")
+
+
+targets_app = typer.Typer(help="Digitization targets and their denominators.", no_args_is_help=True)
+app.add_typer(targets_app, name="targets")
+
+
+@targets_app.command("import")
+def targets_import(file: Annotated[Path, typer.Argument(help="CSV with columns agency,year,count.")]):
+    """Import how many still-valid results each agency has issued, per year (the targets' denominators)."""
+    from codes import parse_valid_results_csv
+
+    try:
+        rows = parse_valid_results_csv(file.read_text("utf-8"))
+    except ValueError as exc:
+        err.print(f"[red]not imported[/]: {exc}")
+        raise typer.Exit(2) from None
+    print(f"imported {_rooms().index.set_valid_results(rows)} counts")
+
+
+@app.command()
+def report(
+    year: Annotated[int | None, typer.Option(help="Year of the targets (default: this year).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    chart: Annotated[Path | None, typer.Option(help="Also draw a bar chart into this PNG file.")] = None,
+):
+    """Digitization progress per level and agency against the year's targets (Plan 86/KH-UBND)."""
+    import datetime as dt
+
+    from digitize.pipeline import targets_report
+
+    figures = targets_report(_rooms(), year or dt.date.today().year)
+    if as_json:
+        print(json.dumps(figures.to_dict(), ensure_ascii=False))
+    else:
+        _print_report(figures)
+    if chart:
+        _draw_chart(figures, chart)
+        err.print(f"chart written to {chart}")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def _print_report(figures) -> None:
+    from rich.table import Table
+
+    out = Console(width=max(Console().width, 120))
+    figures_cols = ("còn hiệu lực", "đã số hóa", "tỷ lệ", "chỉ tiêu", "còn thiếu")
+    for title, rows, first in ((f"Tiến độ số hóa theo cấp — năm {figures.year}", figures.levels, ("cấp",)),
+                               (f"Tiến độ số hóa theo cơ quan — năm {figures.year}", figures.agencies,
+                                ("mã cơ quan", "cơ quan", "cấp"))):
+        table = Table(title=title)
+        for column in first:
+            table.add_column(column, no_wrap=column == "mã cơ quan")
+        for column in figures_cols:
+            table.add_column(column, justify="right")
+        for row in rows:
+            style = None if row.meets_target is None else ("green" if row.meets_target else "red")
+            numbers = ("—" if row.valid is None else str(row.valid), str(row.digitized), _pct(row.percent),
+                       _pct(row.target), "—" if row.gap is None else str(row.gap))
+            names = (row.level or "?",) if len(first) == 1 else (row.key, row.name, row.level or "?")
+            table.add_row(*names, *numbers, style=style)
+        out.print(table)
+    if figures.plan_year is None:
+        out.print(f"no target is in force in {figures.year} (codes/data/targets.toml)")
+    elif figures.plan_year != figures.year:
+        out.print(f"targets: the {figures.plan_year} plan, still in force in {figures.year}")
+    if figures.unknown_agencies:
+        out.print("agencies not in the registry: " + ", ".join(figures.unknown_agencies))
+
+
+def _draw_chart(figures, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in figures.levels if r.valid]
+    labels = [{"ministry": "Bộ", "province": "Tỉnh", "district": "Huyện", "commune": "Xã"}.get(r.level, r.level)
+              for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
+    done = [100 * (r.percent or 0) for r in rows]
+    bars = ax.bar(labels, done, color=["#2e7d32" if r.meets_target else "#c62828" for r in rows])
+    for bar, row in zip(bars, rows, strict=True):
+        if row.target is not None:
+            ax.hlines(100 * row.target, bar.get_x(), bar.get_x() + bar.get_width(), colors="black",
+                      linestyles="dashed")
+        ax.annotate(f"{row.digitized}/{row.valid}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel("Tỷ lệ đã số hóa (%)")
+    ax.set_ylim(0, max([*done, *(100 * (r.target or 0) for r in rows), 10]) * 1.25)
+    ax.set_title(f"Số hóa kết quả giải quyết TTHC còn hiệu lực — năm {figures.year}\n(vạch đứt: chỉ tiêu)")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
 
 
 @app.command("list")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import tomllib
 import unicodedata
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_REGISTRY = Path(__file__).parent / "data" / "agencies.toml"
+AGENCY_LEVELS = ("ministry", "province", "district", "commune")
 
 # Legacy 13-character form V1V2V3.Z1Z2.Y1Y2.MX1X2, e.g. 000.00.00.H49.
 LEGACY_ID_RE = re.compile(r"^(?P<l4>\d{3})\.(?P<l3>\d{2})\.(?P<l2>\d{2})\.(?P<l1>[A-Z]\d{2})$")
@@ -40,10 +43,18 @@ class Agency:
     name: str
     level: str
     parent: str | None = None
+    successor: str | None = None
+
+
+def _tokens(text: str) -> list[str]:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").upper()
+    plain = re.sub(r"\bUBND\b", "UY BAN NHAN DAN", plain)
+    return re.findall(r"[A-Z0-9]+", plain)
 
 
 class AgencyRegistry:
-    """Lookup of agencies by identifier."""
+    """Lookup of agencies by identifier, and of the agency an issuer's printed name designates."""
 
     def __init__(self, agencies: list[Agency]):
         self._by_id = {a.id: a for a in agencies}
@@ -57,21 +68,65 @@ class AgencyRegistry:
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def merged(self, more: list[Agency]) -> AgencyRegistry:
+        """A registry with ``more`` added (and replacing entries with the same identifier)."""
+        return AgencyRegistry([*self._by_id.values(), *more])
+
+    def depth(self, agency: Agency) -> int:
+        depth, seen = 0, {agency.id}
+        while agency.parent and (parent := self._by_id.get(agency.parent)) and parent.id not in seen:
+            depth, agency = depth + 1, parent
+            seen.add(agency.id)
+        return depth
+
+    def match_issuer(self, issuer: str | None, min_share: float = 0.85) -> Agency | None:
+        """The registered agency whose name the printed issuer contains (accent- and case-blind).
+
+        Where several match (a department under its provincial committee), the most specific wins.
+        """
+        if not issuer:
+            return None
+        printed = set(_tokens(issuer))
+        best: tuple[int, int, Agency] | None = None
+        for agency in self._by_id.values():
+            words = _tokens(agency.name)
+            if not words:
+                continue
+            share = sum(1 for w in words if w in printed) / len(words)
+            if share >= min_share:
+                key = (self.depth(agency), len(words))
+                if best is None or key > best[:2]:
+                    best = (*key, agency)
+        return best[2] if best else None
+
+
+def _agency(entry: dict, where: str) -> Agency:
+    try:
+        validate_agency_id(entry["id"])
+        for link in ("parent", "successor"):
+            if entry.get(link):
+                validate_agency_id(entry[link])
+    except InvalidAgencyId as exc:
+        raise InvalidAgencyId(f"{where}: {exc}") from None
+    if entry.get("level") not in AGENCY_LEVELS:
+        raise InvalidAgencyId(f"{where}: level must be one of {', '.join(AGENCY_LEVELS)}")
+    if not entry.get("name"):
+        raise InvalidAgencyId(f"{where}: name is empty")
+    return Agency(id=entry["id"], name=unicodedata.normalize("NFC", entry["name"].strip()), level=entry["level"],
+                  parent=entry.get("parent") or None, successor=entry.get("successor") or None)
+
 
 def load_agencies(path: Path | str | None = None) -> AgencyRegistry:
     """Load and validate the agency registry file."""
     raw = tomllib.loads(Path(path or DEFAULT_REGISTRY).read_text(encoding="utf-8"))
-    agencies = []
-    for entry in raw.get("agency", []):
-        validate_agency_id(entry["id"])
-        if entry.get("parent"):
-            validate_agency_id(entry["parent"])
-        agencies.append(
-            Agency(
-                id=entry["id"],
-                name=unicodedata.normalize("NFC", entry["name"]),
-                level=entry["level"],
-                parent=entry.get("parent"),
-            )
-        )
-    return AgencyRegistry(agencies)
+    return AgencyRegistry([_agency(e, f"agency {i}") for i, e in enumerate(raw.get("agency", []), start=1)])
+
+
+def parse_agencies_csv(text: str) -> list[Agency]:
+    """Agencies from an official list as CSV (header: id,name,level[,parent][,successor]); strict."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = {"id", "name", "level"} - set(reader.fieldnames or ())
+    if missing:
+        raise InvalidAgencyId(f"the CSV lacks the column(s) {', '.join(sorted(missing))}")
+    return [_agency({k: (v or "").strip() for k, v in row.items() if k}, f"line {n}")
+            for n, row in enumerate(reader, start=2)]

@@ -97,6 +97,7 @@ class Understanding:
     holder: FieldValue
     level: str | None
     review_reasons: tuple[str, ...] = field(default_factory=tuple)
+    issuer_agency: str | None = None  # identifier of the registered agency the issuer designates
 
     def fields_dict(self) -> dict[str, str | None]:
         return {

@@ -21,7 +21,20 @@ from typing import Any
 
 from pytesseract import TesseractError
 
-from codes import CODE_FORMAT_VERSION, Catalogue, DocumentType, assign_code, load_catalogue
+from codes import (
+    CODE_FORMAT_VERSION,
+    Agency,
+    AgencyRegistry,
+    Catalogue,
+    DocumentType,
+    TargetsReport,
+    assign_code,
+    compute_targets_report,
+    load_agencies,
+    load_catalogue,
+    load_targets,
+    parse_dossier_code,
+)
 from digitize import ocr
 from digitize.classify import classify
 from digitize.fields import (
@@ -58,6 +71,7 @@ class Rooms:
     index: Index
     archive: Archive
     signer: Signer
+    agencies: AgencyRegistry = field(default_factory=lambda: AgencyRegistry([]))
 
     @property
     def trust_roots(self) -> tuple[Path, ...]:
@@ -76,7 +90,16 @@ def open_rooms(settings: Settings) -> Rooms:
         s3_secret_key=settings.s3_secret_key, s3_secure=settings.s3_secure, lock_mode=settings.s3_lock_mode,
         permanent_years=settings.permanent_retention_years,
     )
-    return Rooms(settings, load_catalogue(), Index(settings.database_url), archive, Signer(keys))
+    index = Index(settings.database_url)
+    agencies = load_agencies().merged([Agency(**a) for a in index.imported_agencies()])
+    return Rooms(settings, load_catalogue(), index, archive, Signer(keys), agencies)
+
+
+def targets_report(rooms: Rooms, year: int) -> TargetsReport:
+    """Progress against the digitization targets of ``year``: denominators and counts from the index."""
+    end_of_year = dt.datetime(year + 1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    return compute_targets_report(year, rooms.index.valid_results(year), rooms.index.digitized_by_issuer(end_of_year),
+                                  rooms.agencies, load_targets())
 
 
 def audit_archive(rooms: Rooms, sample: int | None = None, repair: bool = False) -> AuditReport:
@@ -106,6 +129,8 @@ class Outcome:
     source_sha256: str | None = None
     evidence: list[str] = field(default_factory=list)
     review_reasons: list[str] = field(default_factory=list)
+    dossier_code: str | None = None
+    result_alias: str | None = None
     seconds: float = 0.0
 
     def to_json(self) -> str:
@@ -136,10 +161,12 @@ class _Pending:
 class Pipeline:
     """Processes documents one after another while their pages are OCRed in parallel."""
 
-    def __init__(self, rooms: Rooms, workers: int = 1, allow_duplicate: bool = False):
+    def __init__(self, rooms: Rooms, workers: int = 1, allow_duplicate: bool = False, dossier: str | None = None):
         self.rooms = rooms
         self.workers = max(1, workers)
         self.allow_duplicate = allow_duplicate
+        # A dossier code from outside is validated before any work starts (raises codes.InvalidCode).
+        self.dossier = str(parse_dossier_code(dossier)) if dossier else None
 
     def process(self, paths: Iterable[Path]) -> Iterator[Outcome]:
         """Yield one ``Outcome`` per input document, in input order."""
@@ -234,7 +261,8 @@ class Pipeline:
         outcome = Outcome(
             str(item.path), "archived", pages=len(pages), text=text, source_sha256=source.sha256,
             doc_type={"code": cls.type_code, "name": cls.type_name, "confidence": cls.confidence},
-            fields={**understanding.fields_dict(), "holder_id": extract_personal_id(pages).value},
+            fields={**understanding.fields_dict(), "holder_id": extract_personal_id(pages).value,
+                    "issuer_agency": understanding.issuer_agency},
             level=understanding.level, evidence=list(cls.evidence),
             review_reasons=list(understanding.review_reasons),
         )
@@ -264,6 +292,7 @@ class Pipeline:
         number = extract_number(pages, doc_type, issuer.value)
         issued_on = extract_issue_date(pages)
         holder = extract_holder(pages, doc_type)
+        issuing_agency = self.rooms.agencies.match_issuer(issuer.value)
         reasons = []
         if doc_type is None:
             reasons.append("document type not recognized: " + "; ".join(classification.evidence))
@@ -282,8 +311,9 @@ class Pipeline:
             mean = sum(p.mean_confidence for p in ocr_pages) / len(ocr_pages)
             if mean < MIN_OCR_CONFIDENCE:
                 reasons.append(f"text hard to read (OCR confidence {mean:.0f}/100): check or rescan")
-        return Understanding(classification, number, issued_on, issuer, holder,
-                             level_of_issuer(issuer.value), tuple(reasons))
+        level = level_of_issuer(issuer.value) or (issuing_agency.level if issuing_agency else None)
+        return Understanding(classification, number, issued_on, issuer, holder, level, tuple(reasons),
+                             issuing_agency.id if issuing_agency else None)
 
     def _keep_for_review(self, source: SourceFile, outcome: Outcome) -> None:
         """Keep the original and the proposal so a clerk can accept or correct it later."""
@@ -328,6 +358,10 @@ class Pipeline:
             "evidence": outcome.evidence,
             "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         }
+        if self.dossier:
+            metadata["dossier_code"] = self.dossier
+            metadata["result_alias"] = f"{self.dossier}-KQ{index.count_in_dossier(self.dossier) + 1}"
+            outcome.dossier_code, outcome.result_alias = self.dossier, metadata["result_alias"]
         files = {"document.pdf": signed, f"original{source.suffix}": source.path.read_bytes(),
                  "text.txt": outcome.text.encode("utf-8")}
         record = self.rooms.store.write(code, files, metadata, Retention.from_catalogue(doc_type.retention), events)

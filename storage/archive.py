@@ -141,8 +141,13 @@ class LocalArchive:
 
     def list(self, prefix: str = "") -> list[str]:
         base = self.root
+        # Walk only the folder the prefix names (e.g. one result's versions), not the whole archive.
+        folder = base / check_key(prefix.rsplit("/", 1)[0]) if "/" in prefix.rstrip("/") or prefix.endswith("/") \
+            else base
+        if not folder.is_dir():
+            return []
         keys = []
-        for path in base.rglob("*"):
+        for path in folder.rglob("*"):
             if path.is_file() and not path.name.startswith("."):
                 key = path.relative_to(base).as_posix()
                 if key.startswith(prefix):

@@ -69,6 +69,27 @@ class ResultRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     issued_on: Mapped[str | None] = mapped_column(String(10), nullable=True, index=True)
     holder_id: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    issuer_agency: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    dossier_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    result_alias: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
+
+
+class AgencyRow(Base):
+    __tablename__ = "agencies"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(16))
+    parent: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    successor: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ValidResultsRow(Base):
+    __tablename__ = "valid_results"
+    agency: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
 class ClientRow(Base):
@@ -134,6 +155,8 @@ class ResultRecord:
     archive_key: str
     created_at: dt.datetime
     retention: str = "permanent"
+    dossier_code: str | None = None
+    result_alias: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +203,7 @@ class ResultQuery:
     issued_to: str | None = None
     holder_id: str | None = None
     text: str | None = None
+    dossier_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -203,7 +227,8 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 def _result(row: ResultRow) -> ResultRecord:
     return ResultRecord(row.code, row.version, row.source_sha256, row.doc_type, row.doc_type_name,
                         row.confidence, row.level, row.agency, dict(row.fields), row.pages, row.sha256,
-                        row.size, row.archive_key, _aware(row.created_at), row.retention)
+                        row.size, row.archive_key, _aware(row.created_at), row.retention, row.dossier_code,
+                        row.result_alias)
 
 
 def _input(row: InputRow) -> InputRecord:
@@ -230,7 +255,9 @@ class Index:
 
             @event.listens_for(self.engine, "begin")
             def _sqlite_begin(conn):
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                # Writers take the write lock up front (no deadlocked lock upgrades); readers do not.
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+        self.writer = self.engine.execution_options(writer=True)  # PostgreSQL ignores the option
         self._migrate()
 
     def _migrate(self) -> None:
@@ -241,7 +268,7 @@ class Index:
         with self.engine.connect() as conn:
             if MigrationContext.configure(conn).get_current_revision() == head:
                 return
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 
@@ -254,7 +281,7 @@ class Index:
 
     # -- preservation events
     def add_events(self, events: list[Event]) -> None:
-        with Session(self.engine) as session, session.begin():
+        with Session(self.writer) as session, session.begin():
             session.add_all(EventRow(code=e.code, event_type=e.event_type, agent=e.agent, at=e.at,
                                      outcome=e.outcome, detail=e.detail) for e in events)
 
@@ -271,7 +298,7 @@ class Index:
     def next_sequence(self, key: str) -> int:
         """Atomically increment and return the sequence ``key`` (first value 1)."""
         for _ in range(20):
-            with Session(self.engine) as session, session.begin():
+            with Session(self.writer) as session, session.begin():
                 value = session.execute(
                     update(SequenceRow).where(SequenceRow.key == key)
                     .values(value=SequenceRow.value + 1).returning(SequenceRow.value)
@@ -279,7 +306,7 @@ class Index:
                 if value is not None:
                     return int(value)
             try:
-                with Session(self.engine) as session, session.begin():
+                with Session(self.writer) as session, session.begin():
                     session.execute(insert(SequenceRow).values(key=key, value=1))
                 return 1
             except IntegrityError:
@@ -289,10 +316,11 @@ class Index:
     # -- results
     def add_result(self, record: ResultRecord, events: list[Event] = ()) -> None:
         """Record a result (or its new version) and its events in one transaction."""
-        with Session(self.engine) as session, session.begin():
+        with Session(self.writer) as session, session.begin():
             session.merge(ResultRow(**{k: getattr(record, k) for k in record.__dataclass_fields__},
                                     issued_on=record.fields.get("issued_on"),
-                                    holder_id=record.fields.get("holder_id")))
+                                    holder_id=record.fields.get("holder_id"),
+                                    issuer_agency=record.fields.get("issuer_agency")))
             session.add_all(EventRow(code=e.code or record.code, event_type=e.event_type, agent=e.agent, at=e.at,
                                      outcome=e.outcome, detail=e.detail) for e in events)
 
@@ -328,6 +356,8 @@ class Index:
             conditions.append(ResultRow.issued_on <= query.issued_to)
         if query.holder_id:
             conditions.append(ResultRow.holder_id == query.holder_id)  # exact match only
+        if query.dossier_code:
+            conditions.append(ResultRow.dossier_code == query.dossier_code)
         if query.text:
             pattern = f"%{query.text.replace('%', '').replace('_', '')}%"
             conditions.append(or_(ResultRow.code.like(pattern), ResultRow.doc_type_name.like(pattern)))
@@ -337,19 +367,56 @@ class Index:
                                    .order_by(ResultRow.created_at.desc(), ResultRow.code).offset(offset).limit(limit))
             return int(total), [_result(r) for r in rows]
 
-    def count_results(self) -> list[tuple[str, str | None, str | None, int]]:
-        """(agency, level, issue year, count) of archived results."""
+    def get_result_by_alias(self, alias: str) -> ResultRecord | None:
+        with Session(self.engine) as session:
+            row = session.scalars(select(ResultRow).where(ResultRow.result_alias == alias)).first()
+            return _result(row) if row else None
+
+    def count_in_dossier(self, dossier_code: str) -> int:
         from sqlalchemy import func
 
-        year = func.substr(ResultRow.issued_on, 1, 4)
         with Session(self.engine) as session:
-            rows = session.execute(select(ResultRow.agency, ResultRow.level, year, func.count())
-                                   .group_by(ResultRow.agency, ResultRow.level, year))
-            return [(a, lvl, y, int(n)) for a, lvl, y, n in rows]
+            return int(session.scalar(select(func.count()).select_from(ResultRow)
+                                      .where(ResultRow.dossier_code == dossier_code)) or 0)
+
+    def digitized_by_issuer(self, until: dt.datetime) -> dict[str, int]:
+        """How many results of each issuing agency were archived before ``until``."""
+        from sqlalchemy import func
+
+        with Session(self.engine) as session:
+            rows = session.execute(select(ResultRow.issuer_agency, func.count())
+                                   .where(ResultRow.issuer_agency.is_not(None), ResultRow.created_at < until)
+                                   .group_by(ResultRow.issuer_agency))
+            return {agency: int(n) for agency, n in rows}
+
+    # -- imported agencies and counts of still-valid results (denominators of the targets)
+    def upsert_agencies(self, agencies: list[dict[str, Any]]) -> int:
+        with Session(self.writer) as session, session.begin():
+            for entry in agencies:
+                session.merge(AgencyRow(id=entry["id"], name=entry["name"], level=entry["level"],
+                                        parent=entry.get("parent"), successor=entry.get("successor"),
+                                        imported_at=_now()))
+        return len(agencies)
+
+    def imported_agencies(self) -> list[dict[str, Any]]:
+        with Session(self.engine) as session:
+            return [{"id": r.id, "name": r.name, "level": r.level, "parent": r.parent, "successor": r.successor}
+                    for r in session.scalars(select(AgencyRow).order_by(AgencyRow.id))]
+
+    def set_valid_results(self, rows: list[tuple[str, int, int]]) -> int:
+        with Session(self.writer) as session, session.begin():
+            for agency, year, count in rows:
+                session.merge(ValidResultsRow(agency=agency, year=year, count=count, imported_at=_now()))
+        return len(rows)
+
+    def valid_results(self, year: int) -> dict[str, int]:
+        with Session(self.engine) as session:
+            return {r.agency: r.count for r in session.scalars(select(ValidResultsRow)
+                                                               .where(ValidResultsRow.year == year))}
 
     # -- API clients and the access log
     def add_client(self, name: str, token_sha256: str, scopes: dict[str, Any]) -> None:
-        with Session(self.engine) as session, session.begin():
+        with Session(self.writer) as session, session.begin():
             if session.scalars(select(ClientRow).where(ClientRow.name == name)).first():
                 raise ValueError(f"a client named {name!r} already exists")
             session.add(ClientRow(name=name, token_sha256=token_sha256, scopes=scopes))
@@ -367,7 +434,7 @@ class Index:
                     for r in session.scalars(select(ClientRow).order_by(ClientRow.name))]
 
     def revoke_client(self, name: str) -> bool:
-        with Session(self.engine) as session, session.begin():
+        with Session(self.writer) as session, session.begin():
             row = session.scalars(select(ClientRow).where(ClientRow.name == name,
                                                           ClientRow.revoked_at.is_(None))).first()
             if row is None:
@@ -376,8 +443,13 @@ class Index:
             return True
 
     def log_access(self, client: str, code: str | None, action: str, status: int) -> None:
-        with Session(self.engine) as session, session.begin():
-            session.add(AccessRow(client=client, code=code, action=action, status=status, at=_now()))
+        self.log_accesses([AccessRecord(client, code, action, status, _now())])
+
+    def log_accesses(self, entries: list[AccessRecord]) -> None:
+        """Write several access-log entries in one transaction."""
+        with Session(self.writer) as session, session.begin():
+            session.add_all(AccessRow(client=e.client, code=e.code, action=e.action, status=e.status, at=e.at)
+                            for e in entries)
 
     def access_log(self, client: str | None = None) -> list[AccessRecord]:
         with Session(self.engine) as session:
@@ -392,7 +464,7 @@ class Index:
                      review: dict[str, Any] | None = None) -> InputRecord:
         """Insert or update the row of one processed input (one row per path and content)."""
         review_json = json.loads(json.dumps(review, ensure_ascii=False)) if review is not None else None
-        with Session(self.engine) as session, session.begin():
+        with Session(self.writer) as session, session.begin():
             row = session.scalars(select(InputRow).where(InputRow.source_sha256 == source_sha256,
                                                          InputRow.source == source)).first()
             if row is None:

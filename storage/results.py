@@ -44,6 +44,7 @@ def record_from_metadata(meta: dict[str, Any]) -> ResultRecord:
         fields=meta["fields"], pages=int(meta["pages"]), sha256=document["sha256"], size=int(document["size"]),
         archive_key=f"{version_prefix(meta['code'], int(meta['version']))}/{DOCUMENT}",
         created_at=dt.datetime.fromisoformat(meta["created_at"]), retention=str(meta.get("retention", "permanent")),
+        dossier_code=meta.get("dossier_code"), result_alias=meta.get("result_alias"),
     )
 
 

@@ -28,7 +28,8 @@ def api(tmp_path_factory):
     for name in ("06-thong-bao.pdf", "09-ly-lich-tu-phap.jpg", "02-giay-chung-nhan-ket-hon.jpg"):
         shutil.copy(SAMPLES / name, inputs / name)
     rows = {r["doc_type"]["code"]: r for r in json_lines(
-        run_cli("process", str(inputs), "--json", "--workers", "2", data_dir=data_dir).stdout)}
+        run_cli("process", str(inputs), "--json", "--workers", "2", "--dossier", "000.00.00.H26-261124-0042",
+                data_dir=data_dir).stdout)}
     tokens = {}
     for name, scopes in (("portal", ["--scope", "holder_id"]), ("commune-only", ["--scope", "level=commune"]),
                          ("plain", []), ("revoked", [])):
@@ -168,7 +169,11 @@ def test_access_log_records_who_fetched_what(api):
         index = Index(load_settings().database_url)
     finally:
         os.environ.pop("SOHOA_DATA_DIR")
-    entries = [(e.client, e.code, e.action, e.status) for e in index.access_log("plain")]
+    for _ in range(50):  # entries are written in batches every 0.2 s
+        entries = [(e.client, e.code, e.action, e.status) for e in index.access_log("plain")]
+        if ("plain", code, "document", 200) in entries:
+            break
+        time.sleep(0.1)
     assert ("plain", code, "document", 200) in entries
 
 
@@ -186,3 +191,28 @@ def test_schemathesis_finds_no_server_error(api):
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_targets_statistics_match_the_report(api):
+    figures = get(api, "/v1/stats/targets?year=2026").json()
+    assert figures["year"] == 2026 and figures["plan_year"] == 2021
+    cli = run_cli("report", "--year", "2026", "--json", data_dir=api["data_dir"]).stdout
+    import json as _json
+
+    assert figures == _json.loads(cli)
+    assert get(api, "/v1/stats/targets?year=1800").status_code == 422
+    assert get(api, "/v1/stats/targets", client=None).status_code == 401
+
+
+def test_dossier_search_and_alias_codes(api):
+    found = get(api, "/v1/results?dossier=000.00.00.H26-261124-0042").json()
+    assert found["total"] == 3
+    aliases = sorted(r["result_alias"] for r in found["results"])
+    assert aliases == [f"000.00.00.H26-261124-0042-KQ{n}" for n in (1, 2, 3)]
+    for written in ("KQ2", "KQ02", "KQ(2)"):  # every accepted form of the alias reaches the same result
+        by_alias = get(api, f"/v1/results/000.00.00.H26-261124-0042-{written}")
+        assert by_alias.status_code == 200 and by_alias.json()["result_alias"].endswith("-KQ2")
+    assert get(api, "/v1/results?dossier=000.00.00.H26-230515-0001").json()["total"] == 0
+    assert get(api, "/v1/results?dossier=nonsense").status_code == 400
+    assert get(api, "/v1/results/000.00.00.H26-230515-0001-KQ1").status_code == 404
+    assert get(api, "/v1/results/000.00.00.H26-261124-0042").status_code == 400  # a dossier, not a result

@@ -127,3 +127,77 @@ def test_sequences_unique_across_processes_postgresql():
         assert sorted(_race(url)) == list(range(1, 101))
     finally:
         drop_postgres_schema(url)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["000.00.00.H26-230515-0001", "H15.50.05.13-261008-0975", "000.00.00.G15-230515-001234",
+     "000.00.00.G15-230515-1234567"],
+)
+def test_dossier_codes_round_trip(text):
+    from codes import parse_dossier_code
+
+    assert str(parse_dossier_code(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("000.00.00.H26-230515", "3 segments"),
+        ("000.00.00.H2-230515-0001", "segment 1"),
+        ("000.00.00.H26-231515-0001", "not a real date"),
+        ("000.00.00.H26-23051-0001", "segment 2"),
+        ("000.00.00.H26-230515-001", "segment 3"),
+        ("000.00.00.H26-230515-0000", "segment 3"),
+    ],
+)
+def test_malformed_dossier_codes(text, message):
+    from codes import parse_dossier_code
+
+    with pytest.raises(InvalidCode, match=message):
+        parse_dossier_code(text)
+
+
+@pytest.mark.parametrize("suffix", ["KQ1", "KQ01", "KQ(1)"])
+def test_result_aliases_in_every_written_form(suffix):
+    from codes import ResultAlias, parse_any
+
+    alias = parse_any(f"000.00.00.H26-230515-0001-{suffix}")
+    assert isinstance(alias, ResultAlias) and str(alias) == "000.00.00.H26-230515-0001-KQ1"
+
+
+def test_parse_any_tells_the_kinds_apart():
+    from codes import DossierCode, ResultCode, parse_any
+
+    assert isinstance(parse_any("000.00.00.H26-KS-230515-0001"), ResultCode)
+    assert isinstance(parse_any("000.00.00.H26-230515-0001"), DossierCode)
+    with pytest.raises(InvalidCode, match="KQ"):
+        parse_any("000.00.00.H26-230515-0001-KQ0")
+
+
+def test_agency_csv_import_is_strict():
+    from codes import parse_agencies_csv
+
+    good = "id,name,level,parent\n000.00.40.H26,Ủy ban nhân dân quận Hoàn Kiếm,district,000.00.00.H26\n"
+    assert parse_agencies_csv(good)[0].parent == "000.00.00.H26"
+    with pytest.raises(InvalidAgencyId, match="line 2"):
+        parse_agencies_csv("id,name,level\n000.00.40.h26,X,district\n")
+    with pytest.raises(InvalidAgencyId, match="level"):
+        parse_agencies_csv("id,name,level\n000.00.40.H26,X,village\n")
+    with pytest.raises(InvalidAgencyId, match="column"):
+        parse_agencies_csv("id,name\n000.00.40.H26,X\n")
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [
+        ("ỦY BAN NHÂN DÂN XÃ AN KHÁNH", "000.05.31.H26"),
+        ("UBND THÀNH PHỐ HÀ NỘI SỞ TƯ PHÁP", "000.00.15.H26"),  # the department, not the committee above it
+        ("UỶ BAN NHÂN DÂN HUYỆN HOÀI ĐỨC PHÒNG TÀI CHÍNH - KẾ HOẠCH", "000.00.31.H26"),
+        ("SỞ KẾ HOẠCH VÀ ĐẦU TU THÀNH PHỐ HÀ NỘI", "000.00.12.H26"),  # OCR lost a tone mark
+        ("CÔNG TY TNHH ABC", None),
+    ],
+)
+def test_issuer_matched_to_the_registry(printed, expected):
+    agency = load_agencies().match_issuer(printed)
+    assert (agency.id if agency else None) == expected
