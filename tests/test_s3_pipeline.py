@@ -60,3 +60,28 @@ def test_process_fetch_verify_audit_on_s3(s3_env, tmp_path, s3_server):
         "ingestion", "text_extraction", "classification", "code_assignment", "signing", "storage"]
     audit = run_cli("audit", "--json", data_dir=data_dir, env_extra=env)
     assert json.loads(audit.stdout)["ok"] and json.loads(audit.stdout)["checked"] == 2
+
+
+def test_api_presigned_redirect_on_s3(s3_env, tmp_path, monkeypatch):
+    import httpx
+    from fastapi.testclient import TestClient
+
+    from api import create_app, token_hash
+    from digitize.pipeline import Pipeline, open_rooms
+    from settings import load_settings
+
+    data_dir, env = s3_env
+    for key, value in {**env, "SOHOA_DATA_DIR": str(data_dir)}.items():
+        monkeypatch.setenv(key, value)
+    rooms = open_rooms(load_settings())
+    outcome = next(Pipeline(rooms, workers=1, allow_duplicate=True).process([SAMPLES / "06-thong-bao.pdf"]))
+    rooms.index.add_client("presign", token_hash("sohoa_presign_test_token"), {})
+    client = TestClient(create_app(rooms))
+    headers = {"Authorization": "Bearer sohoa_presign_test_token"}
+    response = client.get(f"/v1/results/{outcome.code}/document?redirect=presigned", headers=headers,
+                          follow_redirects=False)
+    assert response.status_code == 307
+    location = response.headers["location"]
+    assert "X-Amz-Signature" in location and "X-Amz-Expires=300" in location
+    fetched = httpx.get(location)  # straight from the S3 server, no sohoa in between
+    assert fetched.status_code == 200 and hashlib.sha256(fetched.content).hexdigest() == outcome.sha256
