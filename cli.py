@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Annotated
 
@@ -254,6 +255,73 @@ def serve(
     from api import serve as run_server
 
     run_server(host, port, workers or os.cpu_count() or 1)
+
+
+review_app = typer.Typer(help="Documents sohoa was not sure of: check, correct, accept or reject them.",
+                         no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("list")
+def review_list(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False):
+    """Documents waiting for a clerk, with what sohoa proposes and why it is unsure."""
+    for row in _rooms().index.inputs():
+        if row.status != "needs_review":
+            continue
+        reasons = (row.review or {}).get("reasons", [])
+        if as_json:
+            print(json.dumps({"id": row.id, "source": row.source, "doc_type": row.doc_type, "reasons": reasons},
+                             ensure_ascii=False))
+        else:
+            print(f"{row.id:>6}  {row.doc_type or '?':<5} {row.source}")
+            for reason in reasons:
+                print(f"        - {reason}")
+
+
+@review_app.command("accept")
+def review_accept(
+    review_id: Annotated[int, typer.Argument(help="Id from `sohoa review list`.")],
+    doc_type: Annotated[str | None, typer.Option("--type", help="Catalogue type code, if sohoa's is wrong.")] = None,
+    field: Annotated[list[str] | None, typer.Option(
+        "--field", help="Corrected field, e.g. --field number=125/2020 --field issued_on=2020-04-08.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+):
+    """Accept a document with the clerk's corrections: it is then coded, signed and archived."""
+    from digitize.pipeline import Pipeline, ReviewDecision, ReviewError
+
+    fields = {}
+    for item in field or []:
+        name, sep, value = item.partition("=")
+        if not sep or not value.strip():
+            err.print(f"[red]--field {item!r}[/]: write name=value")
+            raise typer.Exit(2)
+        fields[name.strip()] = unicodedata.normalize("NFC", value.strip())
+    try:
+        outcome = Pipeline(_rooms(), 1).accept_review(review_id, ReviewDecision(doc_type, fields))
+    except ReviewError as exc:
+        err.print(f"[red]not accepted[/]: {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        print(outcome.to_json())
+    else:
+        print(f"{outcome.status} {outcome.code or '-'} {(outcome.doc_type or {}).get('name', '-')} {outcome.source}")
+    raise typer.Exit(0 if outcome.status == "archived" else 1)
+
+
+@review_app.command("reject")
+def review_reject(
+    review_id: Annotated[int, typer.Argument(help="Id from `sohoa review list`.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the record (e.g. 'bản sao không rõ').")],
+):
+    """Reject a document at review. Its original stays in the review folder."""
+    from digitize.pipeline import Pipeline, ReviewError
+
+    try:
+        Pipeline(_rooms(), 1).reject_review(review_id, reason)
+    except ReviewError as exc:
+        err.print(f"[red]not rejected[/]: {exc}")
+        raise typer.Exit(1) from None
+    print(f"document {review_id} rejected")
 
 
 codes_app = typer.Typer(help="Check codes: result codes, result aliases (…-KQ1) and dossier codes.",

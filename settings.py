@@ -25,6 +25,8 @@ _KEYS = {
     "review_threshold": "SOHOA_REVIEW_THRESHOLD",
     "s3_lock_mode": "SOHOA_S3_LOCK_MODE",
     "permanent_retention_years": "SOHOA_PERMANENT_RETENTION_YEARS",
+    "catalogue": "SOHOA_CATALOGUE",
+    "model_cache": "SOHOA_MODEL_CACHE",
 }
 
 
@@ -42,6 +44,8 @@ class Settings:
     review_threshold: float
     s3_lock_mode: str = "COMPLIANCE"
     permanent_retention_years: int = 100
+    catalogue: Path | None = None  # a catalogue file replacing codes/data/catalogue.toml
+    model_cache: Path | None = None  # where trained text models are kept (default: data_dir/models)
 
     @property
     def key_dir(self) -> Path:
@@ -81,4 +85,6 @@ def load_settings() -> Settings:
         review_threshold=float(values.get("review_threshold", "0.80")),
         s3_lock_mode=values.get("s3_lock_mode", "COMPLIANCE").upper(),
         permanent_retention_years=int(values.get("permanent_retention_years", "100")),
+        catalogue=Path(values["catalogue"]).expanduser().resolve() if values.get("catalogue") else None,
+        model_cache=Path(values["model_cache"]).expanduser().resolve() if values.get("model_cache") else None,
     )

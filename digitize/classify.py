@@ -116,3 +116,27 @@ def catalogue_abbreviation(catalogue: Catalogue, abbreviation: str) -> DocumentT
         if doc_type.abbreviation and fold(doc_type.abbreviation) == fold(abbreviation):
             return doc_type
     return None
+
+
+def combine(rules: Classification, guesses: list, catalogue: Catalogue) -> Classification:
+    """Merge the layout rules with the text model's guesses (``digitize.textmodel.TypeGuess``).
+
+    Agreement raises the confidence; disagreement lowers it below any review threshold; the model alone
+    (no title line, e.g. a garbled one) is trusted a little less than its own probability.
+    """
+    if not guesses:
+        return rules
+    top = guesses[0]
+    said = f"text model: {top.type_code} ({top.probability:.2f})"
+    if rules.type_code is None:
+        doc_type = catalogue.get(top.type_code)
+        return Classification(top.type_code, doc_type.name if doc_type else None,
+                              round(0.9 * top.probability, 3), (*rules.evidence, said))
+    if top.type_code == rules.type_code:
+        agreed = 1 - (1 - rules.confidence) * (1 - top.probability)
+        return Classification(rules.type_code, rules.type_name, round(min(0.99, agreed), 3),
+                              (*rules.evidence, f"{said} agrees"))
+    if top.probability >= 0.5:
+        return Classification(rules.type_code, rules.type_name, round(min(rules.confidence, 0.5), 3),
+                              (*rules.evidence, f"{said} disagrees"))
+    return Classification(rules.type_code, rules.type_name, rules.confidence, (*rules.evidence, said))

@@ -36,7 +36,7 @@ from codes import (
     parse_dossier_code,
 )
 from digitize import ocr
-from digitize.classify import classify
+from digitize.classify import classify, combine
 from digitize.fields import (
     extract_holder,
     extract_issue_date,
@@ -72,6 +72,21 @@ class Rooms:
     archive: Archive
     signer: Signer
     agencies: AgencyRegistry = field(default_factory=lambda: AgencyRegistry([]))
+    _text_model: object | None = field(default=None, repr=False)
+
+    @property
+    def corrections_path(self) -> Path:
+        return self.settings.data_dir / "training" / "corrections.jsonl"
+
+    @property
+    def text_model(self):
+        """The statistical type model, trained on first use and cached under the data directory."""
+        if self._text_model is None:
+            from digitize.textmodel import load_or_train
+
+            cache = self.settings.model_cache or self.settings.data_dir / "models"
+            self._text_model = load_or_train(self.settings.catalogue, cache, self.corrections_path)
+        return self._text_model
 
     @property
     def trust_roots(self) -> tuple[Path, ...]:
@@ -92,7 +107,7 @@ def open_rooms(settings: Settings) -> Rooms:
     )
     index = Index(settings.database_url)
     agencies = load_agencies().merged([Agency(**a) for a in index.imported_agencies()])
-    return Rooms(settings, load_catalogue(), index, archive, Signer(keys), agencies)
+    return Rooms(settings, load_catalogue(settings.catalogue), index, archive, Signer(keys), agencies)
 
 
 def targets_report(rooms: Rooms, year: int) -> TargetsReport:
@@ -131,6 +146,7 @@ class Outcome:
     review_reasons: list[str] = field(default_factory=list)
     dossier_code: str | None = None
     result_alias: str | None = None
+    review_decision: bool = False  # archived on a clerk's decision
     seconds: float = 0.0
 
     def to_json(self) -> str:
@@ -146,6 +162,18 @@ def expand_inputs(paths: Iterable[Path]) -> Iterator[Path]:
                     yield child
         else:
             yield path
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    """A clerk's answer to a document waiting for review: the type and any corrected fields."""
+
+    doc_type: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class ReviewError(Exception):
+    """A review command cannot be carried out; the message says why."""
 
 
 @dataclass
@@ -167,6 +195,58 @@ class Pipeline:
         self.allow_duplicate = allow_duplicate
         # A dossier code from outside is validated before any work starts (raises codes.InvalidCode).
         self.dossier = str(parse_dossier_code(dossier)) if dossier else None
+        self._decision: ReviewDecision | None = None
+        self._source_label: str | None = None
+
+    def accept_review(self, input_id: int, decision: ReviewDecision) -> Outcome:
+        """Archive a document that waited for review, with the clerk's type and fields.
+
+        The correction is kept as training data for the text model.
+        """
+        row = self.rooms.index.get_input(input_id)
+        if row is None or row.status != "needs_review":
+            raise ReviewError(f"no document with id {input_id} is waiting for review")
+        if decision.doc_type and self.rooms.catalogue.get(decision.doc_type) is None:
+            raise ReviewError(f"{decision.doc_type} is not a type of the catalogue")
+        unknown = set(decision.fields) - {"number", "issued_on", "issuer", "holder", "holder_id"}
+        if unknown:
+            raise ReviewError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        if decision.fields.get("issued_on"):
+            try:
+                dt.date.fromisoformat(decision.fields["issued_on"])
+            except ValueError:
+                raise ReviewError("issued_on must be a date YYYY-MM-DD") from None
+        folder = Path((row.review or {}).get("folder", ""))
+        originals = sorted(folder.glob("original.*")) if folder.is_dir() else []
+        if not originals:
+            raise ReviewError(f"the original of document {input_id} is missing from {folder}")
+        self._decision, self._source_label = decision, row.source
+        try:
+            outcome = next(self.process([originals[0]]))
+        finally:
+            self._decision = self._source_label = None
+        if outcome.status == "archived":
+            self._keep_correction(outcome)
+        return outcome
+
+    def reject_review(self, input_id: int, reason: str) -> None:
+        """Refuse a document at review; its original stays in the review folder."""
+        row = self.rooms.index.get_input(input_id)
+        if row is None or row.status != "needs_review":
+            raise ReviewError(f"no document with id {input_id} is waiting for review")
+        if not reason.strip():
+            raise ReviewError("say why the document is rejected")
+        self.rooms.index.record_input(row.source, row.source_sha256, "rejected",
+                                      error=f"rejected at review: {reason.strip()}", doc_type=row.doc_type,
+                                      review=row.review)
+
+    def _keep_correction(self, outcome: Outcome) -> None:
+        path = self.rooms.corrections_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entry = {"doc_type": outcome.doc_type["code"], "fields": outcome.fields, "text": outcome.text,
+                 "code": outcome.code, "at": dt.datetime.now(dt.UTC).isoformat()}
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     def process(self, paths: Iterable[Path]) -> Iterator[Outcome]:
         """Yield one ``Outcome`` per input document, in input order."""
@@ -257,15 +337,20 @@ class Pipeline:
         if not text.strip():
             raise RejectedInput("no readable text: the page is blank or not a document")
         understanding = self.understand(pages)
+        if self._decision is not None:
+            understanding = self._apply_decision(understanding, self._decision)
         cls = understanding.classification
         outcome = Outcome(
-            str(item.path), "archived", pages=len(pages), text=text, source_sha256=source.sha256,
+            self._source_label or str(item.path), "archived", pages=len(pages), text=text, source_sha256=source.sha256,
             doc_type={"code": cls.type_code, "name": cls.type_name, "confidence": cls.confidence},
             fields={**understanding.fields_dict(), "holder_id": extract_personal_id(pages).value,
                     "issuer_agency": understanding.issuer_agency},
+            review_decision=self._decision is not None,
             level=understanding.level, evidence=list(cls.evidence),
             review_reasons=list(understanding.review_reasons),
         )
+        if self._decision is not None and self._decision.fields.get("holder_id"):
+            outcome.fields["holder_id"] = self._decision.fields["holder_id"]
         if understanding.review_reasons:
             outcome.status = "needs_review"
             self._keep_for_review(source, outcome)
@@ -284,9 +369,34 @@ class Pipeline:
         self._archive(source, doc_type, pdf, outcome, ocr_used=bool(results))
         return outcome
 
+    def _apply_decision(self, understanding: Understanding, decision: ReviewDecision) -> Understanding:
+        """The clerk's word replaces what was proposed; what the clerk confirmed needs no more review."""
+        from dataclasses import replace
+
+        from digitize.model import Classification, FieldValue
+
+        cls = understanding.classification
+        if decision.doc_type:
+            doc_type = self.rooms.catalogue.get(decision.doc_type)
+            cls = Classification(doc_type.code, doc_type.name, 1.0, (*cls.evidence, "type confirmed by a clerk"))
+        elif cls.type_code is None:
+            raise ReviewError("the type was not recognized: give it with --type")
+        else:
+            cls = Classification(cls.type_code, cls.type_name, 1.0, (*cls.evidence, "type confirmed by a clerk"))
+        changes = {name: FieldValue(value, 1.0, "entered by a clerk") for name, value in decision.fields.items()
+                   if name in {"number", "issued_on", "issuer", "holder"}}
+        doc_type = self.rooms.catalogue.get(cls.type_code)
+        merged = replace(understanding, classification=cls, review_reasons=(), **changes)
+        missing = [name for name in doc_type.required if not getattr(merged, name).value]
+        if missing:
+            raise ReviewError(f"still missing: {', '.join(missing)}: give them with --field name=value")
+        return merged
+
     def understand(self, pages: list[PageText]) -> Understanding:
         """Classify, extract fields and level, and list what a clerk must check."""
-        classification = classify(pages, self.rooms.catalogue)
+        rules = classify(pages, self.rooms.catalogue)
+        text = "\n".join(p.text for p in pages)
+        classification = combine(rules, self.rooms.text_model.predict(text), self.rooms.catalogue)
         doc_type = self.rooms.catalogue.get(classification.type_code) if classification.type_code else None
         issuer = extract_issuer(pages)
         number = extract_number(pages, doc_type, issuer.value)

@@ -475,6 +475,11 @@ class Index:
             session.flush()
             return _input(row)
 
+    def get_input(self, input_id: int) -> InputRecord | None:
+        with Session(self.engine) as session:
+            row = session.get(InputRow, input_id)
+            return _input(row) if row else None
+
     def inputs(self) -> list[InputRecord]:
         with Session(self.engine) as session:
             return [_input(r) for r in session.scalars(select(InputRow).order_by(InputRow.id))]

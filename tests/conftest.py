@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Trained text models depend only on catalogue and corrections: one cache for every data dir of the run.
+os.environ.setdefault("SOHOA_MODEL_CACHE", str(Path(__import__("tempfile").gettempdir()) / "sohoa-test-models"))
 SAMPLES = ROOT / "samples"
 SOHOA = Path(sys.executable).parent / "sohoa"
 
