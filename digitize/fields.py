@@ -159,8 +159,17 @@ def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> Fiel
         found = _labelled_value(segments, label, continues=True)
         if found:
             value = re.sub(r"^(Ông|Bà|ông|bà)\s+", "", found[0])
-            return FieldValue(value, min(0.9, found[2]), f"{label}: …")
+            confidence = min(0.9, found[2])
+            if lost_diacritics(value):
+                confidence = min(confidence, 0.4)
+            return FieldValue(value, confidence, f"{label}: …")
     return FieldValue(None, 0.0)
+
+
+def lost_diacritics(name: str) -> bool:
+    """A name of several words with not one Vietnamese diacritic: almost surely misread (PHAM XUAN HAI)."""
+    words = re.findall(r"[^\W\d_]+", name)
+    return len(words) >= 2 and strip_accents(name) == name
 
 
 def extract_personal_id(pages: list[PageText]) -> FieldValue:

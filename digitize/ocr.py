@@ -27,7 +27,8 @@ def read_words(gray: np.ndarray, dpi: float) -> list[Word]:
     )
     words = []
     for i, raw in enumerate(data["text"]):
-        text = nfc(raw.strip())
+        # Tesseract sometimes gives the Icelandic Ð/ð, identical to the eye, for Vietnamese Đ/đ.
+        text = nfc(raw.strip()).replace("Ð", "Đ").replace("ð", "đ")
         conf = float(data["conf"][i])
         if not text or conf < 0:
             continue

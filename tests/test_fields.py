@@ -66,3 +66,11 @@ def test_levels_from_issuer():
     assert level_of_issuer("ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI SỞ TƯ PHÁP") == "province"
     assert level_of_issuer("ỦY BAN NHÂN DÂN TỈNH QUẢNG NINH") == "province"
     assert level_of_issuer(None) is None
+
+
+def test_a_name_read_without_any_diacritic_is_uncertain():
+    ks = load_catalogue().get("KS")
+    plain = seg(("Họ,", 95), ("chữ", 95), ("đệm,", 95), ("tên:", 95), ("PHAM", 93), ("XUAN", 93), ("HAI", 93))
+    accented = seg(("Họ,", 95), ("chữ", 95), ("đệm,", 95), ("tên:", 95), ("PHẠM", 93), ("XUÂN", 93), ("HẢI", 93))
+    assert extract_holder([page(plain)], ks).confidence <= 0.4
+    assert extract_holder([page(accented)], ks).confidence >= 0.9
