@@ -14,10 +14,12 @@ import math
 import random
 import sys
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from digitize.training import SynthDocument
 
 FONT_DIR = Path("/usr/share/fonts/truetype/freefont")
 # FreeSerif carries every Vietnamese letter (Liberation Serif 1.x and Nimbus print empty boxes).
@@ -78,36 +80,13 @@ Op = Text | Line | Seal | Signature
 
 
 @dataclass
-class DocSpec:
-    """What a document says; ``render_pages`` lays it out."""
+class DocSpec(SynthDocument):
+    """What a document says (``digitize.training.SynthDocument``) and how to render it."""
 
-    file_name: str
-    doc_type: str  # catalogue code expected
-    title: str | None
-    managing_body: list[str]
-    issuing_body: list[str]
-    number: str
-    place: str
-    issued_on: tuple[int, int, int]  # day, month, year
-    level: str
-    holder: str | None
-    subtitle: list[str] = field(default_factory=list)
-    subject: str | None = None  # công văn: "V/v ..."
-    recipient: str | None = None
-    body: list[str] = field(default_factory=list)
-    signer_block: list[str] = field(default_factory=list)
-    signer_name: str = ""
+    file_name: str = "document.jpg"
     page_break_after: int | None = None  # body line index where page 2 starts
     fmt: str = "jpg"  # png | jpg | tiff | pdf-scan | pdf-text
     skew: float = 0.8
-    seed: int = 1
-
-    @property
-    def date_line(self) -> str:
-        d, m, y = self.issued_on
-        day = f"{d:02d}" if d < 10 else str(d)
-        month = f"{m:02d}" if m < 3 else str(m)
-        return f"{self.place}, ngày {day} tháng {month} năm {y}"
 
     @property
     def issued_iso(self) -> str:
