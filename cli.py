@@ -257,6 +257,75 @@ def serve(
     run_server(host, port, workers or os.cpu_count() or 1)
 
 
+@app.command()
+def backfill(
+    folder: Annotated[Path, typer.Argument(help="Tree of old scans to digitize.", exists=True, file_okay=False)],
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Pages OCRed in parallel (default: cores).")] = 0,
+    report: Annotated[Path | None, typer.Option(help="Report file: FILE.csv and FILE.jsonl are written.")] = None,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Try again what failed before.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout instead of a progress bar.")]
+    = False,
+):
+    """Digitize a whole tree, resumably: rerun it after any interruption and nothing is done twice.
+
+    Ctrl-C stops after the documents in flight (a second Ctrl-C stops at once); rerun to continue.
+    """
+    import signal
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from digitize.backfill import backfill as run_backfill
+    from digitize.pipeline import Pipeline
+
+    rooms = _rooms()
+    pipeline = Pipeline(rooms, workers or os.cpu_count() or 1)
+
+    def request_stop(_signum, _frame):
+        if pipeline.stop_requested:
+            raise KeyboardInterrupt
+        pipeline.stop_requested = True
+        err.print("[yellow]stopping after the documents in flight… (Ctrl-C again to stop at once)[/]")
+
+    signal.signal(signal.SIGINT, request_stop)
+    progress = Progress(TextColumn("[bold]backfill"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[rate]:.2f} docs/s"), TimeRemainingColumn(), console=err,
+                        disable=as_json)
+    task = None
+    started = [0.0]
+
+    def on_start(total: int) -> None:
+        nonlocal task
+        import time
+
+        started[0] = time.perf_counter()
+        task = progress.add_task("backfill", total=total, rate=0.0)
+
+    def on_outcome(outcome) -> None:
+        import time
+
+        if as_json:
+            sys.stdout.write(json.dumps({k: getattr(outcome, k) for k in ("source", "status", "error", "code",
+                                                                           "pages", "seconds")},
+                                        ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        done = progress.tasks[0].completed + 1 if progress.tasks else 1
+        progress.update(task, advance=1, rate=done / max(time.perf_counter() - started[0], 1e-6))
+
+    with progress:
+        summary = run_backfill(rooms, folder.resolve(), pipeline.workers, report, retry_failed, on_start, on_outcome,
+                               pipeline)
+    facts = summary.to_dict()
+    if as_json:
+        print(json.dumps({"summary": facts}, ensure_ascii=False))
+    else:
+        err.print(f"files {facts['files']}: " + ", ".join(f"{n} {s}" for s, n in sorted(facts["by_status"].items()))
+                  + f"; {facts['pages']} pages in {facts['seconds']} s ({facts['pages_per_second']} pages/s)"
+                  + (f"; {facts['recovered']} leftovers of an interrupted run finished" if facts["recovered"] else ""))
+        if summary.stopped:
+            err.print("[yellow]stopped before the end: run the same command again to continue[/]")
+    raise typer.Exit(130 if summary.stopped else 0)
+
+
 review_app = typer.Typer(help="Documents sohoa was not sure of: check, correct, accept or reject them.",
                          no_args_is_help=True)
 app.add_typer(review_app, name="review")

@@ -20,11 +20,24 @@ def tesseract_version() -> str:
     return str(pytesseract.get_tesseract_version())
 
 
+PAGE_TIMEOUT_SECONDS = float(os.environ.get("SOHOA_PAGE_TIMEOUT", "180"))
+
+
+class PageTimeout(Exception):
+    """Tesseract did not finish a page in time (the process was stopped)."""
+
+
 def read_words(gray: np.ndarray, dpi: float) -> list[Word]:
     """Run Tesseract once on ``gray`` and return its words with confidences and boxes (NFC text)."""
-    data = pytesseract.image_to_data(
-        gray, lang=LANG, config=f"--psm 3 --dpi {int(round(dpi))}", output_type=pytesseract.Output.DICT
-    )
+    try:
+        data = pytesseract.image_to_data(
+            gray, lang=LANG, config=f"--psm 3 --dpi {int(round(dpi))}", output_type=pytesseract.Output.DICT,
+            timeout=PAGE_TIMEOUT_SECONDS,
+        )
+    except RuntimeError as exc:  # pytesseract kills Tesseract and raises this on timeout
+        if "timeout" in str(exc).lower():
+            raise PageTimeout(f"OCR of a page took longer than {PAGE_TIMEOUT_SECONDS:.0f} s") from None
+        raise
     words = []
     for i, raw in enumerate(data["text"]):
         # Tesseract sometimes gives the Icelandic Ð/ð, identical to the eye, for Vietnamese Đ/đ.

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from digitize.cleanup import clean
-from digitize.intake import iter_text_layer_pages, load_page_image
+from digitize.intake import RejectedInput, iter_text_layer_pages, load_page_image
 from digitize.layout import reading_order
 from digitize.model import PageText, Word
-from digitize.ocr import read_words
+from digitize.ocr import PageTimeout, read_words
 from digitize.pdf import searchable_page
 from digitize.text import nfc
 
@@ -44,7 +44,10 @@ def run_page(job: PageJob) -> PageOutcome:
     image = load_page_image(job.path, job.kind, job.index)
     rgb = np.asarray(image.rgb)
     cleaned = clean(rgb)
-    words = read_words(cleaned.gray, image.dpi)
+    try:
+        words = read_words(cleaned.gray, image.dpi)
+    except PageTimeout as exc:
+        raise RejectedInput(f"page {job.index + 1}: {exc}") from None
     height, width = cleaned.gray.shape
     page = PageText(job.index, width, height, tuple(reading_order(words, width)), "ocr", cleaned.skew_degrees)
     to_original = cleaned.to_original() if cleaned.skew_degrees else None

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,6 +197,8 @@ class Pipeline:
         self.dossier = str(parse_dossier_code(dossier)) if dossier else None
         self._decision: ReviewDecision | None = None
         self._source_label: str | None = None
+        self.stop_requested = False  # set (e.g. on Ctrl-C): finish the documents in flight, start no more
+        self.skip: Callable[[Path], str | None] | None = None  # a reason to skip an input, or None
 
     def accept_review(self, input_id: int, decision: ReviewDecision) -> Outcome:
         """Archive a document that waited for review, with the clerk's type and fields.
@@ -253,13 +255,16 @@ class Pipeline:
         tmp_root = self.rooms.settings.data_dir / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
         window = 2 * self.workers
-        with ProcessPoolExecutor(self.workers, initializer=init_worker) as pool:
+        # Workers are replaced after 50 pages, which bounds the memory any leak could take.
+        with ProcessPoolExecutor(self.workers, initializer=init_worker, max_tasks_per_child=50) as pool:
             pending: deque[_Pending] = deque()
             inputs = iter(expand_inputs(paths))
             exhausted = False
             while True:
                 in_flight = sum(1 for p in pending for f in p.futures if not f.done())
-                while not exhausted and in_flight < window:
+                # Look ahead by at most `window` pages in flight and 2 × window documents queued.
+                while (not exhausted and in_flight < window and len(pending) < 2 * window
+                       and not self.stop_requested):
                     path = next(inputs, None)
                     if path is None:
                         exhausted = True
@@ -269,10 +274,18 @@ class Pipeline:
                     in_flight += len(item.futures)
                 if not pending:
                     return
-                yield self._finish(pending.popleft())
+                item = pending.popleft()
+                if self.stop_requested and not any(f.running() or f.done() for f in item.futures):
+                    self._discard(item)  # not started: a rerun will do it
+                    continue
+                yield self._finish(item)
 
     def _prepare(self, path: Path, pool: ProcessPoolExecutor, tmp_root: Path) -> _Pending:
         item = _Pending(path, time.perf_counter())
+        reason = self.skip(path) if self.skip else None
+        if reason:
+            item.outcome = Outcome(str(path), "skipped", error=reason)
+            return item
         try:
             sha = file_sha256(path) if path.is_file() else None
             if sha and not self.allow_duplicate:
@@ -290,6 +303,12 @@ class Pipeline:
         item.futures = [pool.submit(run_page, PageJob(path, item.source.kind, i, item.work_dir))
                         for i in range(item.source.page_count)]
         return item
+
+    def _discard(self, item: _Pending) -> None:
+        for future in item.futures:
+            future.cancel()
+        if item.work_dir:
+            shutil.rmtree(item.work_dir, ignore_errors=True)
 
     def _already_archived(self, path: Path, existing: ResultRecord) -> Outcome:
         meta = json.loads(self.rooms.archive.get(_key(existing.code, existing.version, "metadata.json")))
@@ -317,6 +336,8 @@ class Pipeline:
                 future.cancel()
             if item.work_dir:
                 shutil.rmtree(item.work_dir, ignore_errors=True)
+        if outcome.status == "skipped":
+            return outcome
         if outcome.status == "rejected":
             sha = outcome.source_sha256 or (file_sha256(item.path) if item.path.is_file() else "-")
             outcome.source_sha256 = sha

@@ -2,7 +2,7 @@
 
 from storage.archive import Archive, ArchiveError, LocalArchive, Retention, S3Archive, StoredObject, open_archive
 from storage.index import AccessRecord, ClientRecord, Event, Index, InputRecord, ResultQuery, ResultRecord
-from storage.results import AuditReport, Finding, ResultStore, audit
+from storage.results import AuditReport, Finding, ResultStore, audit, recover
 
 __all__ = [
     "AccessRecord",
@@ -12,6 +12,7 @@ __all__ = [
     "Finding",
     "ResultStore",
     "audit",
+    "recover",
     "Archive",
     "ArchiveError",
     "Event",

@@ -475,6 +475,12 @@ class Index:
             session.flush()
             return _input(row)
 
+    def input_statuses(self) -> dict[str, str]:
+        """Latest status of every input path (for resuming a batch without re-reading files)."""
+        with Session(self.engine) as session:
+            rows = session.execute(select(InputRow.source, InputRow.status).order_by(InputRow.updated_at))
+            return {source: status for source, status in rows}
+
     def get_input(self, input_id: int) -> InputRecord | None:
         with Session(self.engine) as session:
             row = session.get(InputRow, input_id)

@@ -189,6 +189,16 @@ def _check_result(store: ResultStore, record: ResultRecord, check_document: Docu
     return problems
 
 
+def recover(store: ResultStore, agent: str = "sohoa recover") -> list[Finding]:
+    """Finish what an interrupted run left (index complete versions, record abandoned ingests); no re-hashing.
+
+    Cheap enough to run before every batch: it lists the archive and reads only the leftovers' metadata.
+    """
+    report = AuditReport()
+    _scan_for_unindexed(store, {r.code: r.version for r in store.index.results()}, report, True, agent)
+    return report.findings
+
+
 def _scan_for_unindexed(store: ResultStore, indexed: dict[str, int], report: AuditReport, repair: bool,
                         agent: str) -> None:
     """Versions present in the archive but not (or not yet) in the index: crash leftovers."""
