@@ -61,6 +61,8 @@ def process(
     dossier: Annotated[str | None, typer.Option(
         "--dossier", help="Dossier code (mã hồ sơ) these results belong to, e.g. 000.00.00.H26-230515-0001.")]
     = None,
+    split: Annotated[str | None, typer.Option(
+        "--split", help="'blank': blank pages also separate documents (cover sheets always do).")] = None,
 ):
     """Digitize documents: OCR, classify, code, sign and archive each one.
 
@@ -69,8 +71,12 @@ def process(
     from digitize.pipeline import Pipeline
 
     rooms = _rooms()
+    if split not in (None, "blank"):
+        err.print("[red]--split[/]: the only choice is 'blank' (cover sheets always split)")
+        raise typer.Exit(2)
     try:
-        pipeline = Pipeline(rooms, workers or os.cpu_count() or 1, allow_duplicate=allow_duplicate, dossier=dossier)
+        pipeline = Pipeline(rooms, workers or os.cpu_count() or 1, allow_duplicate=allow_duplicate, dossier=dossier,
+                            split_blank=split == "blank")
     except InvalidCode as exc:
         err.print(f"[red]invalid dossier code[/]: {exc}")
         raise typer.Exit(2) from None
@@ -255,6 +261,74 @@ def serve(
     from api import serve as run_server
 
     run_server(host, port, workers or os.cpu_count() or 1)
+
+
+@app.command()
+def watch(
+    folder: Annotated[Path, typer.Argument(help="Folder the scanner writes into.", exists=True, file_okay=False)],
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Pages OCRed in parallel (default: cores).")] = 0,
+    interval: Annotated[float, typer.Option(help="Seconds between looks at the folder.")] = 1.0,
+    settle: Annotated[float, typer.Option(help="A file is taken once unchanged for this many seconds.")] = 2.0,
+    split: Annotated[str | None, typer.Option("--split", help="'blank': blank pages separate documents.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per document on stdout.")] = False,
+):
+    """Hot folder: digitize every file that appears, then move it to done/ or failed/ (with a reason file).
+
+    Runs until Ctrl-C or SIGTERM; bad files never stop it.
+    """
+    import signal
+
+    from digitize.pipeline import Pipeline
+    from digitize.watch import watch as run_watch
+
+    pipeline = Pipeline(_rooms(), workers or os.cpu_count() or 1, split_blank=split == "blank")
+    stop = {"now": False}
+
+    def request_stop(_signum, _frame):
+        stop["now"] = True
+        pipeline.stop_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    err.print(f"watching {folder} (Ctrl-C to stop)")
+
+    def show(outcome) -> None:
+        if as_json:
+            sys.stdout.write(outcome.to_json() + "\n")
+            sys.stdout.flush()
+        else:
+            print(f"{outcome.status:<12} {outcome.code or '-':<30} {outcome.source}"
+                  + (f"  ({outcome.error})" if outcome.error else ""), flush=True)
+
+    run_watch(folder, pipeline, interval, settle, show, lambda: stop["now"])
+    err.print("stopped")
+
+
+@app.command()
+def coversheet(
+    entries: Annotated[list[str], typer.Argument(help="Dossier codes, each optionally with a type: CODE or CODE:KS.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="PDF to print.")] = Path("coversheets.pdf"),
+):
+    """Print cover sheets (QR code + text) to put before each dossier in a scanned stack."""
+    from codes import load_catalogue, parse_dossier_code
+    from digitize.coversheet import CoverSheet, write_coversheets
+    from settings import load_settings
+
+    catalogue = load_catalogue(load_settings().catalogue)
+    covers = []
+    for entry in entries:
+        code, _, doc_type = entry.partition(":")
+        try:
+            parse_dossier_code(code)
+        except InvalidCode as exc:
+            err.print(f"[red]{entry}[/]: invalid dossier code: {exc}")
+            raise typer.Exit(2) from None
+        if doc_type and catalogue.get(doc_type) is None:
+            err.print(f"[red]{entry}[/]: {doc_type} is not a type of the catalogue")
+            raise typer.Exit(2)
+        covers.append(CoverSheet(code, doc_type or None))
+    write_coversheets(covers, output, {t.code: t.name for t in catalogue})
+    print(f"{len(covers)} cover sheets written to {output}")
 
 
 @app.command()

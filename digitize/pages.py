@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from digitize.cleanup import clean
+from digitize.coversheet import CoverSheet, is_blank, read_cover
 from digitize.intake import RejectedInput, iter_text_layer_pages, load_page_image
 from digitize.layout import reading_order
 from digitize.model import PageText, Word
@@ -24,13 +25,20 @@ class PageJob:
     kind: str
     index: int
     work_dir: Path
+    split_blank: bool = False  # blank pages separate documents (and are not archived)
 
 
 @dataclass(frozen=True)
 class PageOutcome:
     page: PageText
-    pdf_path: Path
+    pdf_path: Path | None  # None for separator pages (cover sheets, blank separators)
     seconds: float
+    cover: CoverSheet | None = None
+    blank_separator: bool = False
+
+    @property
+    def separator(self) -> bool:
+        return self.cover is not None or self.blank_separator
 
 
 def init_worker() -> None:
@@ -44,11 +52,15 @@ def run_page(job: PageJob) -> PageOutcome:
     image = load_page_image(job.path, job.kind, job.index)
     rgb = np.asarray(image.rgb)
     cleaned = clean(rgb)
+    height, width = cleaned.gray.shape
+    cover = read_cover(cleaned.gray)
+    if cover is not None or (job.split_blank and is_blank(cleaned.gray)):
+        page = PageText(job.index, width, height, (), "cover" if cover else "blank")
+        return PageOutcome(page, None, time.perf_counter() - started, cover, cover is None)
     try:
         words = read_words(cleaned.gray, image.dpi)
     except PageTimeout as exc:
         raise RejectedInput(f"page {job.index + 1}: {exc}") from None
-    height, width = cleaned.gray.shape
     page = PageText(job.index, width, height, tuple(reading_order(words, width)), "ocr", cleaned.skew_degrees)
     to_original = cleaned.to_original() if cleaned.skew_degrees else None
     lines = [seg.words for seg in page.segments]

@@ -27,6 +27,7 @@ from codes import (
     AgencyRegistry,
     Catalogue,
     DocumentType,
+    InvalidCode,
     TargetsReport,
     assign_code,
     compute_targets_report,
@@ -37,6 +38,7 @@ from codes import (
 )
 from digitize import ocr
 from digitize.classify import classify, combine
+from digitize.coversheet import CoverSheet
 from digitize.fields import (
     extract_holder,
     extract_issue_date,
@@ -181,7 +183,7 @@ class _Pending:
     path: Path
     started: float
     source: SourceFile | None = None
-    outcome: Outcome | None = None  # decided before any page work (rejected, duplicate)
+    outcomes: list[Outcome] = field(default_factory=list)  # decided before any page work (rejected, duplicate)
     futures: list[Future] = field(default_factory=list)
     work_dir: Path | None = None
 
@@ -189,8 +191,10 @@ class _Pending:
 class Pipeline:
     """Processes documents one after another while their pages are OCRed in parallel."""
 
-    def __init__(self, rooms: Rooms, workers: int = 1, allow_duplicate: bool = False, dossier: str | None = None):
+    def __init__(self, rooms: Rooms, workers: int = 1, allow_duplicate: bool = False, dossier: str | None = None,
+                 split_blank: bool = False):
         self.rooms = rooms
+        self.split_blank = split_blank
         self.workers = max(1, workers)
         self.allow_duplicate = allow_duplicate
         # A dossier code from outside is validated before any work starts (raises codes.InvalidCode).
@@ -251,7 +255,7 @@ class Pipeline:
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     def process(self, paths: Iterable[Path]) -> Iterator[Outcome]:
-        """Yield one ``Outcome`` per input document, in input order."""
+        """Yield one ``Outcome`` per document, in input order (a stack split by cover sheets gives several)."""
         tmp_root = self.rooms.settings.data_dir / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
         window = 2 * self.workers
@@ -278,29 +282,29 @@ class Pipeline:
                 if self.stop_requested and not any(f.running() or f.done() for f in item.futures):
                     self._discard(item)  # not started: a rerun will do it
                     continue
-                yield self._finish(item)
+                yield from self._finish(item)
 
     def _prepare(self, path: Path, pool: ProcessPoolExecutor, tmp_root: Path) -> _Pending:
         item = _Pending(path, time.perf_counter())
         reason = self.skip(path) if self.skip else None
         if reason:
-            item.outcome = Outcome(str(path), "skipped", error=reason)
+            item.outcomes = [Outcome(str(path), "skipped", error=reason)]
             return item
         try:
             sha = file_sha256(path) if path.is_file() else None
             if sha and not self.allow_duplicate:
-                existing = self.rooms.index.result_for_source(sha)
-                if existing is not None:
-                    item.outcome = self._already_archived(path, existing)
+                existing = self.rooms.index.results_for_source(sha)
+                if existing:
+                    item.outcomes = self._already_archived(path, existing)
                     return item
             item.source = inspect(path, sha)
         except RejectedInput as exc:
-            item.outcome = Outcome(str(path), "rejected", error=str(exc))
+            item.outcomes = [Outcome(str(path), "rejected", error=str(exc))]
             return item
         if item.source.kind == "pdf" and item.source.text_layer:
             return item  # born-digital: read in _finish, no OCR
         item.work_dir = Path(tempfile.mkdtemp(prefix="doc-", dir=tmp_root))
-        item.futures = [pool.submit(run_page, PageJob(path, item.source.kind, i, item.work_dir))
+        item.futures = [pool.submit(run_page, PageJob(path, item.source.kind, i, item.work_dir, self.split_blank))
                         for i in range(item.source.page_count)]
         return item
 
@@ -310,85 +314,153 @@ class Pipeline:
         if item.work_dir:
             shutil.rmtree(item.work_dir, ignore_errors=True)
 
-    def _already_archived(self, path: Path, existing: ResultRecord) -> Outcome:
-        meta = json.loads(self.rooms.archive.get(_key(existing.code, existing.version, "metadata.json")))
-        text = self.rooms.archive.get(_key(existing.code, existing.version, "text.txt")).decode()
-        self.rooms.index.record_input(str(path), existing.source_sha256, "archived", code=existing.code,
-                                      doc_type=existing.doc_type)
-        return Outcome(
-            str(path), "archived", code=existing.code, doc_type=meta["doc_type"], fields=meta["fields"],
-            level=existing.level, pages=existing.pages, text=text, sha256=existing.sha256,
-            archive_key=existing.archive_key, source_sha256=existing.source_sha256,
-            evidence=[f"already archived as {existing.code}: not archived twice"],
-        )
+    def _already_archived(self, path: Path, existing: list[ResultRecord]) -> list[Outcome]:
+        outcomes = []
+        metas = {r.code: json.loads(self.rooms.archive.get(_key(r.code, r.version, "metadata.json"))) for r in existing}
+        existing = sorted(existing, key=lambda r: metas[r.code].get("source_pages", [0])[0])  # order in the stack
+        for number, record in enumerate(existing, start=1):
+            meta = metas[record.code]
+            text = self.rooms.archive.get(_key(record.code, record.version, "text.txt")).decode()
+            first_label = self.rooms.index.input_source_for_code(record.code) or ""
+            part = first_label.rsplit("#", 1)[1] if "#" in first_label else str(number)
+            label = str(path) if len(existing) == 1 and "#" not in first_label else f"{path}#{part}"
+            self.rooms.index.record_input(label, record.source_sha256, "archived", code=record.code,
+                                          doc_type=record.doc_type)
+            outcomes.append(Outcome(
+                label, "archived", code=record.code, doc_type=meta["doc_type"], fields=meta["fields"],
+                level=record.level, pages=record.pages, text=text, sha256=record.sha256,
+                archive_key=record.archive_key, source_sha256=record.source_sha256,
+                dossier_code=record.dossier_code, result_alias=record.result_alias,
+                evidence=[f"already archived as {record.code}: not archived twice"],
+            ))
+        return outcomes
 
-    def _finish(self, item: _Pending) -> Outcome:
+    def _rejected(self, label: str, item: _Pending, error: str) -> Outcome:
+        sha = item.source.sha256 if item.source else (file_sha256(item.path) if item.path.is_file() else "-")
+        self.rooms.index.record_input(label, sha, "rejected", error=error)
+        return Outcome(label, "rejected", error=error, source_sha256=sha)
+
+    def _finish(self, item: _Pending) -> list[Outcome]:
         try:
-            outcome = item.outcome or self._understand_and_store(item)
+            if item.outcomes:
+                outcomes = item.outcomes
+                if outcomes[0].status == "rejected":
+                    outcomes = [self._rejected(outcomes[0].source, item, outcomes[0].error)]
+            else:
+                outcomes = self._documents(item)
         except RejectedInput as exc:
-            outcome = Outcome(str(item.path), "rejected", error=str(exc),
-                              source_sha256=item.source.sha256 if item.source else None)
+            outcomes = [self._rejected(self._source_label or str(item.path), item, str(exc))]
         except TesseractError as exc:
-            outcome = Outcome(str(item.path), "rejected", error=f"OCR failed on this file: {exc.message}",
-                              source_sha256=item.source.sha256 if item.source else None)
+            outcomes = [self._rejected(str(item.path), item, f"OCR failed on this file: {exc.message}")]
         finally:
             for future in item.futures:
                 future.cancel()
             if item.work_dir:
                 shutil.rmtree(item.work_dir, ignore_errors=True)
-        if outcome.status == "skipped":
-            return outcome
-        if outcome.status == "rejected":
-            sha = outcome.source_sha256 or (file_sha256(item.path) if item.path.is_file() else "-")
-            outcome.source_sha256 = sha
-            self.rooms.index.record_input(str(item.path), sha, "rejected", error=outcome.error)
-        outcome.seconds = round(time.perf_counter() - item.started, 3)
-        log.info("%s %s %s", outcome.status, outcome.code or "-", mask_personal_ids(outcome.error or ""))
-        return outcome
+        for outcome in outcomes:
+            outcome.seconds = round((time.perf_counter() - item.started) / len(outcomes), 3)
+            log.info("%s %s %s", outcome.status, outcome.code or "-", mask_personal_ids(outcome.error or ""))
+        return outcomes
 
-    def _understand_and_store(self, item: _Pending) -> Outcome:
+    def _documents(self, item: _Pending) -> list[Outcome]:
+        """The documents of one input: the whole file, or the parts between separator pages."""
+        if not item.futures:  # born-digital PDF: one document, no OCR
+            return [self._store_document(item, self._source_label or str(item.path), [],
+                                         text_layer_pages(item.source.path), None)]
+        results: list[PageOutcome] = [f.result() for f in item.futures]
+        groups: list[tuple[CoverSheet | None, list[PageOutcome]]] = [(None, [])]
+        for result in results:
+            if result.cover is not None:
+                groups.append((result.cover, []))
+            elif result.blank_separator:  # the next result of the same dossier: dossier kept, type not
+                current = groups[-1][0]
+                groups.append((CoverSheet(current.dossier_code) if current else None, []))
+            else:
+                groups[-1][1].append(result)
+        groups = [(cover, pages) for cover, pages in groups if pages]
+        if not groups:
+            raise RejectedInput("only separator pages (cover sheets or blank pages): no document to archive")
+        split = len(results) != sum(len(pages) for _cover, pages in groups)
+        outcomes = []
+        for number, (cover, group) in enumerate(groups, start=1):
+            label = f"{item.path}#{number}" if split else (self._source_label or str(item.path))
+            try:
+                outcomes.append(self._store_document(item, label, group, [r.page for r in group], cover,
+                                                     split=split))
+            except RejectedInput as exc:
+                outcomes.append(self._rejected(label, item, str(exc)))
+        return outcomes
+
+    def _store_document(self, item: _Pending, label: str, results: list[PageOutcome], pages: list[PageText],
+                        cover: CoverSheet | None, split: bool = False) -> Outcome:
         source = item.source
-        assert source is not None
-        if item.futures:
-            results: list[PageOutcome] = [f.result() for f in item.futures]
-            pages = [r.page for r in results]
-        else:
-            results, pages = [], text_layer_pages(source.path)
         text = nfc("\n\n".join(p.text for p in pages))
         if not text.strip():
             raise RejectedInput("no readable text: the page is blank or not a document")
         understanding = self.understand(pages)
         if self._decision is not None:
             understanding = self._apply_decision(understanding, self._decision)
+        if cover is not None:
+            understanding = self._apply_cover(understanding, cover)
+        dossier = cover.dossier_code if cover else self.dossier
         cls = understanding.classification
         outcome = Outcome(
-            self._source_label or str(item.path), "archived", pages=len(pages), text=text, source_sha256=source.sha256,
+            label, "archived", pages=len(pages), text=text, source_sha256=source.sha256,
             doc_type={"code": cls.type_code, "name": cls.type_name, "confidence": cls.confidence},
             fields={**understanding.fields_dict(), "holder_id": extract_personal_id(pages).value,
                     "issuer_agency": understanding.issuer_agency},
             review_decision=self._decision is not None,
             level=understanding.level, evidence=list(cls.evidence),
-            review_reasons=list(understanding.review_reasons),
+            review_reasons=list(understanding.review_reasons), dossier_code=dossier,
         )
         if self._decision is not None and self._decision.fields.get("holder_id"):
             outcome.fields["holder_id"] = self._decision.fields["holder_id"]
-        if understanding.review_reasons:
-            outcome.status = "needs_review"
-            self._keep_for_review(source, outcome)
-            return outcome
-        doc_type = self.rooms.catalogue.get(cls.type_code)
-        assert doc_type is not None
+        pdf = None
         if results:
-            pdf_path = item.work_dir / "document.pdf"
+            pdf_path = item.work_dir / f"document-{label.rsplit('#', 1)[-1] if split else 1}.pdf"
+            doc_type = self.rooms.catalogue.get(cls.type_code) if cls.type_code else None
             assemble([r.pdf_path for r in results], pdf_path, {
-                "Title": doc_type.name, "Producer": f"sohoa {PIPELINE_VERSION}",
+                "Title": doc_type.name if doc_type else "sohoa", "Producer": f"sohoa {PIPELINE_VERSION}",
                 "Creator": f"sohoa (Tesseract {ocr.tesseract_version()})",
             })
             pdf = pdf_path.read_bytes()
-        else:
+        if understanding.review_reasons:
+            outcome.status = "needs_review"
+            # A part of a split stack keeps its own pages (searchable PDF) as the original to review.
+            self._keep_for_review(source, outcome, pdf if split else None, label)
+            return outcome
+        doc_type = self.rooms.catalogue.get(cls.type_code)
+        assert doc_type is not None
+        if pdf is None:
             pdf = source.path.read_bytes()  # born-digital: keep the issuer's bytes, sign incrementally
-        self._archive(source, doc_type, pdf, outcome, ocr_used=bool(results))
+        pages_of_source = [r.page.index + 1 for r in results] if split else None
+        self._archive(source, doc_type, pdf, outcome, ocr_used=bool(results), dossier=dossier,
+                      source_pages=pages_of_source)
         return outcome
+
+    def _apply_cover(self, understanding: Understanding, cover: CoverSheet) -> Understanding:
+        """What the clerk's cover sheet says: the dossier, and the type unless the page clearly says otherwise."""
+        from dataclasses import replace
+
+        from digitize.model import Classification
+
+        reasons = list(understanding.review_reasons)
+        try:
+            parse_dossier_code(cover.dossier_code)
+        except InvalidCode as exc:
+            reasons.append(f"cover sheet dossier code is invalid: {exc}")
+        cls = understanding.classification
+        if cover.doc_type:
+            doc_type = self.rooms.catalogue.get(cover.doc_type)
+            if doc_type is None:
+                reasons.append(f"cover sheet names an unknown type {cover.doc_type}")
+            elif cls.type_code not in (None, doc_type.code) and cls.confidence >= 0.9:
+                reasons.append(f"cover sheet says {doc_type.name} but the page looks like {cls.type_name}")
+            else:
+                reasons = [r for r in reasons if not r.startswith(("document type", "document type uncertain"))]
+                cls = Classification(doc_type.code, doc_type.name, max(cls.confidence, 0.95),
+                                     (*cls.evidence, f"cover sheet: {doc_type.name}"))
+        return replace(understanding, classification=cls, review_reasons=tuple(reasons))
 
     def _apply_decision(self, understanding: Understanding, decision: ReviewDecision) -> Understanding:
         """The clerk's word replaces what was proposed; what the clerk confirmed needs no more review."""
@@ -446,13 +518,18 @@ class Pipeline:
         return Understanding(classification, number, issued_on, issuer, holder, level, tuple(reasons),
                              issuing_agency.id if issuing_agency else None)
 
-    def _keep_for_review(self, source: SourceFile, outcome: Outcome) -> None:
+    def _keep_for_review(self, source: SourceFile, outcome: Outcome, own_pages: bytes | None = None,
+                         label: str | None = None) -> None:
         """Keep the original and the proposal so a clerk can accept or correct it later."""
-        folder = self.rooms.settings.review_dir / source.sha256
+        suffix = f"-{label.rsplit('#', 1)[1]}" if own_pages is not None and label and "#" in label else ""
+        folder = self.rooms.settings.review_dir / f"{source.sha256}{suffix}"
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"original{source.suffix}"
+        target = folder / ("original.pdf" if own_pages is not None else f"original{source.suffix}")
         if not target.exists():
-            shutil.copyfile(source.path, target)
+            if own_pages is not None:
+                target.write_bytes(own_pages)
+            else:
+                shutil.copyfile(source.path, target)
         proposal = {k: v for k, v in outcome.__dict__.items() if k != "seconds"}
         (folder / "proposal.json").write_text(json.dumps(proposal, ensure_ascii=False, indent=2), "utf-8")
         self.rooms.index.record_input(outcome.source, source.sha256, "needs_review",
@@ -460,7 +537,7 @@ class Pipeline:
                                       review={"reasons": outcome.review_reasons, "folder": str(folder)})
 
     def _archive(self, source: SourceFile, doc_type: DocumentType, pdf: bytes, outcome: Outcome,
-                 ocr_used: bool) -> None:
+                 ocr_used: bool, dossier: str | None = None, source_pages: list[int] | None = None) -> None:
         settings, index = self.rooms.settings, self.rooms.index
         today = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=7))).date()
         code = str(assign_code(settings.agency, doc_type.code, today, index))
@@ -489,10 +566,12 @@ class Pipeline:
             "evidence": outcome.evidence,
             "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         }
-        if self.dossier:
-            metadata["dossier_code"] = self.dossier
-            metadata["result_alias"] = f"{self.dossier}-KQ{index.count_in_dossier(self.dossier) + 1}"
-            outcome.dossier_code, outcome.result_alias = self.dossier, metadata["result_alias"]
+        if source_pages:
+            metadata["source_pages"] = source_pages  # this document's pages in the scanned stack
+        if dossier:
+            metadata["dossier_code"] = dossier
+            metadata["result_alias"] = f"{dossier}-KQ{index.count_in_dossier(dossier) + 1}"
+            outcome.dossier_code, outcome.result_alias = dossier, metadata["result_alias"]
         files = {"document.pdf": signed, f"original{source.suffix}": source.path.read_bytes(),
                  "text.txt": outcome.text.encode("utf-8")}
         record = self.rooms.store.write(code, files, metadata, Retention.from_catalogue(doc_type.retention), events)

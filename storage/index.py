@@ -329,11 +329,12 @@ class Index:
             row = session.get(ResultRow, code)
             return _result(row) if row else None
 
-    def result_for_source(self, source_sha256: str) -> ResultRecord | None:
+    def results_for_source(self, source_sha256: str) -> list[ResultRecord]:
+        """Results made from one input file (several when a stack was split), oldest first."""
         with Session(self.engine) as session:
-            row = session.scalars(select(ResultRow).where(ResultRow.source_sha256 == source_sha256)
-                                  .order_by(ResultRow.created_at)).first()
-            return _result(row) if row else None
+            return [_result(r) for r in session.scalars(select(ResultRow)
+                                                        .where(ResultRow.source_sha256 == source_sha256)
+                                                        .order_by(ResultRow.created_at, ResultRow.code))]
 
     def results(self) -> list[ResultRecord]:
         with Session(self.engine) as session:
@@ -480,6 +481,11 @@ class Index:
         with Session(self.engine) as session:
             rows = session.execute(select(InputRow.source, InputRow.status).order_by(InputRow.updated_at))
             return {source: status for source, status in rows}
+
+    def input_source_for_code(self, code: str) -> str | None:
+        """The input label (path, or path#k for part of a stack) a result was made from."""
+        with Session(self.engine) as session:
+            return session.scalars(select(InputRow.source).where(InputRow.code == code).order_by(InputRow.id)).first()
 
     def get_input(self, input_id: int) -> InputRecord | None:
         with Session(self.engine) as session:

@@ -1,0 +1,67 @@
+"""Hot folder: process scans that appear in a folder, then move each original to done/ or failed/."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from digitize.pipeline import Outcome, Pipeline
+
+IGNORED_SUFFIXES = {".part", ".tmp", ".crdownload", ".partial"}
+
+
+def _unique(target: Path) -> Path:
+    if not target.exists():
+        return target
+    for n in range(1, 10_000):
+        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise RuntimeError(f"too many files named {target.name}")
+
+
+def watch(folder: Path, pipeline: Pipeline, interval: float = 1.0, settle: float = 2.0,
+          on_outcome: Callable[[Outcome], None] | None = None, should_stop: Callable[[], bool] = lambda: False,
+          ) -> None:
+    """Poll ``folder`` until ``should_stop()``; a file is taken once its size has not changed for ``settle`` s.
+
+    Originals of documents archived or waiting for review go to ``done/``; the others to ``failed/`` with
+    ``NAME.reason.txt`` beside them.  A bad file never stops the watch.
+    """
+    done, failed = folder / "done", folder / "failed"
+    done.mkdir(exist_ok=True)
+    failed.mkdir(exist_ok=True)
+    seen: dict[Path, tuple[int, int, float]] = {}  # path -> (size, mtime_ns, unchanged since)
+    while not should_stop():
+        now = time.monotonic()
+        ready = []
+        for path in sorted(folder.iterdir()):
+            if not path.is_file() or path.name.startswith(".") or path.suffix.lower() in IGNORED_SUFFIXES:
+                continue
+            stat = path.stat()
+            key = (stat.st_size, stat.st_mtime_ns)
+            previous = seen.get(path)
+            if previous is None or previous[:2] != key:
+                seen[path] = (*key, now)  # new or still growing
+            elif now - previous[2] >= settle:
+                ready.append(path)
+        if ready:
+            by_file: dict[str, list[Outcome]] = {str(p): [] for p in ready}
+            for outcome in pipeline.process(ready):
+                by_file.setdefault(outcome.source.split("#", 1)[0], []).append(outcome)
+                if on_outcome:
+                    on_outcome(outcome)
+            for path in ready:
+                outcomes = by_file.get(str(path), [])
+                if not outcomes:
+                    continue  # not started before a stop: stays for the next run
+                ok = all(o.status in {"archived", "needs_review"} for o in outcomes)
+                target = _unique((done if ok else failed) / path.name)
+                shutil.move(str(path), target)
+                if not ok:
+                    reasons = [f"{o.source}: {o.error or o.status}" for o in outcomes]
+                    target.with_name(target.name + ".reason.txt").write_text("\n".join(reasons) + "\n", "utf-8")
+                seen.pop(path, None)
+        time.sleep(interval)

@@ -1,0 +1,111 @@
+"""Counter batches: stacks split by QR cover sheets and by blank pages, and the hot folder."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import img2pdf
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+
+from tests.conftest import SAMPLES, SOHOA, json_lines, run_cli
+
+
+def jpeg(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=85, dpi=(300, 300))
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """A scanned stack: cover(KS) + birth certificate, cover(no type) + criminal record, blank, marriage."""
+    folder = tmp_path_factory.mktemp("stack")
+    data_dir = folder / "data"
+    out = run_cli("coversheet", "000.00.00.H26-261124-0101:KS", "000.00.00.H26-261124-0102",
+                  "-o", str(folder / "covers.pdf"), data_dir=data_dir).stdout
+    assert "2 cover sheets" in out
+    pdf = pdfium.PdfDocument(str(folder / "covers.pdf"))
+    covers = [pdf[i].render(scale=200 / 72).to_pil().resize((2480, 3508)) for i in range(len(pdf))]
+    blank = Image.new("RGB", (2480, 3508), (246, 243, 235))
+    ks, lltp, kh = (Image.open(SAMPLES / name) for name in
+                    ("01-giay-khai-sinh.png", "09-ly-lich-tu-phap.jpg", "02-giay-chung-nhan-ket-hon.jpg"))
+    pages = [covers[0], ks, covers[1], lltp, blank, kh]
+    (folder / "stack.pdf").write_bytes(img2pdf.convert([jpeg(p) for p in pages]))
+    return folder, data_dir
+
+
+def test_stack_split_at_cover_sheets_and_blank_pages(stack):
+    folder, data_dir = stack
+    rows = json_lines(run_cli("process", str(folder / "stack.pdf"), "--split", "blank", "--json",
+                              data_dir=data_dir).stdout)
+    assert [r["source"].rsplit("/", 1)[1] for r in rows] == ["stack.pdf#1", "stack.pdf#2", "stack.pdf#3"]
+    assert [r["doc_type"]["code"] for r in rows] == ["KS", "LLTP", "KH"]
+    assert [r["pages"] for r in rows] == [1, 1, 1]  # cover sheets and the blank page are not archived
+    assert [r["dossier_code"] for r in rows] == ["000.00.00.H26-261124-0101", "000.00.00.H26-261124-0102",
+                                                 "000.00.00.H26-261124-0102"]
+    assert [r["result_alias"] for r in rows if r["status"] == "archived"][-1] == "000.00.00.H26-261124-0102-KQ2"
+    assert any("cover sheet: Giấy khai sinh" in e for e in rows[0]["evidence"])
+    archived = next(r for r in rows if r["status"] == "archived")
+    meta = json.loads(run_cli("fetch", archived["code"], "--meta", data_dir=data_dir).stdout)
+    assert meta["pages"] == 1 and len(meta["source_pages"]) == 1
+    # the same stack again: every document reported as already archived, none twice
+    again = json_lines(run_cli("process", str(folder / "stack.pdf"), "--split", "blank", "--json",
+                               data_dir=data_dir).stdout)
+    assert [r["code"] for r in again if r["code"]] == [r["code"] for r in rows if r["code"]]
+
+
+def test_without_split_blank_a_blank_page_stays_inside_the_document(stack, tmp_path):
+    folder, _ = stack
+    rows = json_lines(run_cli("process", str(folder / "stack.pdf"), "--json", data_dir=tmp_path / "data").stdout)
+    assert len(rows) == 2 and rows[1]["pages"] == 3  # criminal record + blank + marriage, one document
+
+
+def test_invalid_cover_sheet_request_is_refused(tmp_path):
+    result = run_cli("coversheet", "not-a-dossier", "-o", str(tmp_path / "c.pdf"), data_dir=tmp_path / "d",
+                     check=False)
+    assert result.returncode == 2 and "invalid dossier code" in result.stderr
+    result = run_cli("coversheet", "000.00.00.H26-261124-0101:NOPE", "-o", str(tmp_path / "c.pdf"),
+                     data_dir=tmp_path / "d", check=False)
+    assert result.returncode == 2 and "not a type" in result.stderr
+
+
+def test_hot_folder(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([str(SOHOA), "watch", str(inbox), "--interval", "0.2", "--settle", "1.5", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        shutil.copy(SAMPLES / "06-thong-bao.pdf", inbox / "06-thong-bao.pdf")
+        (inbox / "garbage.pdf").write_bytes(b"not a pdf at all")
+        # a file still being written must wait until it stops growing
+        data = (SAMPLES / "09-ly-lich-tu-phap.jpg").read_bytes()
+        with (inbox / "slow.jpg").open("wb") as fh:
+            fh.write(data[: len(data) // 2])
+            fh.flush()
+            time.sleep(1.0)
+            fh.write(data[len(data) // 2:])
+        deadline = time.monotonic() + 180
+        wanted = [inbox / "done" / "06-thong-bao.pdf", inbox / "done" / "slow.jpg", inbox / "failed" / "garbage.pdf",
+                  inbox / "failed" / "garbage.pdf.reason.txt"]
+        while time.monotonic() < deadline and not all(p.exists() for p in wanted):
+            time.sleep(0.3)
+        assert all(p.exists() for p in wanted), [str(p) for p in wanted if not p.exists()]
+        assert "unsupported file type" in (inbox / "failed" / "garbage.pdf.reason.txt").read_text()
+        assert not [p for p in inbox.iterdir() if p.is_file()]  # nothing left behind
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    outcomes = {Path(o["source"]).name: o for o in json_lines(out)}
+    assert outcomes["slow.jpg"]["status"] == "archived"  # processed whole, once
+    assert outcomes["garbage.pdf"]["status"] == "rejected"
