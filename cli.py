@@ -81,6 +81,7 @@ def process(
         err.print(f"[red]invalid dossier code[/]: {exc}")
         raise typer.Exit(2) from None
     counts: dict[str, int] = {}
+    table_rows = []
     for outcome in pipeline.process(paths):
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
         if as_json:
@@ -91,8 +92,25 @@ def process(
         detail = outcome.error or "; ".join(outcome.review_reasons)
         print(f"{outcome.status:<12} {outcome.code or '-':<30} {name:<40} {outcome.source}"
               + (f"  ({detail})" if detail else ""))
+        table_rows.append(outcome)
+    if table_rows and not as_json:
+        _final_table(table_rows)
     summary = ", ".join(f"{n} {STATUS_MARK.get(s, s)}" for s, n in sorted(counts.items()))
     err.print(f"done: {summary or 'no documents found'}")
+
+
+def _final_table(outcomes) -> None:
+    from rich.table import Table
+
+    table = Table(title="sohoa: kết quả số hóa")
+    for column in ("code", "type", "status", "reason"):
+        table.add_column(column, overflow="fold")
+    colours = {"archived": "green", "needs_review": "yellow", "rejected": "red"}
+    for outcome in outcomes:
+        reason = outcome.error or "; ".join(outcome.review_reasons)
+        table.add_row(outcome.code or "-", (outcome.doc_type or {}).get("name") or "-",
+                      f"[{colours.get(outcome.status, 'white')}]{outcome.status}[/]", reason or "")
+    err.print(table)
 
 
 @app.command()
