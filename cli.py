@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from codes import InvalidCode, parse_any, parse_code
+from codes import InvalidCode, parse_any
 from settings import load_settings
 
 app = typer.Typer(
@@ -35,13 +35,24 @@ def _rooms():
     return open_rooms(load_settings())
 
 
-def _valid_code(code: str) -> str:
+def _result_for(rooms, code: str):
+    """The record a code or a -KQ{n} result alias names; exit 2 if malformed, 1 if unknown."""
+    from codes import DossierCode, ResultAlias
+
     try:
-        parse_code(code)
+        parsed = parse_any(code)
     except InvalidCode as exc:
         err.print(f"[red]invalid code[/]: {exc}")
         raise typer.Exit(2) from None
-    return code
+    if isinstance(parsed, DossierCode):
+        err.print("[red]invalid code[/]: a dossier code names a dossier, not a result")
+        raise typer.Exit(2)
+    record = (rooms.index.get_result_by_alias(str(parsed)) if isinstance(parsed, ResultAlias)
+              else rooms.index.get_result(code))
+    if record is None:
+        err.print(f"[red]no result with code {code}[/]")
+        raise typer.Exit(1)
+    return record
 
 
 @app.callback()
@@ -115,17 +126,13 @@ def _final_table(outcomes) -> None:
 
 @app.command()
 def fetch(
-    code: Annotated[str, typer.Argument(help="Result code, e.g. 000.00.00.H26-KS-230515-0001.")],
+    code: Annotated[str, typer.Argument(help="Result code (000.00.00.H26-KS-230515-0001) or alias (…-KQ1).")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the PDF.")] = None,
     meta: Annotated[bool, typer.Option("--meta", help="Print the metadata record (JSON) instead.")] = False,
 ):
     """Fetch an archived, signed result by its code."""
-    _valid_code(code)
     rooms = _rooms()
-    record = rooms.index.get_result(code)
-    if record is None:
-        err.print(f"[red]no result with code {code}[/]")
-        raise typer.Exit(1)
+    record = _result_for(rooms, code)
     if meta:
         key = record.archive_key.rsplit("/", 1)[0] + "/metadata.json"
         sys.stdout.write(rooms.archive.get(key).decode("utf-8") + "\n")
@@ -134,7 +141,7 @@ def fetch(
     if hashlib.sha256(data).hexdigest() != record.sha256:
         err.print(f"[red]fixity failure[/]: the archived PDF of {code} does not match its SHA-256")
         raise typer.Exit(1)
-    target = output or Path(f"{code}.pdf")
+    target = output or Path(f"{record.code}.pdf")
     target.write_bytes(data)
     err.print(f"wrote {target} ({len(data)} bytes, sha256 {record.sha256})")
 
@@ -154,11 +161,7 @@ def verify(
         data = path.read_bytes()
         subject = str(path)
     else:
-        _valid_code(target)
-        record = rooms.index.get_result(target)
-        if record is None:
-            err.print(f"[red]no result with code {target}[/]")
-            raise typer.Exit(1)
+        record = _result_for(rooms, target)
         data = rooms.archive.get(record.archive_key)
         if hashlib.sha256(data).hexdigest() != record.sha256:
             problems.append("fixity: the archived PDF does not match the SHA-256 recorded at ingest")

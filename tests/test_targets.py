@@ -103,6 +103,11 @@ def test_dossier_code_and_alias(reported):
     assert rows[0]["result_alias"] == "000.00.00.H26-261124-0007-KQ1"
     meta = json.loads(run_cli("fetch", rows[0]["code"], "--meta", data_dir=data_dir).stdout)
     assert meta["result_alias"] == rows[0]["result_alias"]
+    by_alias = json.loads(run_cli("fetch", "000.00.00.H26-261124-0007-KQ(1)", "--meta", data_dir=data_dir).stdout)
+    assert by_alias["code"] == rows[0]["code"]
+    assert json.loads(run_cli("verify", rows[0]["result_alias"], "--json", data_dir=data_dir).stdout)["valid"]
+    dossier = run_cli("fetch", "000.00.00.H26-261124-0007", data_dir=data_dir, check=False)
+    assert dossier.returncode == 2 and "dossier" in dossier.stderr
     bad = run_cli("process", str(SAMPLES / "06-thong-bao.pdf"), "--dossier", "not-a-dossier", data_dir=data_dir,
                   check=False)
     assert bad.returncode == 2 and "segment" in bad.stderr
