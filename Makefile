@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-freefont-ttf
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-freefont-ttf softhsm2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export SOHOA_DATA_DIR ?= $(CURDIR)/sohoa-data
 
@@ -36,6 +36,7 @@ $(VENV)/.test-stamp: pyproject.toml $(VENV)/.install-stamp
 	@touch $@
 
 demo: $(VENV)/.install-stamp
+	$(VENV)/bin/sohoa keys init-dev
 	$(VENV)/bin/sohoa process samples
 	@code=$$($(VENV)/bin/sohoa list --json | $(PY) -c 'import json,sys; rows=[json.loads(l) for l in sys.stdin]; print(next(r["code"] for r in rows if r["code"]))'); \
 	echo; echo "fetching $$code back from the archive:"; \

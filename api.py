@@ -142,8 +142,6 @@ def create_app(rooms) -> FastAPI:
     """The API over already opened rooms (see ``digitize.pipeline.open_rooms``)."""
     from contextlib import asynccontextmanager
 
-    from signing import verify_pdf
-
     log_access = AccessLog(rooms.index)
 
     @asynccontextmanager
@@ -321,7 +319,7 @@ def create_app(rooms) -> FastAPI:
         record = result_for(who, code, "verification")
         data = rooms.archive.get(record.archive_key)
         fixity_ok = hashlib.sha256(data).hexdigest() == record.sha256
-        report = verify_pdf(data, rooms.trust_roots)
+        report = rooms.verify(data)
         log_access(who.name, record.code, "verification", 200)
         return {"code": record.code, "version": record.version, "valid": report.valid and fixity_ok,
                 "fixity": {"sha256": record.sha256, "ok": fixity_ok}, **report.to_dict()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -31,8 +32,13 @@ STATUS_MARK = {"archived": "[green]archived[/]", "needs_review": "[yellow]needs 
 
 def _rooms():
     from digitize.pipeline import open_rooms
+    from signing import SigningKeyError
 
-    return open_rooms(load_settings())
+    try:
+        return open_rooms(load_settings())
+    except SigningKeyError as exc:
+        err.print(f"[red]signing key:[/] {exc}")
+        raise typer.Exit(2) from None
 
 
 def _result_for(rooms, code: str):
@@ -129,21 +135,30 @@ def fetch(
     code: Annotated[str, typer.Argument(help="Result code (000.00.00.H26-KS-230515-0001) or alias (…-KQ1).")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the PDF.")] = None,
     meta: Annotated[bool, typer.Option("--meta", help="Print the metadata record (JSON) instead.")] = False,
+    version: Annotated[int | None, typer.Option("--version", min=1, help="An earlier version (default: current).")]
+    = None,
 ):
-    """Fetch an archived, signed result by its code."""
+    """Fetch an archived, signed result by its code (the current version, or an earlier one)."""
+    from storage.results import version_prefix
+
     rooms = _rooms()
     record = _result_for(rooms, code)
+    folder = version_prefix(record.code, version) if version else record.archive_key.rsplit("/", 1)[0]
+    if version and version not in rooms.store.versions(record.code):
+        err.print(f"{record.code} has no version {version} (versions: {rooms.store.versions(record.code)})")
+        raise typer.Exit(1)
     if meta:
-        key = record.archive_key.rsplit("/", 1)[0] + "/metadata.json"
-        sys.stdout.write(rooms.archive.get(key).decode("utf-8") + "\n")
+        sys.stdout.write(rooms.archive.get(f"{folder}/metadata.json").decode("utf-8") + "\n")
         return
-    data = rooms.archive.get(record.archive_key)
-    if hashlib.sha256(data).hexdigest() != record.sha256:
+    data = rooms.archive.get(f"{folder}/document.pdf")
+    expected = record.sha256 if not version else rooms.store.metadata(record.code, version)["files"]["document.pdf"][
+        "sha256"]
+    if hashlib.sha256(data).hexdigest() != expected:
         err.print(f"[red]fixity failure[/]: the archived PDF of {code} does not match its SHA-256")
         raise typer.Exit(1)
     target = output or Path(f"{record.code}.pdf")
     target.write_bytes(data)
-    err.print(f"wrote {target} ({len(data)} bytes, sha256 {record.sha256})")
+    err.print(f"wrote {target} ({len(data)} bytes, sha256 {expected})")
 
 
 @app.command()
@@ -151,9 +166,11 @@ def verify(
     target: Annotated[str, typer.Argument(help="A signed PDF file, or a result code.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ):
-    """Check signatures (and, for a code, the archived checksum). Exit 0 only if everything is valid."""
-    from signing import verify_pdf
+    """Check every signature (and, for a code, the archived checksum). Exit 0 only if everything is valid.
 
+    For each signature: integrity, the chain to the trusted roots, the timestamp, embedded revocation data,
+    and whether anything but long-term validation data was added after it.
+    """
     rooms = _rooms()
     problems: list[str] = []
     path = Path(target)
@@ -166,7 +183,7 @@ def verify(
         if hashlib.sha256(data).hexdigest() != record.sha256:
             problems.append("fixity: the archived PDF does not match the SHA-256 recorded at ingest")
         subject = target
-    report = verify_pdf(data, rooms.trust_roots)
+    report = rooms.verify(data)
     valid = report.valid and not problems
     if as_json:
         print(json.dumps({"subject": subject, "valid": valid, "fixity_problems": problems,
@@ -174,14 +191,62 @@ def verify(
     else:
         print(f"{subject}: {'VALID' if valid else 'NOT VALID'}")
         for sig in report.signatures:
-            print(f"  signature {sig.field}: {sig.signer}")
-            print(f"    intact={sig.intact} trusted={sig.trusted} whole document={sig.covers_whole_document}"
-                  f" signed at {sig.signed_at}")
+            level = f" (PAdES {sig.level})" if sig.level else ""
+            print(f"  {sig.kind} {sig.field}{level}: {sig.signer}")
+            print(f"    intact: {_yes(sig.intact)}   signature value: {_yes(sig.valid)}   "
+                  f"trusted: {_yes(sig.trusted)}   certificate valid until {sig.certificate_valid_until or '?'}")
+            print(f"    signed at: {sig.signed_at or 'not stated'}"
+                  + (f"   timestamp: {sig.timestamp} by {sig.timestamp_authority}" if sig.timestamp else ""))
+            print(f"    changes after it: {sig.later_changes}   whole document covered: "
+                  f"{_yes(sig.covers_whole_document)}")
+            if sig.revocation_info:
+                print(f"    revocation data: {sig.revocation_info}")
             if sig.development_ca:
-                print("    NOTE: development key and CA made by `sohoa` itself - not a real agency certificate")
+                print("    NOTE: development key and CA made by `sohoa keys init-dev` - not a real agency certificate")
         for problem in problems + report.problems:
             print(f"  problem: {problem}")
     raise typer.Exit(0 if valid else 1)
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "NO"
+
+
+@app.command()
+def resign(
+    lta: Annotated[bool, typer.Option("--lta", help="Add validation data and a fresh document timestamp.")] = False,
+    codes: Annotated[list[str] | None, typer.Argument(help="Result codes (default: every archived result).")] = None,
+    within_days: Annotated[int, typer.Option("--expiring-within", help="Renew when the newest timestamp's "
+                                             "certificate expires within this many days.")] = 365,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
+):
+    """Keep archived signatures verifiable for years (PAdES B-LTA): each renewal is a new version, never an overwrite.
+
+    Run it regularly (e.g. monthly); results whose timestamps are still fresh are left alone.
+    """
+    from dataclasses import asdict
+
+    from digitize.pipeline import renew_timestamps
+
+    if not lta:
+        err.print("say --lta: the only renewal sohoa does is a document timestamp (PAdES B-LTA)")
+        raise typer.Exit(2)
+    rooms = _rooms()
+    if rooms.signer.timestamper is None:
+        err.print("[red]a document timestamp needs a timestamping authority:[/] set SOHOA_TSA_URL")
+        raise typer.Exit(2)
+    renewals = renew_timestamps(rooms, [_result_for(rooms, c).code for c in codes] if codes else None, within_days)
+    for r in renewals:
+        if as_json:
+            print(json.dumps(asdict(r), ensure_ascii=False))
+        elif r.new_version:
+            print(f"renewed  {r.code} v{r.old_version} -> v{r.new_version} ({r.reason})")
+        else:
+            print(f"FAILED   {r.code} v{r.old_version}: {r.reason}")
+    if not as_json:
+        print(f"{sum(1 for r in renewals if r.new_version)} renewed, {sum(1 for r in renewals if not r.new_version)} "
+              "failed; the others are still fresh")
+    raise typer.Exit(1 if any(not r.new_version for r in renewals) else 0)
 
 
 @app.command()
@@ -419,6 +484,63 @@ def backfill(
         if summary.stopped:
             err.print("[yellow]stopped before the end: run the same command again to continue[/]")
     raise typer.Exit(130 if summary.stopped else 0)
+
+
+keys_app = typer.Typer(help="Signing keys: the development PKI, and what key is configured.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("init-dev")
+def keys_init_dev():
+    """Make a development CA, signer and timestamping authority in the data directory (offline demo and tests).
+
+    Their certificates say DEVELOPMENT, the stamp says the key has no legal value, and `verify` trusts
+    the development CA only in this data directory.  Running it again keeps existing keys.
+    """
+    from signing import init_dev_keys
+
+    settings = load_settings()
+    init_dev_keys(settings.key_dir, settings.agency, settings.key_passphrase)
+    print(f"development keys ready in {settings.key_dir} (CA, signer, TSA; passphrase-encrypted PKCS#12)")
+
+
+@keys_app.command("show")
+def keys_show(as_json: Annotated[bool, typer.Option("--json")] = False):
+    """The configured signing key, its certificate, level, TSA and trusted roots."""
+    rooms = _rooms()
+    signer = rooms.signer
+    info = {"signer": signer.subject, "development": signer.development, "level": signer.level,
+            "source": "pkcs11" if signer.keys.pkcs11 else "pkcs12", "tsa": rooms.settings.tsa_url,
+            "trust_roots": [str(p) for p in signer.keys.trust_roots], "stamp": rooms.settings.stamp}
+    if as_json:
+        print(json.dumps(info, ensure_ascii=False))
+    else:
+        for key, value in info.items():
+            print(f"{key:12} {value}")
+
+
+tsa_app = typer.Typer(help="The development timestamping authority (RFC 3161 over HTTP).", no_args_is_help=True)
+app.add_typer(tsa_app, name="tsa")
+
+
+@tsa_app.command("serve")
+def tsa_serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3180,
+):
+    """Serve the development TSA of `keys init-dev` over HTTP, for other tools or machines to test with."""
+    from signing.keys import TSA_FILE, has_dev_keys, read_passphrase
+    from signing.tsa import DevTsaServer
+
+    settings = load_settings()
+    if not has_dev_keys(settings.key_dir):
+        err.print("no development keys here: run `sohoa keys init-dev` first")
+        raise typer.Exit(2)
+    server = DevTsaServer(settings.key_dir / TSA_FILE, read_passphrase(settings.key_dir, settings.key_passphrase),
+                          host, port)
+    print(f"development TSA on {server.url} (Ctrl-C stops it)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 review_app = typer.Typer(help="Documents sohoa was not sure of: check, correct, accept or reject them.",

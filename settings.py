@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _KEYS = {
@@ -27,6 +27,20 @@ _KEYS = {
     "permanent_retention_years": "SOHOA_PERMANENT_RETENTION_YEARS",
     "catalogue": "SOHOA_CATALOGUE",
     "model_cache": "SOHOA_MODEL_CACHE",
+    "signing_key": "SOHOA_SIGNING_KEY",
+    "key_passphrase_file": "SOHOA_KEY_PASSPHRASE_FILE",
+    "pkcs11_module": "SOHOA_PKCS11_MODULE",
+    "pkcs11_token": "SOHOA_PKCS11_TOKEN",
+    "pkcs11_key_label": "SOHOA_PKCS11_KEY_LABEL",
+    "pkcs11_cert": "SOHOA_PKCS11_CERT",
+    "pkcs11_pin": "SOHOA_PKCS11_PIN",
+    "pkcs11_pin_file": "SOHOA_PKCS11_PIN_FILE",
+    "signature_level": "SOHOA_SIGNATURE_LEVEL",
+    "tsa_url": "SOHOA_TSA_URL",
+    "trust_dir": "SOHOA_TRUST_DIR",
+    "stamp": "SOHOA_STAMP",
+    "public_url": "SOHOA_PUBLIC_URL",
+    "dev_keys": "SOHOA_DEV_KEYS",
 }
 
 
@@ -46,6 +60,18 @@ class Settings:
     permanent_retention_years: int = 100
     catalogue: Path | None = None  # a catalogue file replacing codes/data/catalogue.toml
     model_cache: Path | None = None  # where trained text models are kept (default: data_dir/models)
+    signing_key: Path | None = None  # a PKCS#12 file; default: the development keys of data_dir/keys
+    pkcs11_module: Path | None = None  # a PKCS#11 library (USB token, HSM); wins over signing_key
+    pkcs11_token: str | None = None
+    pkcs11_key_label: str | None = None
+    pkcs11_cert: Path | None = None
+    pkcs11_pin: str | None = field(default=None, repr=False)
+    signature_level: str | None = None  # B-B, B-T, B-LT, B-LTA; default B-T with a TSA, else B-B
+    tsa_url: str | None = None  # http(s) URL of an RFC 3161 TSA, or "dev" for the development TSA
+    trust_dir: Path | None = None  # extra trusted root certificates (PEM/DER files)
+    stamp: str = "bottom-right"  # visible stamp: off, a corner, or x1,y1,x2,y2
+    public_url: str | None = None  # base URL of the HTTP API, for the stamp's QR code
+    dev_keys_on_first_use: bool = False  # make development keys when none exist (tests); never in production
 
     @property
     def key_dir(self) -> Path:
@@ -65,6 +91,19 @@ def _file_values() -> dict[str, str]:
     return {k: str(v) for k, v in raw.items() if k in _KEYS}
 
 
+def _secret(values: dict[str, str], name: str) -> str | None:
+    """A secret from its variable, or from the file named by ``<name>_file`` (never from the command line)."""
+    if values.get(name):
+        return values[name]
+    if values.get(f"{name}_file"):
+        return Path(values[f"{name}_file"]).expanduser().read_text("utf-8").strip()
+    return None
+
+
+def _path(values: dict[str, str], name: str) -> Path | None:
+    return Path(values[name]).expanduser().resolve() if values.get(name) else None
+
+
 def load_settings() -> Settings:
     """Read the settings once, from the environment and the optional ``sohoa.toml``."""
     values = _file_values()
@@ -81,10 +120,22 @@ def load_settings() -> Settings:
         s3_secret_key=values.get("s3_secret_key"),
         s3_secure=values.get("s3_secure", "false").lower() in {"1", "true", "yes"},
         agency=values.get("agency", "000.00.00.H26"),
-        key_passphrase=values.get("key_passphrase"),
+        key_passphrase=_secret(values, "key_passphrase"),
         review_threshold=float(values.get("review_threshold", "0.80")),
         s3_lock_mode=values.get("s3_lock_mode", "COMPLIANCE").upper(),
         permanent_retention_years=int(values.get("permanent_retention_years", "100")),
         catalogue=Path(values["catalogue"]).expanduser().resolve() if values.get("catalogue") else None,
-        model_cache=Path(values["model_cache"]).expanduser().resolve() if values.get("model_cache") else None,
+        model_cache=_path(values, "model_cache"),
+        signing_key=_path(values, "signing_key"),
+        pkcs11_module=_path(values, "pkcs11_module"),
+        pkcs11_token=values.get("pkcs11_token"),
+        pkcs11_key_label=values.get("pkcs11_key_label"),
+        pkcs11_cert=_path(values, "pkcs11_cert"),
+        pkcs11_pin=_secret(values, "pkcs11_pin"),
+        signature_level=values.get("signature_level"),
+        tsa_url=values.get("tsa_url"),
+        trust_dir=_path(values, "trust_dir"),
+        stamp=values.get("stamp", "bottom-right"),
+        public_url=values.get("public_url"),
+        dev_keys_on_first_use=values.get("dev_keys", "").lower() == "auto",
     )

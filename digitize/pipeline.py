@@ -53,7 +53,7 @@ from digitize.pages import PageJob, PageOutcome, init_worker, run_page, text_lay
 from digitize.pdf import assemble
 from digitize.text import mask_personal_ids, nfc
 from settings import Settings
-from signing import Signer, ensure_dev_keys, verify_pdf
+from signing import Pkcs11Key, Signer, SigningOptions, VerificationReport, load_key_material, verify_pdf
 from storage import Archive, AuditReport, Event, Index, ResultRecord, ResultStore, Retention, audit, open_archive
 from storage.results import version_prefix
 
@@ -94,6 +94,10 @@ class Rooms:
     def trust_roots(self) -> tuple[Path, ...]:
         return self.signer.keys.trust_roots
 
+    def verify(self, pdf: bytes) -> VerificationReport:
+        """Every signature of ``pdf`` checked against the configured trust roots and local revocation data."""
+        return verify_pdf(pdf, self.trust_roots, crls=self.signer.keys.crls)
+
     @property
     def store(self) -> ResultStore:
         return ResultStore(self.archive, self.index)
@@ -101,7 +105,7 @@ class Rooms:
 
 def open_rooms(settings: Settings) -> Rooms:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    keys = ensure_dev_keys(settings.key_dir, settings.agency, settings.key_passphrase)
+    signer = open_signer(settings)
     archive = open_archive(
         settings.archive_url, s3_endpoint=settings.s3_endpoint, s3_access_key=settings.s3_access_key,
         s3_secret_key=settings.s3_secret_key, s3_secure=settings.s3_secure, lock_mode=settings.s3_lock_mode,
@@ -109,7 +113,23 @@ def open_rooms(settings: Settings) -> Rooms:
     )
     index = Index(settings.database_url)
     agencies = load_agencies().merged([Agency(**a) for a in index.imported_agencies()])
-    return Rooms(settings, load_catalogue(settings.catalogue), index, archive, Signer(keys), agencies)
+    return Rooms(settings, load_catalogue(settings.catalogue), index, archive, signer, agencies)
+
+
+def open_signer(settings: Settings) -> Signer:
+    """The signing room as configured: a PKCS#11 token, a PKCS#12 file or the development keys."""
+    token = None
+    if settings.pkcs11_module:
+        if not (settings.pkcs11_token and settings.pkcs11_key_label and settings.pkcs11_pin):
+            raise RuntimeError("SOHOA_PKCS11_MODULE needs SOHOA_PKCS11_TOKEN, SOHOA_PKCS11_KEY_LABEL and "
+                               "SOHOA_PKCS11_PIN (or SOHOA_PKCS11_PIN_FILE)")
+        token = Pkcs11Key(settings.pkcs11_module, settings.pkcs11_token, settings.pkcs11_key_label,
+                          settings.pkcs11_pin, settings.pkcs11_cert)
+    keys = load_key_material(settings.key_dir, pkcs12_path=settings.signing_key, passphrase=settings.key_passphrase,
+                             pkcs11=token, trust_dir=settings.trust_dir,
+                             create_dev_keys=settings.dev_keys_on_first_use, agency=settings.agency)
+    return Signer(keys, SigningOptions(level=settings.signature_level, tsa_url=settings.tsa_url,
+                                       stamp=settings.stamp, public_url=settings.public_url))
 
 
 def targets_report(rooms: Rooms, year: int) -> TargetsReport:
@@ -119,10 +139,65 @@ def targets_report(rooms: Rooms, year: int) -> TargetsReport:
                                   rooms.agencies, load_targets())
 
 
+@dataclass
+class Renewal:
+    code: str
+    old_version: int
+    new_version: int | None
+    reason: str
+
+
+def renew_timestamps(rooms: Rooms, codes: list[str] | None = None, within_days: int = 365) -> list[Renewal]:
+    """Add a fresh document timestamp (PAdES B-LTA) to archived results, each as a new version.
+
+    A result is renewed when it has no document timestamp yet, or when the certificate of its newest one
+    expires within ``within_days``.  The earlier version stays untouched (write-once archive).
+    """
+    now = dt.datetime.now(dt.UTC)
+    renewals = []
+    records = [rooms.index.get_result(c) for c in codes] if codes else rooms.index.results()
+    for record in records:
+        if record is None:
+            continue
+        pdf = rooms.archive.get(record.archive_key)
+        report = rooms.verify(pdf)
+        if not report.valid:
+            renewals.append(Renewal(record.code, record.version, None,
+                                    "not renewed: the signatures do not verify: " + "; ".join(report.problems)))
+            continue
+        stamps = [s for s in report.signatures if s.kind == "document timestamp"]
+        if stamps and stamps[-1].certificate_valid_until:
+            expires = dt.datetime.fromisoformat(stamps[-1].certificate_valid_until)
+            if expires - now > dt.timedelta(days=within_days):
+                continue
+            reason = f"document timestamp certificate expires on {expires:%Y-%m-%d}"
+        else:
+            reason = "no document timestamp yet"
+        renewed = rooms.signer.add_archive_timestamp(pdf)
+        renewals.append(Renewal(record.code, record.version, _store_renewal(rooms, record, renewed, reason), reason))
+    return renewals
+
+
+def _store_renewal(rooms: Rooms, record: ResultRecord, pdf: bytes, reason: str) -> int:
+    store = rooms.store
+    old = store.metadata(record.code, record.version)
+    prefix = version_prefix(record.code, record.version)
+    files = {name: rooms.archive.get(f"{prefix}/{name}") for name in old["files"] if name != "document.pdf"}
+    files["document.pdf"] = pdf
+    keep = {k: v for k, v in old.items() if k not in {"code", "version", "supersedes", "retention", "files", "events"}}
+    keep["signature"] = {**old.get("signature", {}), "renewed_at": dt.datetime.now(dt.UTC).replace(microsecond=0)
+                         .isoformat(), "level": "B-LTA", "renewal_reason": reason}
+    doc_type = rooms.catalogue.get(record.doc_type)
+    retention = Retention.from_catalogue(doc_type.retention if doc_type else record.retention)
+    event = Event("timestamp_renewal", f"pyHanko {_pyhanko_version()}", "success",
+                  f"validation data and a document timestamp added to v{record.version} ({reason})", code=record.code)
+    return store.write(record.code, files, keep, retention, [event]).version
+
+
 def audit_archive(rooms: Rooms, sample: int | None = None, repair: bool = False) -> AuditReport:
     """Fixity audit: storage re-reads and re-hashes, signing re-verifies each signed PDF."""
     def check_document(pdf: bytes) -> list[str]:
-        return verify_pdf(pdf, rooms.trust_roots).problems
+        return rooms.verify(pdf).problems
 
     return audit(rooms.store, check_document, sample=sample, repair=repair, agent=f"sohoa {PIPELINE_VERSION} audit")
 
@@ -553,16 +628,21 @@ class Pipeline:
             Event("code_assignment", f"sohoa codes format {CODE_FORMAT_VERSION}", "success", code, code=code),
         ]
         reason = f"Bản số hóa từ bản chính - mã {code}"
-        signed = self.rooms.signer.sign(pdf, reason=reason, location=settings.agency)
+        signer = self.rooms.signer
+        agency = self.rooms.agencies.get(settings.agency)
+        signed = signer.sign(pdf, reason=reason, location=settings.agency, code=code,
+                             agency_name=agency.name if agency else settings.agency)
         events.append(Event("signing", f"pyHanko {_pyhanko_version()}", "success",
-                            f"PAdES B-B by {self.rooms.signer.subject}", code=code))
+                            f"PAdES {signer.level} by {signer.subject}", code=code))
         metadata = {
             "agency": settings.agency, "doc_type": outcome.doc_type, "fields": outcome.fields,
             "level": outcome.level, "pages": outcome.pages,
             "source": {"name": source.path.name, "sha256": source.sha256, "kind": source.kind},
             "ocr": {"engine": "tesseract", "version": ocr.tesseract_version(), "lang": ocr.LANG} if ocr_used
             else {"engine": "pdf text layer"},
-            "pipeline_version": PIPELINE_VERSION, "signer": self.rooms.signer.subject,
+            "pipeline_version": PIPELINE_VERSION, "signer": signer.subject,
+            "signature": {"level": signer.level, "signer": signer.subject, "development_key": signer.development,
+                          "timestamp_authority": settings.tsa_url if signer.level != "B-B" else None},
             "evidence": outcome.evidence,
             "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         }

@@ -1,13 +1,19 @@
 """Signing digitized results with the digitizing agency's key (PAdES, pyHanko) and verifying them."""
 
-from signing.keys import KeyMaterial, ensure_dev_keys
-from signing.pades import SignatureReport, Signer, VerificationReport, verify_pdf
+from signing.keys import KeyMaterial, Pkcs11Key, SigningKeyError, ensure_dev_keys, init_dev_keys, load_key_material
+from signing.pades import LEVELS, SignatureReport, Signer, SigningOptions, VerificationReport, verify_pdf
 
 __all__ = [
+    "LEVELS",
     "KeyMaterial",
+    "Pkcs11Key",
     "SignatureReport",
     "Signer",
+    "SigningKeyError",
+    "SigningOptions",
     "VerificationReport",
     "ensure_dev_keys",
+    "init_dev_keys",
+    "load_key_material",
     "verify_pdf",
 ]

@@ -1,11 +1,18 @@
-"""Signing keys: a development PKI made on first run, kept as passphrase-encrypted PKCS#12."""
+"""Signing keys: PKCS#12 files and PKCS#11 tokens, trust roots, and the development PKI of `keys init-dev`.
+
+Private keys never sit in clear on disk: PKCS#12 files are passphrase-encrypted and the passphrase comes
+from an environment variable or a file (mode 0600), never from the command line.  The development PKI
+(a CA, a signer and a timestamping authority) lets the demo and the tests run offline; every one of its
+certificates says DEVELOPMENT in its name, and its CA is trusted only inside the data directory whose
+``keys/`` folder it was made in (the ``DEVELOPMENT`` marker file says so).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -16,18 +23,45 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 SIGNER_FILE = "signer.p12"
 CA_FILE = "dev-ca.pem"
+CA_KEY_FILE = "dev-ca.p12"
+CRL_FILE = "dev-ca.crl"
+TSA_FILE = "tsa.p12"
 PASSPHRASE_FILE = "passphrase"
+MARKER_FILE = "DEVELOPMENT"
 DEV_MARKER = "DEVELOPMENT"
+# Where national roots go (Vietnam National Root CA, the Government specialized CA): see its README.
+SHIPPED_TRUST_DIR = Path(__file__).resolve().parent / "trust"
+CRL_DAYS = 30
+
+
+class SigningKeyError(RuntimeError):
+    """A signing key that cannot be found or opened; the message says what to configure."""
+
+
+@dataclass(frozen=True)
+class Pkcs11Key:
+    """A key on a PKCS#11 token (USB token, HSM): module library, token label, key label, PIN."""
+
+    module: Path
+    token_label: str
+    key_label: str
+    pin: str
+    cert_path: Path | None = None  # the signer's certificate, when the token does not hold it
+    chain: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
 class KeyMaterial:
-    """Where the signing key lives and what it is; the passphrase is only read when signing."""
+    """Where the signing key lives, what it is trusted by, and where revocation data and a TSA come from."""
 
-    pkcs12_path: Path
-    passphrase: bytes
+    pkcs12_path: Path | None
+    passphrase: bytes | None
     trust_roots: tuple[Path, ...]
     development: bool
+    pkcs11: Pkcs11Key | None = None
+    crls: tuple[Path, ...] = ()
+    dev_tsa_path: Path | None = None  # the development TSA's PKCS#12 (same passphrase)
+    notes: tuple[str, ...] = field(default=())
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -40,6 +74,12 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _write_public(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def _name(common_name: str, organization: str) -> x509.Name:
     return x509.Name([
         x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
@@ -48,56 +88,159 @@ def _name(common_name: str, organization: str) -> x509.Name:
     ])
 
 
-def ensure_dev_keys(key_dir: Path, agency: str, passphrase: str | None = None) -> KeyMaterial:
-    """Return the development key material in ``key_dir``, creating a CA and a signer on first use.
+def _key_usage(sign: bool, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(digital_signature=sign, content_commitment=sign, key_encipherment=False,
+                         data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                         encipher_only=False, decipher_only=False)
 
-    The signer's certificate says DEVELOPMENT in its name: it is never mistaken for a real one.
+
+def issue_certificate(subject: x509.Name, public_key, issuer_name: x509.Name, issuer_key,
+                      not_before: dt.datetime, not_after: dt.datetime, *, ca: bool = False,
+                      usage: x509.ObjectIdentifier | None = ExtendedKeyUsageOID.EMAIL_PROTECTION) -> x509.Certificate:
+    """An X.509 certificate for ``public_key`` signed by ``issuer_key`` (a CA, a signer or a TSA)."""
+    builder = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name).public_key(public_key)
+        .serial_number(x509.random_serial_number()).not_valid_before(not_before).not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
+        .add_extension(_key_usage(sign=not ca, ca=ca), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+    )
+    if usage is not None and not ca:
+        # A TSA certificate must carry timeStamping as its only, critical, extended key usage (RFC 3161).
+        critical = usage == ExtendedKeyUsageOID.TIME_STAMPING
+        builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=critical)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def make_crl(ca_cert: x509.Certificate, ca_key, revoked_serials: tuple[int, ...] = (),
+             days: int = CRL_DAYS) -> x509.CertificateRevocationList:
+    """A CRL of the development CA, valid ``days`` from now."""
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
+               .last_update(now).next_update(now + dt.timedelta(days=days))
+               .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                              critical=False))
+    for serial in revoked_serials:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build())
+    return builder.sign(ca_key, hashes.SHA256())
+
+
+def read_passphrase(key_dir: Path, passphrase: str | None) -> bytes:
+    if passphrase is not None:
+        return passphrase.encode()
+    pass_path = key_dir / PASSPHRASE_FILE
+    if not pass_path.exists():
+        _write_private(pass_path, secrets.token_urlsafe(24).encode())
+    return pass_path.read_bytes().strip()
+
+
+def has_dev_keys(key_dir: Path) -> bool:
+    return all((key_dir / name).exists() for name in (MARKER_FILE, SIGNER_FILE, CA_FILE, TSA_FILE, CA_KEY_FILE))
+
+
+def init_dev_keys(key_dir: Path, agency: str, passphrase: str | None = None) -> KeyMaterial:
+    """Make (once) the development CA, signer and TSA in ``key_dir``; refresh the CRL; return the key material.
+
     Without ``passphrase`` a random one is generated and kept in ``key_dir/passphrase`` (mode 0600).
+    Running it again keeps the existing keys: results signed earlier stay verifiable.
     """
     key_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(key_dir, 0o700)
-    signer_path, ca_path, pass_path = key_dir / SIGNER_FILE, key_dir / CA_FILE, key_dir / PASSPHRASE_FILE
-    if passphrase is None:
-        if not pass_path.exists():
-            _write_private(pass_path, secrets.token_urlsafe(24).encode())
-        secret = pass_path.read_bytes().strip()
-    else:
-        secret = passphrase.encode()
-    if signer_path.exists() and ca_path.exists():
-        return KeyMaterial(signer_path, secret, (ca_path,), development=True)
+    secret = read_passphrase(key_dir, passphrase)
+    if not has_dev_keys(key_dir):
+        _create_dev_pki(key_dir, agency, secret)
+    refresh_dev_crl(key_dir, secret)
+    return dev_key_material(key_dir, secret)
 
+
+def dev_key_material(key_dir: Path, secret: bytes) -> KeyMaterial:
+    return KeyMaterial(key_dir / SIGNER_FILE, secret, (key_dir / CA_FILE,), development=True,
+                       crls=(key_dir / CRL_FILE,), dev_tsa_path=key_dir / TSA_FILE,
+                       notes=("development key and CA made by `sohoa keys init-dev`: not a real agency certificate",))
+
+
+def _create_dev_pki(key_dir: Path, agency: str, secret: bytes) -> None:
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     org = f"sohoa {DEV_MARKER} ({agency})"
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     ca_name = _name(f"sohoa {DEV_MARKER} CA - not a real certificate authority", org)
-    ca_cert = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (
-        x509.CertificateBuilder().subject_name(_name(f"{agency} - sohoa {DEV_MARKER} signer", org))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=3 * 365))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    blob = pkcs12.serialize_key_and_certificates(
-        b"sohoa-signer", key, cert, [ca_cert], serialization.BestAvailableEncryption(secret)
-    )
-    _write_private(signer_path, blob)
-    ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    # The CA key is not needed after issuing the signer: it is thrown away, not stored.
-    return KeyMaterial(signer_path, secret, (ca_path,), development=True)
+    ca_cert = issue_certificate(ca_name, ca_key.public_key(), ca_name, ca_key, now, now + dt.timedelta(days=3650),
+                                ca=True)
+    encryption = serialization.BestAvailableEncryption(secret)
+    for file_name, common_name, usage, years in (
+        (SIGNER_FILE, f"{agency} - sohoa {DEV_MARKER} signer", ExtendedKeyUsageOID.EMAIL_PROTECTION, 3),
+        (TSA_FILE, f"sohoa {DEV_MARKER} timestamping authority", ExtendedKeyUsageOID.TIME_STAMPING, 8),
+    ):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert = issue_certificate(_name(common_name, org), key.public_key(), ca_name, ca_key, now,
+                                 now + dt.timedelta(days=years * 365), usage=usage)
+        _write_private(key_dir / file_name, pkcs12.serialize_key_and_certificates(
+            file_name.split(".")[0].encode(), key, cert, [ca_cert], encryption))
+    # The CA key is kept (encrypted) only to renew the development CRL that B-LT signatures embed.
+    _write_private(key_dir / CA_KEY_FILE, pkcs12.serialize_key_and_certificates(
+        b"dev-ca", ca_key, ca_cert, None, encryption))
+    _write_public(key_dir / CA_FILE, ca_cert.public_bytes(serialization.Encoding.PEM))
+    _write_public(key_dir / MARKER_FILE, (
+        b"The keys in this folder were made by `sohoa keys init-dev` for development and tests.\n"
+        b"They are not the certificate of any agency and have no legal value.\n"))
+
+
+def refresh_dev_crl(key_dir: Path, secret: bytes, min_days_left: int = 7) -> Path:
+    """Re-issue the development CA's CRL when it expires within ``min_days_left`` days."""
+    crl_path = key_dir / CRL_FILE
+    if crl_path.exists():
+        crl = x509.load_der_x509_crl(crl_path.read_bytes())
+        if crl.next_update_utc and crl.next_update_utc - dt.datetime.now(dt.UTC) > dt.timedelta(days=min_days_left):
+            return crl_path
+    ca_key, ca_cert, _ = pkcs12.load_key_and_certificates((key_dir / CA_KEY_FILE).read_bytes(), secret)
+    _write_public(crl_path, make_crl(ca_cert, ca_key).public_bytes(serialization.Encoding.DER))
+    return crl_path
+
+
+def trust_roots_in(folder: Path | None) -> tuple[Path, ...]:
+    """Certificate files (PEM or DER: .pem .crt .cer .der) in a trust folder."""
+    if folder is None or not folder.is_dir():
+        return ()
+    return tuple(sorted(p for p in folder.iterdir() if p.suffix.lower() in {".pem", ".crt", ".cer", ".der"}))
+
+
+def load_key_material(key_dir: Path, *, pkcs12_path: Path | None = None, passphrase: str | None = None,
+                      pkcs11: Pkcs11Key | None = None, trust_dir: Path | None = None,
+                      create_dev_keys: bool = False, agency: str = "000.00.00.H26") -> KeyMaterial:
+    """The configured signing key: a PKCS#11 token, a PKCS#12 file, or the development keys of ``key_dir``.
+
+    Trusted roots are the shipped folder (national roots), ``trust_dir`` if given, and the development
+    CA only when the key folder was made by ``keys init-dev``.
+    """
+    roots = trust_roots_in(SHIPPED_TRUST_DIR) + trust_roots_in(trust_dir)
+    dev = has_dev_keys(key_dir)
+    if not dev and create_dev_keys and pkcs11 is None and pkcs12_path is None:
+        init_dev_keys(key_dir, agency, passphrase)
+        dev = True
+    dev_material = dev_key_material(key_dir, read_passphrase(key_dir, passphrase)) if dev else None
+    if dev_material is not None:
+        roots = roots + dev_material.trust_roots
+    if pkcs11 is not None:
+        return KeyMaterial(None, None, roots, development=False, pkcs11=pkcs11,
+                           crls=dev_material.crls if dev_material else (),
+                           dev_tsa_path=dev_material.dev_tsa_path if dev_material else None)
+    if pkcs12_path is not None:
+        if passphrase is None:
+            raise SigningKeyError(f"the signing key {pkcs12_path} needs a passphrase: set SOHOA_KEY_PASSPHRASE "
+                            "or SOHOA_KEY_PASSPHRASE_FILE")
+        return KeyMaterial(pkcs12_path, passphrase.encode(), roots, development=False,
+                           crls=dev_material.crls if dev_material else (),
+                           dev_tsa_path=dev_material.dev_tsa_path if dev_material else None)
+    if dev_material is None:
+        raise SigningKeyError("no signing key is configured: set SOHOA_SIGNING_KEY (PKCS#12) or SOHOA_PKCS11_MODULE "
+                        "(token), or run `sohoa keys init-dev` for a development key")
+    return KeyMaterial(dev_material.pkcs12_path, dev_material.passphrase, roots, development=True,
+                       crls=dev_material.crls, dev_tsa_path=dev_material.dev_tsa_path, notes=dev_material.notes)
+
+
+def ensure_dev_keys(key_dir: Path, agency: str, passphrase: str | None = None) -> KeyMaterial:
+    """Development keys of ``key_dir``, made on first use (tests and demos)."""
+    return load_key_material(key_dir, passphrase=passphrase, create_dev_keys=True, agency=agency)

@@ -13,6 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Trained text models depend only on catalogue and corrections: one cache for every data dir of the run.
 os.environ.setdefault("SOHOA_MODEL_CACHE", str(Path(__import__("tempfile").gettempdir()) / "sohoa-test-models"))
+# Tests make development keys on first use in every fresh data directory (production never does).
+os.environ.setdefault("SOHOA_DEV_KEYS", "auto")
 SAMPLES = ROOT / "samples"
 SOHOA = Path(sys.executable).parent / "sohoa"
 
