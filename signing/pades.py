@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,9 @@ from signing.keys import DEV_MARKER, KeyMaterial, SigningKeyError
 from signing.stamp import place_stamp, stamp_style, validate_position
 from signing.tsa import timestamper_for
 
+# pyHanko warns on every B-LT signature that fetching is off; for the development PKI that is the point.
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(
+    lambda record: "fetching is not allowed" not in record.getMessage())
 FIELD_PREFIX = "SohoaDigitization"
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 
@@ -88,9 +93,12 @@ class Signer:
         if keys.pkcs11 is not None:
             self._signer = self._open_token()
         else:
-            self._signer = _KeptKeySigner.load_pkcs12(str(keys.pkcs12_path), passphrase=keys.passphrase)
-            if self._signer is None:
+            loaded = signers.SimpleSigner.load_pkcs12(str(keys.pkcs12_path), passphrase=keys.passphrase)
+            if loaded is None:
                 raise SigningKeyError(f"cannot open the signing key {keys.pkcs12_path}: wrong passphrase?")
+            self._signer = _KeptKeySigner(signing_key=loaded.signing_key, signing_cert=loaded.signing_cert,
+                                          cert_registry=loaded.cert_registry,
+                                          signature_mechanism=loaded.signature_mechanism)
         self.timestamper = timestamper_for(self.options.tsa_url, keys.dev_tsa_path, keys.passphrase)
         self._roots = _load_roots(keys.trust_roots)
         self._crls = _load_crls(keys.crls)
@@ -152,7 +160,8 @@ class Signer:
             placement = place_stamp(pdf, self.options.stamp)
             field_spec = fields.SigFieldSpec(field_name, on_page=0, box=placement.box)
             stamp = stamp_style(self.development)
-            params = {"url": self.qr_content(code), "code": code, "agency": agency_name or location}
+            params = {"url": self.qr_content(code), "code": code,
+                      "agency": unicodedata.normalize("NFC", agency_name or location)}
         pdf_signer = signers.PdfSigner(meta, signer=self._signer,
                                        timestamper=self.timestamper if self.level != "B-B" else None,
                                        stamp_style=stamp, new_field_spec=field_spec)
