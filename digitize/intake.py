@@ -33,6 +33,7 @@ class SourceFile:
     size: int
     page_count: int
     text_layer: bool = False  # PDF whose every page carries real text
+    signed: bool = False  # PDF that already carries a signature: never rasterized or rewritten
 
     @property
     def suffix(self) -> str:
@@ -75,8 +76,8 @@ def inspect(path: Path, sha256: str | None = None) -> SourceFile:
         raise RejectedInput("unsupported file type: expected a PNG, JPEG or TIFF scan or a PDF")
     digest = sha256 or file_sha256(path)
     if kind == "pdf":
-        pages, text_layer = _inspect_pdf(path)
-        return SourceFile(path, kind, digest, size, pages, text_layer)
+        pages, text_layer, signed = _inspect_pdf(path)
+        return SourceFile(path, kind, digest, size, pages, text_layer, signed)
     return SourceFile(path, kind, digest, size, _inspect_image(path))
 
 
@@ -103,7 +104,13 @@ def _inspect_image(path: Path) -> int:
         return frames
 
 
-def _inspect_pdf(path: Path) -> tuple[int, bool]:
+def _has_signature(reader) -> bool:
+    """Whether a filled signature field exists (an issuer's signature to keep valid)."""
+    fields = reader.get_fields() or {}
+    return any(f.get("/FT") == "/Sig" and f.get("/V") is not None for f in fields.values())
+
+
+def _inspect_pdf(path: Path) -> tuple[int, bool, bool]:
     import pdfplumber
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -113,6 +120,7 @@ def _inspect_pdf(path: Path) -> tuple[int, bool]:
         if reader.is_encrypted:
             raise RejectedInput("the PDF is encrypted: ask for an unprotected copy")
         pages = len(reader.pages)
+        signed = _has_signature(reader)
     except RejectedInput:
         raise
     except (PyPdfError, OSError, ValueError, KeyError, TypeError) as exc:
@@ -132,7 +140,7 @@ def _inspect_pdf(path: Path) -> tuple[int, bool]:
                     break
     except Exception as exc:  # pdfminer raises many unrelated types on broken files
         raise RejectedInput(f"the PDF is damaged and cannot be read: {exc}") from None
-    return pages, text_layer
+    return pages, text_layer, signed
 
 
 @dataclass(frozen=True)

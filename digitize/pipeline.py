@@ -379,7 +379,9 @@ class Pipeline:
         if item.source.kind == "pdf" and item.source.text_layer:
             return item  # born-digital: read in _finish, no OCR
         item.work_dir = Path(tempfile.mkdtemp(prefix="doc-", dir=tmp_root))
-        item.futures = [pool.submit(run_page, PageJob(path, item.source.kind, i, item.work_dir, self.split_blank))
+        # A signed PDF is one document kept byte for byte: its pages are OCRed for text only, never split.
+        split_blank = self.split_blank and not item.source.signed
+        item.futures = [pool.submit(run_page, PageJob(path, item.source.kind, i, item.work_dir, split_blank))
                         for i in range(item.source.page_count)]
         return item
 
@@ -491,7 +493,7 @@ class Pipeline:
         if self._decision is not None and self._decision.fields.get("holder_id"):
             outcome.fields["holder_id"] = self._decision.fields["holder_id"]
         pdf = None
-        if results:
+        if results and not source.signed:
             pdf_path = item.work_dir / f"document-{label.rsplit('#', 1)[-1] if split else 1}.pdf"
             doc_type = self.rooms.catalogue.get(cls.type_code) if cls.type_code else None
             assemble([r.pdf_path for r in results], pdf_path, {
@@ -507,7 +509,8 @@ class Pipeline:
         doc_type = self.rooms.catalogue.get(cls.type_code)
         assert doc_type is not None
         if pdf is None:
-            pdf = source.path.read_bytes()  # born-digital: keep the issuer's bytes, sign incrementally
+            # Born-digital or already signed: keep the issuer's bytes, sign incrementally.
+            pdf = source.path.read_bytes()
         pages_of_source = [r.page.index + 1 for r in results] if split else None
         self._archive(source, doc_type, pdf, outcome, ocr_used=bool(results), dossier=dossier,
                       source_pages=pages_of_source)
@@ -646,6 +649,9 @@ class Pipeline:
             "evidence": outcome.evidence,
             "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         }
+        if source.signed:
+            metadata["signed_input"] = ("the input was already signed: kept byte for byte with sohoa's signature "
+                                        "appended; its text is in text.txt, not in the PDF")
         if source_pages:
             metadata["source_pages"] = source_pages  # this document's pages in the scanned stack
         if dossier:

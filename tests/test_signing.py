@@ -308,3 +308,28 @@ def test_scanned_results_carry_a_stamp_whose_qr_holds_their_code(processed, room
     found, _, _ = cv2.QRCodeDetector().detectAndDecode(image[image.shape[0] - int(y2 * scale) - 20:, int(x1 * scale):])
     assert found == outcome.code
     assert not place_stamp(pdf).overlaps_text
+
+
+def test_a_signed_scanned_pdf_is_ocred_for_text_but_never_rewritten(tmp_path):
+    ca = make_ca(tmp_path / "ca")
+    p12, _, _ = ca.signer("Chủ tịch UBND")
+    issuer = Signer(KeyMaterial(p12, PASSPHRASE.encode(), (ca.root_path,), development=False),
+                    SigningOptions(stamp="off"))
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    signed_scan = issuer.sign((SAMPLES / "05-giay-phep-xay-dung.pdf").read_bytes(), "Ký ban hành", "Hà Nam")
+    (inbox / "gpxd-da-ky.pdf").write_bytes(signed_scan)
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    shutil.copy(ca.root_path, trust / "issuer.pem")
+    data_dir, env = tmp_path / "data", {"SOHOA_TRUST_DIR": str(trust)}
+    row = json_lines(run_cli("process", str(inbox), "--json", data_dir=data_dir, env_extra=env).stdout)[0]
+    assert row["status"] == "archived" and row["doc_type"]["code"] == "GPXD", row
+    assert "GIẤY PHÉP XÂY DỰNG" in row["text"]  # the text comes from OCR of the rendered page
+    fetched = tmp_path / "fetched.pdf"
+    run_cli("fetch", row["code"], "-o", str(fetched), data_dir=data_dir, env_extra=env)
+    assert fetched.read_bytes().startswith(signed_scan)
+    report = json.loads(run_cli("verify", row["code"], "--json", data_dir=data_dir, env_extra=env).stdout)
+    assert report["valid"] and [s["trusted"] for s in report["signatures"]] == [True, True]
+    meta = json.loads(run_cli("fetch", row["code"], "--meta", data_dir=data_dir, env_extra=env).stdout)
+    assert "kept byte for byte" in meta["signed_input"] and meta["ocr"]["engine"] == "tesseract"
