@@ -1,4 +1,9 @@
-"""Image clean-up before OCR (OpenCV): seal/signature ink removal, grayscale, deskew."""
+"""Image clean-up before OCR (OpenCV): ink removal, border crop, orientation, scale, quality gate, deskew.
+
+Every geometric step is recorded in one affine map from the original image to the cleaned one, so that
+the words Tesseract finds can be placed back on the original page image in the archived PDF (which keeps
+the original colours: seals and signatures stay visible there).
+"""
 
 from __future__ import annotations
 
@@ -8,32 +13,206 @@ import cv2
 import numpy as np
 
 MAX_SKEW_DEGREES = 10.0
+# Tesseract reads best when capital letters are about 20-40 px tall; text is scaled towards this.
+TARGET_TEXT_HEIGHT = 30.0
+MIN_TEXT_HEIGHT, MAX_TEXT_HEIGHT = 20.0, 60.0
+NOISE_SIGMA_TO_DENOISE = 7.0
+MIN_SHARPNESS = 0.10  # steepest edges / contrast; a sharp scan gives 0.25-0.5, a blurred one < 0.1
+MIN_CONTRAST = 60.0
+MAX_DARK_PAPER = 100.0
+
+BLURRED = "trang quá mờ, cần quét lại (page too blurred: rescan it)"
+TOO_DARK = "trang quá tối, cần quét lại (page too dark: rescan it lighter)"
+TOO_FAINT = "chữ quá nhạt, cần quét lại (text too faint: rescan it darker)"
 
 
 @dataclass(frozen=True)
 class CleanPage:
-    """The image Tesseract reads (straightened, binarized), and the map from original to cleaned pixels."""
+    """The image Tesseract reads, how it was obtained, and the map from original to cleaned pixels."""
 
-    gray: np.ndarray
+    gray: np.ndarray  # binarized, upright, straightened, scaled
     skew_degrees: float
     matrix: np.ndarray  # 2x3, original -> cleaned
+    quarter_turns: int = 0  # counter-clockwise quarter turns that made the page upright
+    scale: float = 1.0
+    steps: tuple[str, ...] = ()  # what was done, for the page's evidence
+    problem: str | None = None  # why the page cannot be read (quality gate); None when fine
 
     def to_original(self) -> np.ndarray:
         """The 2x3 affine map from cleaned pixels back to the original image."""
         return cv2.invertAffineTransform(self.matrix)
 
+    @property
+    def geometric(self) -> bool:
+        """Whether the cleaned image differs geometrically from the original (crop, turn, scale, skew)."""
+        return not np.allclose(self.matrix, np.float64([[1, 0, 0], [0, 1, 0]]))
+
+
+def _affine3(m2x3: np.ndarray) -> np.ndarray:
+    return np.vstack([m2x3, [0.0, 0.0, 1.0]])
+
 
 def suppress_coloured_ink(rgb: np.ndarray) -> np.ndarray:
-    """Grayscale of ``rgb`` with saturated red/blue ink (seals, signatures) turned to paper white."""
-    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    """Grayscale of ``rgb`` with red and blue ink (seals, signatures) lifted out.
+
+    Ink on paper multiplies: where a seal covers black text the pixel stays dark, where it covers paper
+    the pixel takes the ink's colour.  In strongly coloured pixels the brightest channel (HSV value) is
+    what the page would look like without the ink, so it replaces the gray there; black text under a
+    seal survives, the seal itself turns to paper.  Chroma is measured in Lab (absolute, unlike HSV
+    saturation, which JPEG noise in dark pixels inflates).
+    """
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    saturation, value = hsv[..., 1], hsv[..., 2]
-    ink = (saturation > 90) & (value > 50)
-    if ink.any():
-        paper = int(np.percentile(gray, 90))
-        gray = gray.copy()
-        gray[ink] = paper
-    return gray
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    chroma = np.hypot(lab[..., 1].astype(np.float32) - 128, lab[..., 2].astype(np.float32) - 128)
+    ink = chroma > 28
+    if not ink.any():
+        return gray
+    value = rgb.max(axis=2)
+    ink = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # anti-aliased rims too
+    paper = float(np.percentile(gray, 90))
+    # Scale the value so that pure ink maps to paper white; darker (ink over text) stays darker.
+    ink_value = float(np.percentile(value[ink], 90)) or 255.0
+    lifted = np.clip(value.astype(np.float32) * (paper / ink_value), 0, 255).astype(np.uint8)
+    out = gray.copy()
+    out[ink] = np.maximum(gray[ink], lifted[ink])
+    return out
+
+
+def find_paper(gray: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The paper's bounding box (x0, y0, x1, y1) when dark scanner borders surround it, else None."""
+    h, w = gray.shape
+    f = 0.25
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    rim = np.concatenate([small[:3].ravel(), small[-3:].ravel(), small[:, :3].ravel(), small[:, -3:].ravel()])
+    paper = float(np.percentile(small, 75))
+    if np.mean(rim < paper * 0.45) < 0.15:
+        return None
+    blurred = cv2.GaussianBlur(small, (0, 0), 6)
+    _, mask = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    if count < 2:
+        return None
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, bw, bh, area = stats[biggest]
+    if area < 0.3 * small.size:
+        return None
+    return (int(x / f), int(y / f), min(w, int((x + bw) / f)), min(h, int((y + bh) / f)))
+
+
+def _binary_small(gray: np.ndarray, max_side: int = 1600) -> np.ndarray:
+    scale = min(1.0, max_side / max(gray.shape))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return binary
+
+
+def _profile_sharpness(profile: np.ndarray) -> float:
+    profile = profile.astype(np.float64)
+    total = profile.sum()
+    return float(np.square(np.diff(profile)).sum() / (total * total)) if total else 0.0
+
+
+def _above_below_ratio(binary: np.ndarray) -> float:
+    """Ink above the x-height band over ink below it, summed over text lines (Vietnamese: marks sit above)."""
+    rows = binary.sum(axis=1).astype(np.float64)
+    on = rows > 0.08 * rows.max() if rows.max() else rows > 0
+    above = below = 0.0
+    start = None
+    for i, flag in enumerate([*on, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            band = rows[start:i]
+            if len(band) >= 5:
+                core = np.nonzero(band >= 0.5 * band.max())[0]
+                above += band[:core[0]].sum()
+                below += band[core[-1] + 1:].sum()
+            start = None
+    return (above + 1.0) / (below + 1.0)
+
+
+def _line_alignment(binary: np.ndarray) -> tuple[float, float]:
+    """(angle, score): the skew within ±10° that makes the row profile sharpest, and how sharp it is."""
+    ys, xs = np.nonzero(binary)
+    if len(xs) < 200:
+        return 0.0, 0.0
+    xs = xs.astype(np.float64) - binary.shape[1] / 2
+    ys = ys.astype(np.float64) - binary.shape[0] / 2
+    bins = int(max(binary.shape) * 1.5)
+
+    def sharpness(angle: float) -> float:
+        theta = np.deg2rad(angle)
+        rotated = ys * np.cos(theta) + xs * np.sin(theta)
+        hist = np.bincount((rotated + bins / 2).astype(np.int64).clip(0, bins - 1), minlength=bins)
+        return float(np.square(np.diff(hist.astype(np.float64))).sum())
+
+    best = max(np.arange(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES + 0.01, 0.5), key=sharpness)
+    best = max(np.arange(best - 0.5, best + 0.51, 0.1), key=sharpness)
+    return float(round(best, 2)), sharpness(best) / (len(xs) ** 2)
+
+
+def detect_quarter_turns(gray: np.ndarray) -> int:
+    """Counter-clockwise quarter turns (0-3) that make the text upright, from the ink layout alone.
+
+    Text lines make the row profile sharp at the right skew angle (a sideways page: only once turned by
+    90°); Vietnamese diacritics and ascenders put more ink above each line's x-height band than below
+    (an upside-down page: the reverse).
+    """
+    binary = _binary_small(gray, max_side=1000)
+    if binary.sum() < 255 * 500:
+        return 0
+    angle, score = _line_alignment(binary)
+    turned = np.ascontiguousarray(np.rot90(binary, 1))
+    angle_turned, score_turned = _line_alignment(turned)
+    sideways = score_turned > 1.2 * score
+    if sideways:
+        binary, angle = turned, angle_turned
+    h, w = binary.shape
+    straight = cv2.warpAffine(binary, cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0), (w, h))
+    upside_down = _above_below_ratio(straight) < 1.0
+    if sideways:
+        return 3 if upside_down else 1
+    return 2 if upside_down else 0
+
+
+def text_height(binary_inv: np.ndarray) -> float | None:
+    """Median height in pixels of letter-sized ink components (None when there is too little text)."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(binary_inv, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    widths = stats[1:, cv2.CC_STAT_WIDTH]
+    letters = heights[(heights >= 6) & (heights <= 250) & (widths <= 3 * heights) & (widths >= 2)]
+    if len(letters) < 30:
+        return None
+    # Caps and ascenders: the upper part of the height distribution.
+    return float(np.percentile(letters, 75))
+
+
+def noise_sigma(gray: np.ndarray) -> float:
+    """Gaussian noise estimate (Immerkær 1996) on the paper, in gray levels."""
+    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    response = np.abs(cv2.filter2D(gray.astype(np.float32), -1, kernel))
+    paper = gray > np.percentile(gray, 60)  # paper areas only: text edges are not noise
+    return float(np.sqrt(np.pi / 2) * response[paper].mean() / 6) if paper.any() else 0.0
+
+
+def quality_problem(gray: np.ndarray) -> str | None:
+    """Why the page cannot be read well enough (too dark, too faint, too blurred), or None."""
+    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    paper, ink = float(np.percentile(small, 90)), float(np.percentile(small, 1))
+    if float(np.mean(small < paper - 25)) < 0.002:
+        return None  # (almost) blank: the blank-page and no-text checks deal with it
+    if paper < MAX_DARK_PAPER:
+        return TOO_DARK
+    if paper - ink < MIN_CONTRAST:
+        return TOO_FAINT
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3) / 4
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3) / 4
+    magnitude = np.hypot(gx, gy)
+    edges = magnitude[magnitude > 0.1 * (paper - ink)]
+    if edges.size < 500:
+        return None  # almost no ink: the blank-page and no-text checks deal with it
+    sharpness = float(np.percentile(edges, 99)) / (paper - ink)
+    return BLURRED if sharpness < MIN_SHARPNESS else None
 
 
 def estimate_skew(gray: np.ndarray) -> float:
@@ -66,13 +245,53 @@ def binarize(gray: np.ndarray) -> np.ndarray:
     return binary
 
 
+def _quarter_turn_matrix(k: int, w: int, h: int) -> np.ndarray:
+    """3x3 map of ``np.rot90(image, k)`` (counter-clockwise) on pixel coordinates of a w x h image."""
+    return {
+        0: np.eye(3),
+        1: np.array([[0, 1, 0], [-1, 0, w - 1], [0, 0, 1]], np.float64),
+        2: np.array([[-1, 0, w - 1], [0, -1, h - 1], [0, 0, 1]], np.float64),
+        3: np.array([[0, -1, h - 1], [1, 0, 0], [0, 0, 1]], np.float64),
+    }[k % 4]
+
+
 def clean(rgb: np.ndarray) -> CleanPage:
-    """Prepare a page for OCR: remove seal/signature ink, grayscale, straighten, binarize."""
+    """Prepare a page for OCR: lift coloured ink, crop borders, turn upright, scale, check, straighten, binarize."""
+    steps: list[str] = []
     gray = suppress_coloured_ink(rgb)
+    matrix = np.eye(3)
+    box = find_paper(gray)
+    if box is not None:
+        x0, y0, x1, y1 = box
+        gray = gray[y0:y1, x0:x1]
+        matrix = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64) @ matrix
+        steps.append("dark scanner border cropped")
+    turns = detect_quarter_turns(gray)
+    if turns:
+        h, w = gray.shape
+        gray = np.ascontiguousarray(np.rot90(gray, turns))
+        matrix = _quarter_turn_matrix(turns, w, h) @ matrix
+        steps.append(f"turned upright ({90 * turns}° counter-clockwise)")
+    scale = 1.0
+    height = text_height(_binary_small(gray, max_side=max(gray.shape)))
+    if height and not MIN_TEXT_HEIGHT <= height <= MAX_TEXT_HEIGHT:
+        scale = float(np.clip(TARGET_TEXT_HEIGHT / height, 0.5, 2.5))
+        gray = cv2.resize(gray, None, fx=scale, fy=scale,
+                          interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+        matrix = np.diag([scale, scale, 1.0]) @ matrix
+        steps.append(f"scaled ×{scale:.2f} (text {height:.0f} px tall)")
+    problem = quality_problem(gray)
+    sigma = noise_sigma(gray)
+    if sigma > NOISE_SIGMA_TO_DENOISE:
+        gray = cv2.medianBlur(gray, 3)
+        steps.append(f"denoised (noise σ {sigma:.0f})")
     angle = estimate_skew(gray)
-    h, w = gray.shape
-    if abs(angle) < 0.15:
-        return CleanPage(binarize(gray), 0.0, np.float64([[1, 0, 0], [0, 1, 0]]))
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
-    straight = cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    return CleanPage(binarize(straight), angle, matrix)
+    if abs(angle) >= 0.15:
+        h, w = gray.shape
+        rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
+        gray = cv2.warpAffine(gray, rotation, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        matrix = _affine3(rotation) @ matrix
+        steps.append(f"deskewed {angle:+.1f}°")
+    else:
+        angle = 0.0
+    return CleanPage(binarize(gray), angle, matrix[:2], turns, scale, tuple(steps), problem)

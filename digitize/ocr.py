@@ -11,7 +11,7 @@ from digitize.model import Word
 from digitize.text import nfc
 
 # English beside Vietnamese reads italic digits of dates markedly better, in the same single call.
-LANG = "vie+eng"
+LANG = os.environ.get("SOHOA_OCR_LANG", "vie+eng")
 # Tesseract's own threading is slower than one process per page on this hardware.
 os.environ["OMP_THREAD_LIMIT"] = "1"
 

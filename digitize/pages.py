@@ -57,14 +57,19 @@ def run_page(job: PageJob) -> PageOutcome:
     if cover is not None or (job.split_blank and is_blank(cleaned.gray)):
         page = PageText(job.index, width, height, (), "cover" if cover else "blank")
         return PageOutcome(page, None, time.perf_counter() - started, cover, cover is None)
+    if cleaned.problem:
+        raise RejectedInput(f"page {job.index + 1}: {cleaned.problem}")
     try:
-        words = read_words(cleaned.gray, image.dpi)
+        words = read_words(cleaned.gray, image.dpi * cleaned.scale)
     except PageTimeout as exc:
         raise RejectedInput(f"page {job.index + 1}: {exc}") from None
     page = PageText(job.index, width, height, tuple(reading_order(words, width)), "ocr", cleaned.skew_degrees)
-    to_original = cleaned.to_original() if cleaned.skew_degrees else None
+    to_original = cleaned.to_original() if cleaned.geometric else None
     lines = [seg.words for seg in page.segments]
-    pdf_bytes = searchable_page(image.embed_bytes, width, height, image.dpi, lines, to_original)
+    # The image stays as scanned; /Rotate shows a turned page upright (the text layer turns with it).
+    original_width, original_height = image.rgb.size
+    pdf_bytes = searchable_page(image.embed_bytes, original_width, original_height, image.dpi, lines, to_original,
+                                rotate=(4 - cleaned.quarter_turns) % 4 * 90)
     pdf_path = job.work_dir / f"page-{job.index:05d}.pdf"
     pdf_path.write_bytes(pdf_bytes)
     return PageOutcome(page, pdf_path, time.perf_counter() - started)

@@ -75,10 +75,11 @@ def _text_layer(lines: Iterable[Sequence[Word]], width_pt: float, height_pt: flo
 
 
 def searchable_page(embed_bytes: bytes, width_px: int, height_px: int, dpi: float,
-                    lines: Sequence[Sequence[Word]], to_original: np.ndarray | None = None) -> bytes:
+                    lines: Sequence[Sequence[Word]], to_original: np.ndarray | None = None, rotate: int = 0) -> bytes:
     """One PDF page: the image exactly as embedded bytes allow, with ``lines`` of words as invisible text.
 
     Words are in the cleaned image's pixels; ``to_original`` maps them back onto the original image.
+    ``rotate`` (degrees clockwise) is set as the page's /Rotate, so a page scanned sideways shows upright.
     """
     layout = img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))
     image_pdf = img2pdf.convert(embed_bytes, layout_fun=layout)
@@ -87,6 +88,8 @@ def searchable_page(embed_bytes: bytes, width_px: int, height_px: int, dpi: floa
     width_pt, height_pt = float(page.mediabox.width), float(page.mediabox.height)
     overlay = _text_layer(lines, width_pt, height_pt, width_pt / width_px, to_original)
     page.merge_page(PdfReader(io.BytesIO(overlay)).pages[0])
+    if rotate:
+        page.rotate(rotate)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

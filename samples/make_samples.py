@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from digitize.training import SynthDocument
@@ -250,9 +251,12 @@ def _stamp_seal(img: Image.Image, op: Seal, s: float) -> None:
         gy = c + (r * 0.84) * math.sin(angle) - glyph.height / 2
         seal.paste(255, (round(gx), round(gy)), glyph)
     d.text((c, c), op.center_text, font=font("bold", round(8 * s)), fill=255, anchor="mm")
-    red = Image.new("RGB", seal.size, SEAL_RED)
-    mask = seal.point(lambda v: int(v * 0.85))
-    img.paste(red, (round(op.cx * s - c), round(op.cy * s - c)), mask)
+    # Ink multiplies with what is under it: black text under the seal stays black, paper turns red.
+    box = (round(op.cx * s - c), round(op.cy * s - c))
+    region = img.crop((*box, box[0] + size, box[1] + size))
+    alpha = np.asarray(seal, dtype=np.float32)[..., None] / 255 * 0.85
+    tint = 1 - alpha * (1 - np.array(SEAL_RED, dtype=np.float32) / 255)
+    img.paste(Image.fromarray((np.asarray(region, dtype=np.float32) * tint).clip(0, 255).astype("uint8")), box)
 
 
 # ---------------------------------------------------------------- PDF backend
