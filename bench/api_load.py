@@ -79,7 +79,7 @@ def measure(base: str, path: str, token: str, per_client: int) -> dict:
 def main() -> None:
     per_client = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "SOHOA_DATA_DIR": data}
+        env = {**os.environ, "SOHOA_DATA_DIR": data, "SOHOA_DEV_KEYS": "auto"}
         row = json.loads(run("process", str(ROOT / "samples" / "02-giay-chung-nhan-ket-hon.jpg"), "--json",
                              env=env).splitlines()[0])
         token = run("clients", "add", "bench", env=env).strip().splitlines()[-1]

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("SOHOA_DEV_KEYS", "auto")  # development keys in the throw-away data dirs
 
 from codes import load_catalogue  # noqa: E402
 from digitize.training import synth_document  # noqa: E402

@@ -43,7 +43,8 @@ from samples.synth import synth_spec  # noqa: E402
 FONT_FAMILIES = {
     "FreeSerif": {"regular": "freefont/FreeSerif.ttf", "bold": "freefont/FreeSerifBold.ttf",
                   "italic": "freefont/FreeSerifItalic.ttf", "bolditalic": "freefont/FreeSerifBoldItalic.ttf"},
-    "DejaVuSerifCondensed": {"regular": "dejavu/DejaVuSerifCondensed.ttf", "bold": "dejavu/DejaVuSerifCondensed-Bold.ttf",
+    "DejaVuSerifCondensed": {"regular": "dejavu/DejaVuSerifCondensed.ttf",
+                             "bold": "dejavu/DejaVuSerifCondensed-Bold.ttf",
                              "italic": "dejavu/DejaVuSerifCondensed-Italic.ttf",
                              "bolditalic": "dejavu/DejaVuSerifCondensed-BoldItalic.ttf"},
     "FreeSans": {"regular": "freefont/FreeSans.ttf", "bold": "freefont/FreeSansBold.ttf",

@@ -60,7 +60,7 @@ def scanned_inputs(folder: Path) -> list[Path]:
 
 def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "samples"
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1", "SOHOA_DEV_KEYS": "auto"}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         pages = page_images(folder, tmp_path)

@@ -9,6 +9,7 @@ pipeline on them in a fresh data directory, and compares with the ground truth.
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("SOHOA_DEV_KEYS", "auto")  # development keys in the throw-away data dirs
 
 from codes import load_catalogue  # noqa: E402
 from digitize.pipeline import Pipeline, open_rooms  # noqa: E402
@@ -63,8 +65,10 @@ def main() -> None:
             counts[name] += outcome.fields.get(name) == expected
             wrong_archived = outcome.status == "archived" and outcome.fields.get(name) != expected
             counts[f"{name}_wrong_archived"] += wrong_archived
-            if wrong_archived and "--show" in sys.argv:
-                print(f"  {doc.doc_type} {name}: expected {expected!r}, archived {outcome.fields.get(name)!r}")
+            if outcome.fields.get(name) != expected and "--show" in sys.argv:
+                print(f"  {doc.doc_type} {name}: expected {expected!r}, {outcome.status} {outcome.fields.get(name)!r}")
+                if name == "issued_on":
+                    print("     read:", next((line for line in outcome.text.splitlines() if "năm" in line), "-"))
         counts["issuer_total"] += 1
         counts["issuer"] += bool(outcome.fields.get("issuer")) and all(
             word in (outcome.fields.get("issuer") or "") for word in doc.issuing_body[-1].split())

@@ -124,7 +124,8 @@ def extract_issue_date(pages: list[PageText]) -> FieldValue:
             # Letters standing in for digits ("0S") mean the date was guessed, not read.
             clean_digits = re.search(r"ng[aà]y\s*\d{1,2}\s*th[aá]ng\s*\d{1,2}\s*n[aă]m\s*\d{4}",
                                      strip_accents(seg.text), re.IGNORECASE) is not None
-            confidence = min(0.95 if seg in right else 0.7, read, 1.0 if clean_digits else 0.5)
+            # A guessed digit is never archived unchecked: below the review threshold.
+            confidence = min(0.95 if seg in right else 0.7, read, 1.0 if clean_digits else 0.4)
             return FieldValue(found.isoformat(), confidence, seg.text)
     return FieldValue(None, 0.0)
 
