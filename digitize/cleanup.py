@@ -14,10 +14,10 @@ import numpy as np
 
 MAX_SKEW_DEGREES = 10.0
 # Tesseract reads best when capital letters are about 20-40 px tall; text is scaled towards this.
-TARGET_TEXT_HEIGHT = 30.0
-MIN_TEXT_HEIGHT, MAX_TEXT_HEIGHT = 20.0, 60.0
+TARGET_TEXT_HEIGHT = 36.0  # what a 300 dpi scan of 13 pt text gives
+MIN_TEXT_HEIGHT, MAX_TEXT_HEIGHT = 28.0, 60.0  # 150-200 dpi scans are upsampled, 600 dpi ones reduced
 NOISE_SIGMA_TO_DENOISE = 7.0
-MIN_SHARPNESS = 0.10  # steepest edges / contrast; a sharp scan gives 0.25-0.5, a blurred one < 0.1
+MIN_SHARPNESS = 60.0  # steepest ink edges, gray levels per pixel: sharp scans 200+, Gaussian blur σ 3 about 55
 MIN_CONTRAST = 60.0
 MAX_DARK_PAPER = 100.0
 
@@ -52,6 +52,13 @@ def _affine3(m2x3: np.ndarray) -> np.ndarray:
     return np.vstack([m2x3, [0.0, 0.0, 1.0]])
 
 
+def percentile(gray: np.ndarray, q: float) -> float:
+    """The ``q``-th percentile of a uint8 image, from its histogram (10x faster than ``np.percentile``)."""
+    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    cumulative = np.cumsum(hist)
+    return float(np.searchsorted(cumulative, q / 100 * cumulative[-1]))
+
+
 def suppress_coloured_ink(rgb: np.ndarray) -> np.ndarray:
     """Grayscale of ``rgb`` with red and blue ink (seals, signatures) lifted out.
 
@@ -62,20 +69,35 @@ def suppress_coloured_ink(rgb: np.ndarray) -> np.ndarray:
     saturation, which JPEG noise in dark pixels inflates).
     """
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
-    chroma = np.hypot(lab[..., 1].astype(np.float32) - 128, lab[..., 2].astype(np.float32) - 128)
-    ink = chroma > 28
-    if not ink.any():
+    f = 0.25  # find where coloured ink is on a small copy, then lift it at full resolution there only
+    small = cv2.resize(rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    if not cv2.countNonZero(_ink_mask(small)):
         return gray
-    value = rgb.max(axis=2)
-    ink = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # anti-aliased rims too
-    paper = float(np.percentile(gray, 90))
-    # Scale the value so that pure ink maps to paper white; darker (ink over text) stays darker.
-    ink_value = float(np.percentile(value[ink], 90)) or 255.0
-    lifted = np.clip(value.astype(np.float32) * (paper / ink_value), 0, 255).astype(np.uint8)
+    regions = cv2.dilate(_ink_mask(small), np.ones((7, 7), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(regions)
+    paper = percentile(gray, 90)
     out = gray.copy()
-    out[ink] = np.maximum(gray[ink], lifted[ink])
+    for x, y, w, h, _area in stats[1:count]:
+        x0, y0 = int(x / f), int(y / f)
+        x1, y1 = min(gray.shape[1], int((x + w) / f) + 1), min(gray.shape[0], int((y + h) / f) + 1)
+        patch = rgb[y0:y1, x0:x1]
+        ink = cv2.dilate(_ink_mask(patch), np.ones((3, 3), np.uint8)).astype(bool)  # anti-aliased rims too
+        if not ink.any():
+            continue
+        value = cv2.max(cv2.max(patch[..., 0], patch[..., 1]), patch[..., 2])
+        # Scale the value so that pure ink maps to paper white; darker (ink over text) stays darker.
+        ink_value = float(np.percentile(value[ink], 90)) or 255.0
+        lifted = np.clip(value.astype(np.float32) * (paper / ink_value), 0, 255).astype(np.uint8)
+        region = out[y0:y1, x0:x1]
+        region[ink] = np.maximum(region[ink], lifted[ink])
     return out
+
+
+def _ink_mask(rgb: np.ndarray) -> np.ndarray:
+    """Strongly coloured pixels (Lab chroma above 28): red seals, blue signatures."""
+    _, a, b = cv2.split(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB))
+    chroma = cv2.magnitude(cv2.subtract(a, 128, dtype=cv2.CV_32F), cv2.subtract(b, 128, dtype=cv2.CV_32F))
+    return (chroma > 28).astype(np.uint8)
 
 
 def find_paper(gray: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -84,7 +106,7 @@ def find_paper(gray: np.ndarray) -> tuple[int, int, int, int] | None:
     f = 0.25
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
     rim = np.concatenate([small[:3].ravel(), small[-3:].ravel(), small[:, :3].ravel(), small[:, -3:].ravel()])
-    paper = float(np.percentile(small, 75))
+    paper = percentile(small, 75)
     if np.mean(rim < paper * 0.45) < 0.15:
         return None
     blurred = cv2.GaussianBlur(small, (0, 0), 6)
@@ -180,7 +202,7 @@ def text_height(binary_inv: np.ndarray) -> float | None:
     count, _, stats, _ = cv2.connectedComponentsWithStats(binary_inv, connectivity=8)
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     widths = stats[1:, cv2.CC_STAT_WIDTH]
-    letters = heights[(heights >= 6) & (heights <= 250) & (widths <= 3 * heights) & (widths >= 2)]
+    letters = heights[(heights >= 4) & (heights <= 250) & (widths <= 3 * heights) & (widths >= 2)]
     if len(letters) < 30:
         return None
     # Caps and ascenders: the upper part of the height distribution.
@@ -189,29 +211,32 @@ def text_height(binary_inv: np.ndarray) -> float | None:
 
 def noise_sigma(gray: np.ndarray) -> float:
     """Gaussian noise estimate (Immerkær 1996) on the paper, in gray levels."""
+    h, w = gray.shape
+    gray = gray[h // 4:h // 4 + 1024, w // 4:w // 4 + 1024]  # a central patch is enough
     kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
     response = np.abs(cv2.filter2D(gray.astype(np.float32), -1, kernel))
-    paper = gray > np.percentile(gray, 60)  # paper areas only: text edges are not noise
+    paper = gray > percentile(gray, 60)  # paper areas only: text edges are not noise
     return float(np.sqrt(np.pi / 2) * response[paper].mean() / 6) if paper.any() else 0.0
 
 
 def quality_problem(gray: np.ndarray) -> str | None:
     """Why the page cannot be read well enough (too dark, too faint, too blurred), or None."""
     small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    paper, ink = float(np.percentile(small, 90)), float(np.percentile(small, 1))
+    paper, ink = percentile(small, 90), percentile(small, 1)
     if float(np.mean(small < paper - 25)) < 0.002:
         return None  # (almost) blank: the blank-page and no-text checks deal with it
     if paper < MAX_DARK_PAPER:
         return TOO_DARK
     if paper - ink < MIN_CONTRAST:
         return TOO_FAINT
-    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3) / 4
-    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3) / 4
-    magnitude = np.hypot(gx, gy)
+    h, w = gray.shape
+    patch = gray[h // 8:h - h // 8, w // 8:w - w // 8]
+    magnitude = cv2.magnitude(cv2.Sobel(patch, cv2.CV_32F, 1, 0, ksize=3),
+                              cv2.Sobel(patch, cv2.CV_32F, 0, 1, ksize=3)) / 4
     edges = magnitude[magnitude > 0.1 * (paper - ink)]
     if edges.size < 500:
         return None  # almost no ink: the blank-page and no-text checks deal with it
-    sharpness = float(np.percentile(edges, 99)) / (paper - ink)
+    sharpness = float(np.percentile(edges, 99))
     return BLURRED if sharpness < MIN_SHARPNESS else None
 
 
@@ -273,7 +298,8 @@ def clean(rgb: np.ndarray) -> CleanPage:
         matrix = _quarter_turn_matrix(turns, w, h) @ matrix
         steps.append(f"turned upright ({90 * turns}° counter-clockwise)")
     scale = 1.0
-    height = text_height(_binary_small(gray, max_side=max(gray.shape)))
+    half = text_height(_binary_small(gray, max_side=max(gray.shape) // 2))
+    height = 2 * half if half else None
     if height and not MIN_TEXT_HEIGHT <= height <= MAX_TEXT_HEIGHT:
         scale = float(np.clip(TARGET_TEXT_HEIGHT / height, 0.5, 2.5))
         gray = cv2.resize(gray, None, fx=scale, fy=scale,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 from collections.abc import Iterable, Sequence
@@ -10,6 +11,7 @@ from pathlib import Path
 import img2pdf
 import numpy as np
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
@@ -96,10 +98,60 @@ def searchable_page(embed_bytes: bytes, width_px: int, height_px: int, dpi: floa
 
 
 def assemble(page_files: list[Path], out_path: Path, metadata: dict[str, str]) -> None:
-    """Join single-page PDFs into one document with document metadata."""
+    """Join single-page PDFs into one document with PDF/A-2b identification and document metadata."""
     writer = PdfWriter()
     for path in page_files:
         writer.append(str(path))
-    writer.add_metadata({f"/{k}": v for k, v in metadata.items()})
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    info = {"Title": metadata.get("Title", ""), "Producer": metadata.get("Producer", ""),
+            "Creator": metadata.get("Creator", "")}
+    writer.add_metadata({**{f"/{k}": v for k, v in info.items()},
+                         "/CreationDate": now.strftime("D:%Y%m%d%H%M%SZ"), "/ModDate": now.strftime("D:%Y%m%d%H%M%SZ")})
+    writer.xmp_metadata = _pdfa_xmp(info, now)
+    writer._root_object[NameObject("/OutputIntents")] = ArrayObject([_srgb_output_intent(writer)])
     with out_path.open("wb") as fh:
         writer.write(fh)
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _pdfa_xmp(info: dict[str, str], when: dt.datetime) -> bytes:
+    """XMP metadata declaring PDF/A-2b, with the same title, tools and dates as the document information."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+   <pdfaid:part>2</pdfaid:part>
+   <pdfaid:conformance>B</pdfaid:conformance>
+   <dc:format>application/pdf</dc:format>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{_xml(info["Title"])}</rdf:li></rdf:Alt></dc:title>
+   <xmp:CreatorTool>{_xml(info["Creator"])}</xmp:CreatorTool>
+   <xmp:CreateDate>{stamp}</xmp:CreateDate>
+   <xmp:ModifyDate>{stamp}</xmp:ModifyDate>
+   <pdf:Producer>{_xml(info["Producer"])}</pdf:Producer>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>""".encode()
+
+
+def _srgb_output_intent(writer: PdfWriter) -> DictionaryObject:
+    """The PDF/A output intent: an embedded sRGB ICC profile (the page images are RGB or gray scans)."""
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    stream = StreamObject()
+    stream.set_data(profile)
+    stream[NameObject("/N")] = NumberObject(3)
+    return DictionaryObject({
+        NameObject("/Type"): NameObject("/OutputIntent"),
+        NameObject("/S"): NameObject("/GTS_PDFA1"),
+        NameObject("/OutputConditionIdentifier"): TextStringObject("sRGB IEC61966-2.1"),
+        NameObject("/Info"): TextStringObject("sRGB IEC61966-2.1"),
+        NameObject("/DestOutputProfile"): writer._add_object(stream),
+    })

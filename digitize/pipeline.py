@@ -60,7 +60,7 @@ from storage.results import version_prefix
 PIPELINE_VERSION = "0.1.0"
 SUPPORTED_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"}
 MIN_OCR_CONFIDENCE = 55.0
-MIN_FIELD_CONFIDENCE = 0.45  # Tesseract word confidence; calibrated in bench/understanding.py later
+MIN_FIELD_CONFIDENCE = 0.70  # Tesseract word confidence of a required field; bench/understanding.py: 0 silent errors
 log = logging.getLogger("sohoa.pipeline")
 
 

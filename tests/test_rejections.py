@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import shutil
 
+import cv2
+import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 from pypdf import PdfWriter
 
 from tests.conftest import SAMPLES
@@ -30,6 +32,16 @@ def bad_batch(tmp_path_factory):
     (folder / "f-bomb.png").write_bytes(buf.getvalue())
     Image.new("RGB", (2480, 3508), (250, 250, 250)).save(folder / "g-blank.png")
     shutil.copy(SAMPLES / "09-ly-lich-tu-phap.jpg", folder / "h-good.jpg")
+    page = Image.open(SAMPLES / "02-giay-chung-nhan-ket-hon.jpg")
+    page.filter(ImageFilter.GaussianBlur(5)).save(folder / "i-blurred.jpg", quality=90)
+    page.point(lambda v: int(v * 0.3)).save(folder / "j-dark.jpg", quality=90)
+    rng = np.random.default_rng(3)  # a holiday photo, not a document: smooth colours and blobs
+    photo = np.zeros((1800, 2400, 3), np.uint8)
+    photo[...] = np.linspace(40, 220, 2400, dtype=np.uint8)[None, :, None]
+    for _ in range(25):
+        x, y, r = rng.integers(0, 2400), rng.integers(0, 1800), rng.integers(40, 300)
+        cv2.circle(photo, (int(x), int(y)), int(r), tuple(int(c) for c in rng.integers(0, 255, 3)), -1)
+    Image.fromarray(cv2.GaussianBlur(photo, (0, 0), 3)).save(folder / "k-photo.jpg", quality=85)
     return folder
 
 
@@ -50,6 +62,9 @@ def bad_outcomes(rooms, bad_batch):
         ("e-damaged.pdf", "damaged"),
         ("f-bomb.png", "decompression bomb"),
         ("g-blank.png", "blank"),
+        ("i-blurred.jpg", "trang quá mờ, cần quét lại"),
+        ("j-dark.jpg", "trang quá tối"),
+        ("k-photo.jpg", "not a document"),
     ],
 )
 def test_bad_file_rejected_with_reason_and_kept(bad_outcomes, bad_batch, rooms, name, reason):
@@ -64,4 +79,4 @@ def test_bad_file_rejected_with_reason_and_kept(bad_outcomes, bad_batch, rooms, 
 
 def test_batch_goes_on_after_bad_files(bad_outcomes):
     assert bad_outcomes["h-good.jpg"].status == "archived"
-    assert len(bad_outcomes) == 8
+    assert len(bad_outcomes) == 11
