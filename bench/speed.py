@@ -1,12 +1,18 @@
-"""Seconds per page: full `sohoa process` pipeline against bare `tesseract` on the same pages, one run.
+"""Seconds per page: full `sohoa process` pipeline against bare `tesseract` and OCRmyPDF on the same pages.
 
 Usage: .venv/bin/python bench/speed.py [FOLDER]   (default: samples/)
 Reports ratios measured in the same run; absolute seconds vary with the machine's load.
+
+OCRmyPDF is not a dependency of sohoa: the comparison runs when an `ocrmypdf` command is found (on PATH,
+or named by $OCRMYPDF), e.g. `python3 -m venv /tmp/omp && /tmp/omp/bin/pip install ocrmypdf` with
+Debian's ghostscript and unpaper (needed by --clean).  It gets all pages in one PDF and runs
+`ocrmypdf -l vie --deskew --clean --rotate-pages --jobs N`.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -76,11 +82,32 @@ def main() -> None:
             subprocess.run([str(SOHOA), "process", *map(str, inputs), "--json", "--workers", str(workers)],
                            env={**env, "SOHOA_DATA_DIR": str(data)}, check=True, capture_output=True)
             results[workers] = (time.perf_counter() - started) / len(pages)
+        ocrmypdf = os.environ.get("OCRMYPDF") or shutil.which("ocrmypdf")
+        others = {}
+        if ocrmypdf:
+            import img2pdf
+
+            combined = tmp_path / "all-pages.pdf"
+            combined.write_bytes(img2pdf.convert([str(p) for p in pages],
+                                                 layout_fun=img2pdf.get_fixed_dpi_layout_fun((300, 300))))
+            for jobs in (1, 2):
+                started = time.perf_counter()
+                subprocess.run([ocrmypdf, "-l", "vie", "--deskew", "--clean", "--rotate-pages", "--jobs", str(jobs),
+                                "--output-type", "pdf", str(combined), str(tmp_path / f"omp-{jobs}.pdf")],
+                               env=env, check=True, capture_output=True)
+                others[jobs] = (time.perf_counter() - started) / len(pages)
     print(f"pages: {len(pages)} (from {len(inputs)} scanned files)")
     print(f"bare tesseract -l vie, 1 process:   {bare:.2f} s/page")
     print(f"sohoa process, 1 worker:            {results[1]:.2f} s/page  ({results[1] / bare:.2f}x bare)")
     print(f"sohoa process, 2 workers:           {results[2]:.2f} s/page  ({results[2] / bare:.2f}x bare, "
           f"throughput {results[1] / results[2]:.2f}x of 1 worker)")
+    if others:
+        print(f"ocrmypdf --deskew --clean --rotate-pages, --jobs 1: {others[1]:.2f} s/page  "
+              f"({others[1] / bare:.2f}x bare; sohoa is {others[1] / results[1]:.2f}x as fast)")
+        print(f"ocrmypdf ..., --jobs 2:            {others[2]:.2f} s/page  "
+              f"({others[2] / bare:.2f}x bare; sohoa with 2 workers is {others[2] / results[2]:.2f}x as fast)")
+    else:
+        print("ocrmypdf: not installed here, comparison skipped (see the docstring)")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ MAX_DARK_PAPER = 100.0
 BLURRED = "trang quá mờ, cần quét lại (page too blurred: rescan it)"
 TOO_DARK = "trang quá tối, cần quét lại (page too dark: rescan it lighter)"
 TOO_FAINT = "chữ quá nhạt, cần quét lại (text too faint: rescan it darker)"
+NOT_A_DOCUMENT = "không phải trang văn bản (not a document: no lines of text on the page)"
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,12 @@ def noise_sigma(gray: np.ndarray) -> float:
     return float(np.sqrt(np.pi / 2) * response[paper].mean() / 6) if paper.any() else 0.0
 
 
-def quality_problem(gray: np.ndarray) -> str | None:
-    """Why the page cannot be read well enough (too dark, too faint, too blurred), or None."""
+def quality_problem(gray: np.ndarray, letters_found: bool = True) -> str | None:
+    """Why the page cannot be read (too dark, too faint, too blurred, not a document), or None.
+
+    ``letters_found``: whether letter-sized marks were found at all (``text_height``); a page with ink but
+    none is a photo or a drawing, not a document.
+    """
     small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     paper, ink = percentile(small, 90), percentile(small, 1)
     if float(np.mean(small < paper - 25)) < 0.002:
@@ -229,6 +234,8 @@ def quality_problem(gray: np.ndarray) -> str | None:
         return TOO_DARK
     if paper - ink < MIN_CONTRAST:
         return TOO_FAINT
+    if not letters_found:
+        return NOT_A_DOCUMENT
     h, w = gray.shape
     patch = gray[h // 8:h - h // 8, w // 8:w - w // 8]
     magnitude = cv2.magnitude(cv2.Sobel(patch, cv2.CV_32F, 1, 0, ksize=3),
@@ -306,7 +313,7 @@ def clean(rgb: np.ndarray) -> CleanPage:
                           interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
         matrix = np.diag([scale, scale, 1.0]) @ matrix
         steps.append(f"scaled ×{scale:.2f} (text {height:.0f} px tall)")
-    problem = quality_problem(gray)
+    problem = quality_problem(gray, letters_found=half is not None)
     sigma = noise_sigma(gray)
     if sigma > NOISE_SIGMA_TO_DENOISE:
         gray = cv2.medianBlur(gray, 3)

@@ -34,6 +34,7 @@ class SourceFile:
     page_count: int
     text_layer: bool = False  # PDF whose every page carries real text
     signed: bool = False  # PDF that already carries a signature: never rasterized or rewritten
+    text_pages: tuple[bool, ...] = ()  # PDF: which pages carry real text (the others are scans to OCR)
 
     @property
     def suffix(self) -> str:
@@ -76,8 +77,8 @@ def inspect(path: Path, sha256: str | None = None) -> SourceFile:
         raise RejectedInput("unsupported file type: expected a PNG, JPEG or TIFF scan or a PDF")
     digest = sha256 or file_sha256(path)
     if kind == "pdf":
-        pages, text_layer, signed = _inspect_pdf(path)
-        return SourceFile(path, kind, digest, size, pages, text_layer, signed)
+        pages, text_pages, signed = _inspect_pdf(path)
+        return SourceFile(path, kind, digest, size, pages, all(text_pages), signed, text_pages)
     return SourceFile(path, kind, digest, size, _inspect_image(path))
 
 
@@ -110,7 +111,7 @@ def _has_signature(reader) -> bool:
     return any(f.get("/FT") == "/Sig" and f.get("/V") is not None for f in fields.values())
 
 
-def _inspect_pdf(path: Path) -> tuple[int, bool, bool]:
+def _inspect_pdf(path: Path) -> tuple[int, tuple[bool, ...], bool]:
     import pdfplumber
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -130,17 +131,14 @@ def _inspect_pdf(path: Path) -> tuple[int, bool, bool]:
     if pages > MAX_PAGES:
         raise RejectedInput(f"the PDF has {pages} pages, more than {MAX_PAGES}")
     try:
+        text_pages = []
         with pdfplumber.open(path) as pdf:
-            text_layer = True
-            for page in pdf.pages:
-                has_text = len(page.chars) >= TEXT_LAYER_MIN_CHARS
+            for page in pdf.pages:  # one page at a time: a 300-page PDF is never parsed whole
+                text_pages.append(len(page.chars) >= TEXT_LAYER_MIN_CHARS)
                 page.close()
-                if not has_text:
-                    text_layer = False
-                    break
     except Exception as exc:  # pdfminer raises many unrelated types on broken files
         raise RejectedInput(f"the PDF is damaged and cannot be read: {exc}") from None
-    return pages, text_layer, signed
+    return pages, tuple(text_pages), signed
 
 
 @dataclass(frozen=True)
@@ -216,12 +214,14 @@ def _render_pdf_page(path: Path, index: int) -> PageImage:
 TextLayerWord = tuple[str, float, float, float, float]  # text, x, y, width, height (points)
 
 
-def iter_text_layer_pages(path: Path) -> Iterator[tuple[int, float, float, list[TextLayerWord]]]:
-    """Yield (index, width, height, words) of a born-digital PDF, one page at a time, in points."""
+def iter_text_layer_pages(path: Path, only: int | None = None
+                          ) -> Iterator[tuple[int, float, float, list[TextLayerWord]]]:
+    """Yield (index, width, height, words) of a born-digital PDF (or just page ``only``), in points."""
     import pdfplumber
 
-    with pdfplumber.open(path) as pdf:
-        for index, page in enumerate(pdf.pages):
+    with pdfplumber.open(path, pages=None if only is None else [only + 1]) as pdf:
+        for position, page in enumerate(pdf.pages):
+            index = position if only is None else only
             words = page.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
             yield index, float(page.width), float(page.height), [
                 (w["text"], w["x0"], w["top"], w["x1"] - w["x0"], w["bottom"] - w["top"]) for w in words

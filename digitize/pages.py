@@ -26,6 +26,7 @@ class PageJob:
     index: int
     work_dir: Path
     split_blank: bool = False  # blank pages separate documents (and are not archived)
+    text_layer: bool = False  # a PDF page with real text: read it, do not OCR it
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ def init_worker() -> None:
 def run_page(job: PageJob) -> PageOutcome:
     """Load, clean, OCR (one Tesseract call) and render one page; only small results go back."""
     started = time.perf_counter()
+    if job.text_layer:
+        return _text_layer_page(job, started)
     image = load_page_image(job.path, job.kind, job.index)
     rgb = np.asarray(image.rgb)
     cleaned = clean(rgb)
@@ -75,10 +78,23 @@ def run_page(job: PageJob) -> PageOutcome:
     return PageOutcome(page, pdf_path, time.perf_counter() - started)
 
 
-def text_layer_pages(path: Path) -> list[PageText]:
+def _text_layer_page(job: PageJob, started: float) -> PageOutcome:
+    """A born-digital page of a mixed PDF: its text from the text layer, the page itself copied as it is."""
+    from pypdf import PdfReader, PdfWriter
+
+    page = text_layer_pages(job.path, only=job.index)[0]
+    writer = PdfWriter()
+    writer.add_page(PdfReader(job.path).pages[job.index])
+    pdf_path = job.work_dir / f"page-{job.index:05d}.pdf"
+    with pdf_path.open("wb") as fh:
+        writer.write(fh)
+    return PageOutcome(page, pdf_path, time.perf_counter() - started)
+
+
+def text_layer_pages(path: Path, only: int | None = None) -> list[PageText]:
     """Pages of a born-digital PDF, read from its text layer (no OCR), coordinates in points."""
     pages = []
-    for index, width, height, raw_words in iter_text_layer_pages(path):
+    for index, width, height, raw_words in iter_text_layer_pages(path, only):
         words = [Word(nfc(text), 100.0, int(x), int(y), max(1, int(w)), max(1, int(h)))
                  for text, x, y, w, h in raw_words if text.strip()]
         pages.append(PageText(index, int(width), int(height), tuple(reading_order(words, int(width))),

@@ -41,7 +41,8 @@ def _text_layer(lines: Iterable[Sequence[Word]], width_pt: float, height_pt: flo
                 to_original: np.ndarray | None) -> bytes:
     _register_font()
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=(width_pt, height_pt), invariant=1)
+    # The initial font is ours too: reportlab would otherwise list a non-embedded Helvetica (not PDF/A).
+    c = canvas.Canvas(buf, pagesize=(width_pt, height_pt), invariant=1, initialFontName=TEXT_FONT)
     # One text run per line, so that extractors (pdftotext, search) see whole lines in order.
     for line in lines:
         if not line:

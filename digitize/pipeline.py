@@ -301,11 +301,16 @@ class Pipeline:
         originals = sorted(folder.glob("original.*")) if folder.is_dir() else []
         if not originals:
             raise ReviewError(f"the original of document {input_id} is missing from {folder}")
+        proposal_path = folder / "proposal.json"
+        proposal = json.loads(proposal_path.read_text("utf-8")) if proposal_path.exists() else {}
+        # The dossier the document was scanned for stays with it through review.
         self._decision, self._source_label = decision, row.source
+        dossier, self.dossier = self.dossier, self.dossier or proposal.get("dossier_code")
         try:
             outcome = next(self.process([originals[0]]))
         finally:
             self._decision = self._source_label = None
+            self.dossier = dossier
         if outcome.status == "archived":
             self._keep_correction(outcome)
         return outcome
@@ -381,7 +386,10 @@ class Pipeline:
         item.work_dir = Path(tempfile.mkdtemp(prefix="doc-", dir=tmp_root))
         # A signed PDF is one document kept byte for byte: its pages are OCRed for text only, never split.
         split_blank = self.split_blank and not item.source.signed
-        item.futures = [pool.submit(run_page, PageJob(path, item.source.kind, i, item.work_dir, split_blank))
+        # A mixed PDF is decided page by page: real text is read, scanned pages are OCRed.
+        text_pages = item.source.text_pages or (False,) * item.source.page_count
+        item.futures = [pool.submit(run_page, PageJob(path, item.source.kind, i, item.work_dir, split_blank,
+                                                      text_layer=text_pages[i] and not item.source.signed))
                         for i in range(item.source.page_count)]
         return item
 

@@ -32,7 +32,7 @@ def tree(tmp_path_factory):
         folder = root / f"{2010 + i % 5}" / ("a" if i % 2 else "b")
         folder.mkdir(parents=True, exist_ok=True)
         write_text_pdf(render_pages(to_spec(doc, "pdf-text")), str(folder / f"doc-{i:02d}.pdf"))
-    shutil.copy(SAMPLES / "02-giay-chung-nhan-ket-hon.jpg", root / "2012" / "a" / "kh.jpg")
+    shutil.copy(SAMPLES / "07-cong-van.jpg", root / "2012" / "a" / "cv.jpg")
     shutil.copy(SAMPLES / "09-ly-lich-tu-phap.jpg", root / "2014" / "b" / "lltp.jpg")
     (root / "2013" / "a" / "doc-99-corrupt.pdf").write_bytes(b"%PDF-1.4\n" + os.urandom(3000))
     shutil.copy(root / "2010" / "b" / "doc-00.pdf", root / "2011" / "copy-of-doc-00.pdf")

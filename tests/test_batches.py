@@ -27,7 +27,7 @@ def jpeg(image: Image.Image) -> bytes:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    """A scanned stack: cover(KS) + birth certificate, cover(no type) + criminal record, blank, marriage."""
+    """A scanned stack: cover(KS) + birth certificate, cover(no type) + criminal record, blank, công văn."""
     folder = tmp_path_factory.mktemp("stack")
     data_dir = folder / "data"
     out = run_cli("coversheet", "000.00.00.H26-261124-0101:KS", "000.00.00.H26-261124-0102",
@@ -36,9 +36,9 @@ def stack(tmp_path_factory):
     pdf = pdfium.PdfDocument(str(folder / "covers.pdf"))
     covers = [pdf[i].render(scale=200 / 72).to_pil().resize((2480, 3508)) for i in range(len(pdf))]
     blank = Image.new("RGB", (2480, 3508), (246, 243, 235))
-    ks, lltp, kh = (Image.open(SAMPLES / name) for name in
-                    ("01-giay-khai-sinh.png", "09-ly-lich-tu-phap.jpg", "02-giay-chung-nhan-ket-hon.jpg"))
-    pages = [covers[0], ks, covers[1], lltp, blank, kh]
+    ks, lltp, cv = (Image.open(SAMPLES / name) for name in
+                    ("01-giay-khai-sinh.png", "09-ly-lich-tu-phap.jpg", "07-cong-van.jpg"))
+    pages = [covers[0], ks, covers[1], lltp, blank, cv]
     (folder / "stack.pdf").write_bytes(img2pdf.convert([jpeg(p) for p in pages]))
     return folder, data_dir
 
@@ -48,7 +48,7 @@ def test_stack_split_at_cover_sheets_and_blank_pages(stack):
     rows = json_lines(run_cli("process", str(folder / "stack.pdf"), "--split", "blank", "--json",
                               data_dir=data_dir).stdout)
     assert [r["source"].rsplit("/", 1)[1] for r in rows] == ["stack.pdf#1", "stack.pdf#2", "stack.pdf#3"]
-    assert [r["doc_type"]["code"] for r in rows] == ["KS", "LLTP", "KH"]
+    assert [r["doc_type"]["code"] for r in rows] == ["KS", "LLTP", "CV"]
     assert [r["pages"] for r in rows] == [1, 1, 1]  # cover sheets and the blank page are not archived
     assert [r["dossier_code"] for r in rows] == ["000.00.00.H26-261124-0101", "000.00.00.H26-261124-0102",
                                                  "000.00.00.H26-261124-0102"]
@@ -66,7 +66,7 @@ def test_stack_split_at_cover_sheets_and_blank_pages(stack):
 def test_without_split_blank_a_blank_page_stays_inside_the_document(stack, tmp_path):
     folder, _ = stack
     rows = json_lines(run_cli("process", str(folder / "stack.pdf"), "--json", data_dir=tmp_path / "data").stdout)
-    assert len(rows) == 2 and rows[1]["pages"] == 3  # criminal record + blank + marriage, one document
+    assert len(rows) == 2 and rows[1]["pages"] == 3  # criminal record + blank + công văn, one document
 
 
 def test_invalid_cover_sheet_request_is_refused(tmp_path):

@@ -18,7 +18,7 @@ CONTRACT_KEYS = {"source", "status", "error", "code", "doc_type", "fields", "lev
 def cli_run(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("cli-data")
     inputs = tmp_path_factory.mktemp("cli-in")
-    shutil.copy(SAMPLES / "03-ho-kinh-doanh.jpg", inputs / "03-ho-kinh-doanh.jpg")
+    shutil.copy(SAMPLES / "08-dang-ky-doanh-nghiep.png", inputs / "08-dang-ky-doanh-nghiep.png")
     shutil.copy(SAMPLES / "06-thong-bao.pdf", inputs / "06-thong-bao.pdf")
     (inputs / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
     result = run_cli("process", str(inputs), "--json", "--workers", "2", data_dir=data_dir)
@@ -33,16 +33,16 @@ def test_process_json_contract(cli_run):
     for row in rows:
         assert row.keys() >= CONTRACT_KEYS
         assert row["status"] in {"archived", "needs_review", "rejected"}
-    hkd = by_name["03-ho-kinh-doanh.jpg"]
-    assert hkd["status"] == "archived" and hkd["error"] is None
-    assert hkd["source"] == str(inputs / "03-ho-kinh-doanh.jpg")
-    assert hkd["doc_type"] == {"code": "HKD", "name": "Giấy chứng nhận đăng ký hộ kinh doanh",
-                               "confidence": hkd["doc_type"]["confidence"]}
-    assert hkd["fields"]["number"] == "01H8012345"
-    assert hkd["fields"]["issued_on"] == "2021-03-15"
-    assert hkd["fields"]["holder"] == "TẠP HÓA BÌNH MINH"
-    assert hkd["level"] == "district" and hkd["pages"] == 1
-    assert "GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH" in hkd["text"]
+    dn = by_name["08-dang-ky-doanh-nghiep.png"]
+    assert dn["status"] == "archived" and dn["error"] is None
+    assert dn["source"] == str(inputs / "08-dang-ky-doanh-nghiep.png")
+    assert dn["doc_type"] == {"code": "DKDN", "name": "Giấy chứng nhận đăng ký doanh nghiệp",
+                              "confidence": dn["doc_type"]["confidence"]}
+    assert dn["fields"]["number"] == "0109876543"
+    assert dn["fields"]["issued_on"] == "2019-10-02"
+    assert dn["fields"]["holder"] == "CÔNG TY TNHH MỘT THÀNH VIÊN SỐ HÓA AN KHÁNH"
+    assert dn["level"] == "province" and dn["pages"] == 1
+    assert "GIẤY CHỨNG NHẬN ĐĂNG KÝ DOANH NGHIỆP" in dn["text"]
     broken = by_name["broken.png"]
     assert broken["status"] == "rejected" and broken["code"] is None and "cannot be read" in broken["error"]
 
@@ -74,8 +74,8 @@ def test_verify_by_code_and_by_file(cli_run, tmp_path):
 def test_list_shows_every_input_once(cli_run):
     data_dir, _, _ = cli_run
     rows = json_lines(run_cli("list", "--json", data_dir=data_dir).stdout)
-    assert sorted(r["source"].rsplit("/", 1)[1] for r in rows) == ["03-ho-kinh-doanh.jpg", "06-thong-bao.pdf",
-                                                                      "broken.png"]
+    assert sorted(r["source"].rsplit("/", 1)[1] for r in rows) == ["06-thong-bao.pdf",
+                                                                      "08-dang-ky-doanh-nghiep.png", "broken.png"]
     assert {r["status"] for r in rows} == {"archived", "rejected"}
 
 

@@ -295,7 +295,7 @@ def test_passphrase_from_a_file_and_wrong_passphrase_refused(tmp_path):
 
 
 def test_scanned_results_carry_a_stamp_whose_qr_holds_their_code(processed, rooms, tmp_path):
-    outcome = processed["02-giay-chung-nhan-ket-hon.jpg"]
+    outcome = processed["09-ly-lich-tu-phap.jpg"]
     pdf = rooms.archive.get(outcome.archive_key)
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     assert reader.embedded_signatures[0].field_name.startswith("SohoaDigitization")
