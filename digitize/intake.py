@@ -160,8 +160,12 @@ def load_page_image(path: Path, kind: str, index: int) -> PageImage:
             img.seek(index)
         dpi = _dpi_of(img)
         img.load()
-        single_jpeg = kind == "jpeg" and getattr(img, "n_frames", 1) == 1
-        embed = path.read_bytes() if single_jpeg else _lossless_bytes(img)  # JPEG passes through unchanged
+        single = getattr(img, "n_frames", 1) == 1
+        # A JPEG, or a PNG img2pdf can embed as it is, passes through unchanged (no re-encoding: fast, exact).
+        plain_png = kind == "png" and img.mode in {"1", "L", "RGB"} and not img.info.get("interlace") \
+            and "transparency" not in img.info
+        passthrough = single and (kind == "jpeg" or plain_png)
+        embed = path.read_bytes() if passthrough else _lossless_bytes(img)
         rgb = img.convert("RGB")
     except RejectedInput:
         raise
