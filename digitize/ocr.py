@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -19,7 +20,9 @@ LANG = os.environ.get("SOHOA_OCR_LANG", "vie")
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
 
+@functools.cache
 def tesseract_version() -> str:
+    """Tesseract's version, asked once per process (pytesseract starts `tesseract --version` every time)."""
     return str(pytesseract.get_tesseract_version())
 
 
