@@ -129,12 +129,6 @@ def _binary_small(gray: np.ndarray, max_side: int = 1600) -> np.ndarray:
     return binary
 
 
-def _profile_sharpness(profile: np.ndarray) -> float:
-    profile = profile.astype(np.float64)
-    total = profile.sum()
-    return float(np.square(np.diff(profile)).sum() / (total * total)) if total else 0.0
-
-
 def _above_below_ratio(binary: np.ndarray) -> float:
     """Ink above the x-height band over ink below it, summed over text lines (Vietnamese: marks sit above)."""
     rows = binary.sum(axis=1).astype(np.float64)
@@ -249,26 +243,7 @@ def quality_problem(gray: np.ndarray, letters_found: bool = True) -> str | None:
 
 def estimate_skew(gray: np.ndarray) -> float:
     """Skew of the text lines in degrees (positive: counter-clockwise), by projection-profile search."""
-    scale = 1000.0 / max(gray.shape)
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    ys, xs = np.nonzero(binary)
-    if len(xs) < 200:
-        return 0.0
-    xs = xs.astype(np.float64) - small.shape[1] / 2
-    ys = ys.astype(np.float64) - small.shape[0] / 2
-    bins = int(small.shape[0] * 1.5)
-
-    def sharpness(angle: float) -> float:
-        theta = np.deg2rad(angle)
-        rotated = ys * np.cos(theta) + xs * np.sin(theta)
-        hist = np.bincount((rotated + bins / 2).astype(np.int64).clip(0, bins - 1), minlength=bins)
-        return float(np.square(np.diff(hist.astype(np.float64))).sum())
-
-    coarse = np.arange(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES + 0.01, 0.5)
-    best = max(coarse, key=sharpness)
-    fine = np.arange(best - 0.5, best + 0.51, 0.1)
-    return float(round(max(fine, key=sharpness), 2))
+    return _line_alignment(_binary_small(gray, max_side=1000))[0]
 
 
 def binarize(gray: np.ndarray) -> np.ndarray:

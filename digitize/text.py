@@ -25,9 +25,9 @@ def fold(text: str) -> str:
 
 # OCR often reads digits as look-alike letters inside a date; map them back before parsing.
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1",
-                                   "|": "1", "!": "1", "]": "1", "Ì": "1", "Í": "1", "Z": "2", "z": "2",
+                                   "|": "1", "!": "1", "]": "1", "Z": "2", "z": "2",
                                    "S": "5", "s": "5", "B": "8", "g": "9", "q": "9", "G": "6", "b": "6", "T": "7"})
-_NUM = r"([0-9OoDQlIiÌÍ|!\]ZzSsBgqGbT]{1,4})"
+_NUM = r"([0-9OoDQlIi|!\]ZzSsBgqGbT]{1,4})"
 _DATE_RE = re.compile(
     rf"NGAY\s*[:.]?\s*{_NUM}\s*[,.]?\s*THANG\s*[:.]?\s*{_NUM}\s*[,.]?\s*NAM\s*[:.]?\s*{_NUM}",
     re.IGNORECASE,

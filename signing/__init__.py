@@ -1,6 +1,6 @@
 """Signing digitized results with the digitizing agency's key (PAdES, pyHanko) and verifying them."""
 
-from signing.keys import KeyMaterial, Pkcs11Key, SigningKeyError, ensure_dev_keys, init_dev_keys, load_key_material
+from signing.keys import KeyMaterial, Pkcs11Key, SigningKeyError, init_dev_keys, load_key_material
 from signing.pades import LEVELS, SignatureReport, Signer, SigningOptions, VerificationReport, verify_pdf
 
 __all__ = [
@@ -12,7 +12,6 @@ __all__ = [
     "SigningKeyError",
     "SigningOptions",
     "VerificationReport",
-    "ensure_dev_keys",
     "init_dev_keys",
     "load_key_material",
     "verify_pdf",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -47,7 +47,6 @@ class Pkcs11Key:
     key_label: str
     pin: str
     cert_path: Path | None = None  # the signer's certificate, when the token does not hold it
-    chain: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,6 @@ class KeyMaterial:
     pkcs11: Pkcs11Key | None = None
     crls: tuple[Path, ...] = ()
     dev_tsa_path: Path | None = None  # the development TSA's PKCS#12 (same passphrase)
-    notes: tuple[str, ...] = field(default=())
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -158,8 +156,7 @@ def init_dev_keys(key_dir: Path, agency: str, passphrase: str | None = None) -> 
 
 def dev_key_material(key_dir: Path, secret: bytes) -> KeyMaterial:
     return KeyMaterial(key_dir / SIGNER_FILE, secret, (key_dir / CA_FILE,), development=True,
-                       crls=(key_dir / CRL_FILE,), dev_tsa_path=key_dir / TSA_FILE,
-                       notes=("development key and CA made by `sohoa keys init-dev`: not a real agency certificate",))
+                       crls=(key_dir / CRL_FILE,), dev_tsa_path=key_dir / TSA_FILE)
 
 
 def _create_dev_pki(key_dir: Path, agency: str, secret: bytes) -> None:
@@ -238,9 +235,4 @@ def load_key_material(key_dir: Path, *, pkcs12_path: Path | None = None, passphr
         raise SigningKeyError("no signing key is configured: set SOHOA_SIGNING_KEY (PKCS#12) or SOHOA_PKCS11_MODULE "
                         "(token), or run `sohoa keys init-dev` for a development key")
     return KeyMaterial(dev_material.pkcs12_path, dev_material.passphrase, roots, development=True,
-                       crls=dev_material.crls, dev_tsa_path=dev_material.dev_tsa_path, notes=dev_material.notes)
-
-
-def ensure_dev_keys(key_dir: Path, agency: str, passphrase: str | None = None) -> KeyMaterial:
-    """Development keys of ``key_dir``, made on first use (tests and demos)."""
-    return load_key_material(key_dir, passphrase=passphrase, create_dev_keys=True, agency=agency)
+                       crls=dev_material.crls, dev_tsa_path=dev_material.dev_tsa_path)

@@ -61,10 +61,7 @@ def _load_crls(paths: tuple[Path, ...]) -> list[asn1_crl.CertificateList]:
 
 
 def _load_roots(paths) -> list:
-    roots = []
-    for path in paths:
-        roots.extend(load_certs_from_pemder([str(path)]))
-    return roots
+    return list(load_certs_from_pemder([str(p) for p in paths]))
 
 
 class _KeptKeySigner(signers.SimpleSigner):
@@ -115,9 +112,8 @@ class Signer:
             raise SigningKeyError(f"cannot open PKCS#11 token {token.token_label!r} with {token.module}: {exc}") \
                 from exc
         cert = load_cert_from_pemder(str(token.cert_path)) if token.cert_path else None
-        chain = [c for path in token.chain for c in load_certs_from_pemder([str(path)])]
         return pkcs11.PKCS11Signer(self._session, key_label=token.key_label, signing_cert=cert,
-                                   cert_label=None if cert else token.key_label, ca_chain=chain or None)
+                                   cert_label=None if cert else token.key_label)
 
     def close(self) -> None:
         if self._session is not None:
@@ -146,7 +142,7 @@ class Signer:
              agency_name: str | None = None) -> bytes:
         """Return ``pdf`` with a PAdES signature of the configured level added as an incremental update."""
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        existing = len(PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures)
+        existing = len(writer.prev.embedded_signatures)
         field_name = f"{FIELD_PREFIX}{existing + 1}"
         long_term = self.level in ("B-LT", "B-LTA")
         meta = signers.PdfSignatureMetadata(
@@ -280,10 +276,11 @@ def verify_pdf(pdf: bytes, trust_roots: list[str] | tuple = (), require_whole_do
     if dss is not None:
         revinfo = f"{len(dss.crls)} CRL, {len(dss.ocsps)} OCSP response(s), {len(dss.certs)} certificate(s) in DSS"
     now = dt.datetime.now(dt.UTC)
+    local_crls = _load_crls(crls)
 
     def context(moment: dt.datetime | None = None) -> ValidationContext:
         kwargs = {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "soft-fail",
-                  "crls": _load_crls(crls)}
+                  "crls": local_crls}
         if moment is not None:
             kwargs |= {"moment": moment, "retroactive_revinfo": True}
         return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)

@@ -36,6 +36,13 @@ def tsa_url(dev_keys):
         yield server.url
 
 
+def issuer_signer(ca, name: str, expired: bool = False) -> Signer:
+    """A signer of the test CA ``ca`` (an issuing body, not sohoa), without a stamp."""
+    p12, _, _ = ca.signer(name, expired=expired)
+    return Signer(KeyMaterial(p12, PASSPHRASE.encode(), (ca.root_path,), development=False),
+                  SigningOptions(stamp="off"))
+
+
 def pdfsig(pdf: bytes, tmp_path, name: str = "signed.pdf") -> str:
     path = tmp_path / name
     path.write_bytes(pdf)
@@ -109,10 +116,7 @@ def test_an_already_signed_pdf_keeps_every_earlier_signature_valid(dev_keys, tmp
     ca = make_ca(tmp_path / "issuer-ca")
     pdf = PDF.read_bytes()
     for name in ("Chủ tịch UBND", "Văn thư UBND"):  # the issuer signs twice: a real multi-signature input
-        p12, _, _ = ca.signer(name)
-        issuer = Signer(KeyMaterial(p12, PASSPHRASE.encode(), (ca.root_path,), development=False),
-                        SigningOptions(stamp="off"))
-        pdf = issuer.sign(pdf, "Ký ban hành", "Hà Nam")
+        pdf = issuer_signer(ca, name).sign(pdf, "Ký ban hành", "Hà Nam")
     issued = pdf
     ours = Signer(dev_keys, SigningOptions()).sign(issued, "Bản số hóa", "000.00.00.H26", code=CODE)
     assert ours.startswith(issued)
@@ -127,15 +131,10 @@ def test_an_already_signed_pdf_keeps_every_earlier_signature_valid(dev_keys, tmp
 
 def test_a_signed_born_digital_result_goes_through_the_pipeline_untouched(tmp_path):
     ca = make_ca(tmp_path / "trust")
-    p12, _, _ = ca.signer("Chủ tịch UBND")
-    issuer = Signer(KeyMaterial(p12, PASSPHRASE.encode(), (ca.root_path,), development=False),
-                    SigningOptions(stamp="off"))
     inbox = tmp_path / "in"
     inbox.mkdir()
-    signed_by_issuer = issuer.sign(PDF.read_bytes(), "Ký ban hành", "Hà Nam")
+    signed_by_issuer = issuer_signer(ca, "Chủ tịch UBND").sign(PDF.read_bytes(), "Ký ban hành", "Hà Nam")
     (inbox / "thong-bao-da-ky.pdf").write_bytes(signed_by_issuer)
-    for extra in ("root.pem",):  # only the CA certificate goes in the trust folder
-        shutil.copy(ca.folder / extra, tmp_path / "roots.pem")
     trust = tmp_path / "trust-dir"
     trust.mkdir()
     shutil.copy(ca.root_path, trust / "issuer-root.pem")
@@ -168,9 +167,7 @@ def test_a_wrong_trust_root_fails_with_a_reason(dev_keys, tmp_path):
 
 def test_an_expired_certificate_fails_with_a_reason(tmp_path):
     ca = make_ca(tmp_path / "ca")
-    p12, _, _ = ca.signer("Hết hạn", expired=True)
-    signer = Signer(KeyMaterial(p12, PASSPHRASE.encode(), (ca.root_path,), development=False),
-                    SigningOptions(stamp="off"))
+    signer = issuer_signer(ca, "Hết hạn", expired=True)
     report = verify_pdf(signer.sign(PDF.read_bytes(), "r", "l"), (ca.root_path,))
     assert not report.valid
     assert any("certificate expired on" in p for p in report.problems), report.problems
@@ -208,7 +205,7 @@ def test_pkcs11_token_through_softhsm2(tmp_path, monkeypatch):
     row = json_lines(run_cli("process", str(inbox), "--json", data_dir=data_dir, env_extra=env).stdout)[0]
     assert row["status"] == "archived", row
     out = run_cli("verify", row["code"], data_dir=data_dir, env_extra=env).stdout
-    assert "VALID" in out and "Văn thư số hóa" in out and "NOTE: development" not in out
+    assert ": VALID" in out and "Văn thư số hóa" in out and "NOTE: development" not in out
     assert not (data_dir / "keys" / "signer.p12").exists()  # no development key was made or used
     fetched = tmp_path / "token.pdf"
     run_cli("fetch", row["code"], "-o", str(fetched), data_dir=data_dir, env_extra=env)
@@ -274,7 +271,7 @@ def test_a_development_ca_is_trusted_only_in_its_own_data_directory(tmp_path):
     pdf = tmp_path / "result.pdf"
     run_cli("fetch", row["code"], "-o", str(pdf), data_dir=home)
     mine = run_cli("verify", str(pdf), data_dir=home)
-    assert "VALID" in mine.stdout and "NOTE: development key and CA" in mine.stdout
+    assert ": VALID" in mine.stdout and "NOTE: development key and CA" in mine.stdout
     theirs = run_cli("verify", str(pdf), data_dir=other, check=False)
     assert theirs.returncode == 1
     assert "does not chain to a trusted root" in theirs.stdout
@@ -312,9 +309,7 @@ def test_scanned_results_carry_a_stamp_whose_qr_holds_their_code(processed, room
 
 def test_a_signed_scanned_pdf_is_ocred_for_text_but_never_rewritten(tmp_path):
     ca = make_ca(tmp_path / "ca")
-    p12, _, _ = ca.signer("Chủ tịch UBND")
-    issuer = Signer(KeyMaterial(p12, PASSPHRASE.encode(), (ca.root_path,), development=False),
-                    SigningOptions(stamp="off"))
+    issuer = issuer_signer(ca, "Chủ tịch UBND")
     inbox = tmp_path / "in"
     inbox.mkdir()
     signed_scan = issuer.sign((SAMPLES / "05-giay-phep-xay-dung.pdf").read_bytes(), "Ký ban hành", "Hà Nam")
