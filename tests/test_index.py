@@ -66,3 +66,15 @@ def test_reopening_an_index_keeps_its_data(index_url):
     again = Index(index_url)
     assert again.revision() == "0003"
     assert again.get_result("000.00.00.H26-KS-230515-0009").doc_type == "KS"
+
+
+def test_schema_head_constant_is_alembics_newest_revision():
+    """The index skips Alembic when the schema is at SCHEMA_HEAD: that must be the newest migration."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from storage.index import MIGRATIONS, SCHEMA_HEAD
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD

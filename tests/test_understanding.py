@@ -169,3 +169,23 @@ def test_review_reject_keeps_the_original(tmp_path):
     row = json_lines(run_cli("list", "--json", data_dir=data_dir).stdout)[0]
     assert row["status"] == "rejected" and "bản sao không rõ" in row["error"]
     assert list((data_dir / "review").glob("*/original.png"))
+
+
+def test_exported_text_model_predicts_as_scikit_learn(tmp_path):
+    """Prediction runs on exported weights without scikit-learn; it must give scikit-learn's probabilities."""
+    from codes import Catalogue
+    from digitize.textmodel import TextModel, _normalize, fit_sklearn
+    from digitize.training import document_text, ocr_noise
+
+    small = Catalogue(tuple(t for t in CATALOGUE if t.code in {"KS", "KH", "TB", "CV"}))
+    fitted = fit_sklearn(small, [])
+    exported = TextModel.from_sklearn(fitted)
+    exported.save(tmp_path / "model.npz")
+    reloaded = TextModel.load(tmp_path / "model.npz")
+    rng = random.Random(31)
+    texts = ["", "x", "GIẤY  KHAI\tSINH", "CÔNG VĂN V/v"]
+    texts += [ocr_noise(document_text(synth_document(t, rng, 500 + i)), rng) for t in small for i in range(3)]
+    for text in texts:
+        expected = fitted.predict_proba([_normalize(text)])[0]
+        assert np.allclose(reloaded.probabilities(text), expected, atol=1e-9), text[:40]
+    assert reloaded.predict(texts[-1])[0].type_code == fitted.predict([_normalize(texts[-1])])[0]
