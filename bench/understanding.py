@@ -70,8 +70,12 @@ def main() -> None:
                 if name == "issued_on":
                     print("     read:", next((line for line in outcome.text.splitlines() if "năm" in line), "-"))
         counts["issuer_total"] += 1
-        counts["issuer"] += bool(outcome.fields.get("issuer")) and all(
+        issuer_right = bool(outcome.fields.get("issuer")) and all(
             word in (outcome.fields.get("issuer") or "") for word in doc.issuing_body[-1].split())
+        counts["issuer"] += issuer_right
+        if not issuer_right and "--show" in sys.argv:
+            print(f"  {doc.doc_type} issuer: expected {doc.issuing_body!r}, {outcome.status} "
+                  f"{outcome.fields.get('issuer')!r}")
         counts["level"] += outcome.level == doc.level
     n = counts["documents"]
     print(f"{n} documents ({per_type} per type × {len(catalogue)} types), {seconds:.0f} s with {workers} workers")

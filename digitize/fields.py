@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
+from pathlib import Path
 
 from codes import DocumentType
 from digitize.model import FieldValue, PageText, Segment
 from digitize.text import fold, modern_tone_marks, nfc, parse_vietnamese_date, strip_accents
 
-_NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]?\s*([0-9][0-9A-Za-zĐđ/.\-]*)")
+_NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]?\s*([0-9Il|\]][0-9A-Za-zĐđ/.\-]*)")
+# A leading 1 that OCR read as a letter or bracket ("Số: I22/XNCT").
+_NUMBER_LOOKALIKES = str.maketrans({"I": "1", "l": "1", "|": "1", "]": "1"})
 _PERSONAL_ID_RE = re.compile(r"(?<!\d)(\d{12})(?!\d)")
 _CENTRAL_CITIES = ("HA NOI", "HO CHI MINH", "HAI PHONG", "DA NANG", "CAN THO", "HUE")
 
@@ -105,10 +110,25 @@ def extract_number(pages: list[PageText], doc_type: DocumentType | None, issuer:
     left, _ = _header(pages[0]) if pages else ([], [])
     for seg in left + segments:
         match = _NUMBER_RE.match(_tight(seg.text))
-        if match:
-            number = match.group(1).rstrip(".-/")
-            return FieldValue(number, min(0.9, _symbol_confidence(seg, number, issuer)), seg.text)
+        number = _document_number(match.group(1).rstrip(".-/")) if match else None
+        if number:
+            confidence = min(0.9, _symbol_confidence(seg, number[0], issuer))
+            if number[1]:  # a digit guessed from a look-alike is never archived unchecked
+                confidence = min(confidence, 0.4)
+            return FieldValue(number[0], confidence, seg.text)
     return FieldValue(None, 0.0)
+
+
+def _document_number(raw: str) -> tuple[str, bool] | None:
+    """(number, whether a digit was guessed): a number that starts with a look-alike must be all digits
+    before its first "/" once read back ("I22" → "122"), else it is not a number (None)."""
+    if raw[:1].isdigit():
+        return raw, False
+    head, slash, rest = raw.partition("/")
+    digits = head.translate(_NUMBER_LOOKALIKES)
+    if not digits.isdigit() or not any(c.isdigit() for c in head):
+        return None
+    return digits + slash + rest, digits != head
 
 
 def extract_issue_date(pages: list[PageText]) -> FieldValue:
@@ -153,6 +173,7 @@ def extract_issuer(pages: list[PageText]) -> FieldValue:
 
 
 def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> FieldValue:
+    """The person or organization the result is for, after its label; a person's name checked word by word."""
     if doc_type is None:
         return FieldValue(None, 0.0)
     segments = [s for p in pages for s in p.segments]
@@ -161,10 +182,76 @@ def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> Fiel
         if found:
             value = re.sub(r"^(Ông|Bà|ông|bà)\s+", "", found[0])
             confidence = min(0.9, found[2])
+            note = None
             if lost_diacritics(value):
                 confidence = min(confidence, 0.4)
-            return FieldValue(value, confidence, f"{label}: …")
+            elif is_person_name(label, value):
+                value, problems = check_person_name(value)
+                if problems:
+                    # A proposal, never a silent change: the clerk confirms it at review.
+                    confidence = min(confidence, 0.5)
+                    note = "name checked against known Vietnamese names: " + "; ".join(problems)
+            return FieldValue(value, confidence, f"{label}: …", note)
     return FieldValue(None, 0.0)
+
+
+_NAMES_FILE = Path(__file__).parent / "data" / "names.toml"
+_PERSON_LABELS = ("HO VA TEN", "HO TEN", "HO, CHU DEM", "ONG", "BA", "NGUOI")
+_ORGANIZATION_WORDS = ("CONG TY", "HO KINH DOANH", "DOANH NGHIEP", "HOP TAC XA", "CHI NHANH", "TAP DOAN",
+                       "NGAN HANG", "TRUONG", "BENH VIEN", "CUA HANG", "CO SO", "TRUNG TAM", "VAN PHONG", "UY BAN")
+
+
+@functools.cache
+def name_lexicon() -> dict[str, frozenset[str]]:
+    """Known name syllables by position (``surnames``, ``middle``, ``given``) from ``data/names.toml``."""
+    raw = tomllib.loads(_NAMES_FILE.read_text("utf-8"))
+    return {part: frozenset(modern_tone_marks(nfc(word)) for word in raw[part])
+            for part in ("surnames", "middle", "given")}
+
+
+def is_person_name(label: str, value: str) -> bool:
+    """Whether the holder is a person: a name label ("Họ và tên"), or an unlabelled name that starts with a
+    known surname and is not an organization ("CÔNG TY …", "HỘ KINH DOANH …")."""
+    folded = fold(value)
+    if any(folded.startswith(word) for word in _ORGANIZATION_WORDS):
+        return False
+    if fold(label).startswith(_PERSON_LABELS):
+        return True
+    first = folded.split()[0] if folded.split() else ""
+    return first in {fold(s) for s in name_lexicon()["surnames"]}
+
+
+def check_person_name(name: str) -> tuple[str, list[str]]:
+    """A person's name checked against the lexicon: (the name with proposed corrections, what was wrong).
+
+    Each word is looked up where it stands (surname first, given name last, middle names between).  An
+    unknown word with exactly one known syllable of the same letters is replaced by it (LỄ → LÊ, the
+    usual OCR slip on a capital's tone mark); otherwise it is kept and reported.
+    """
+    words = modern_tone_marks(nfc(name)).split()
+    if not 2 <= len(words) <= 6 or not all(w.isalpha() and w.isupper() for w in words):
+        return name, []
+    lexicon = name_lexicon()
+    proposed, problems = [], []
+    for i, word in enumerate(words):
+        if i == 0:
+            known = lexicon["surnames"]
+        elif i == len(words) - 1:
+            known = lexicon["given"]
+        else:
+            known = lexicon["middle"] | lexicon["given"]
+        if word in known:
+            proposed.append(word)
+            continue
+        same_letters = sorted(k for k in known if strip_accents(k) == strip_accents(word))
+        if len(same_letters) == 1:
+            proposed.append(same_letters[0])
+            problems.append(f"{word} read, {same_letters[0]} proposed")
+        else:
+            proposed.append(word)
+            problems.append(f"{word} is not a known name" + (f" (maybe {' or '.join(same_letters)})"
+                                                             if same_letters else ""))
+    return " ".join(proposed), problems
 
 
 def lost_diacritics(name: str) -> bool:

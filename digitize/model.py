@@ -76,6 +76,7 @@ class FieldValue:
     value: str | None
     confidence: float
     evidence: str | None = None
+    note: str | None = None  # what a clerk should check, e.g. a name word corrected against the lexicon
 
 
 @dataclass(frozen=True)

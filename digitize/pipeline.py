@@ -594,7 +594,8 @@ class Pipeline:
                 if not values[name].value:
                     reasons.append(f"{name} not found")
                 elif values[name].confidence < MIN_FIELD_CONFIDENCE:
-                    reasons.append(f"{name} read uncertainly ({values[name].confidence:.2f}): check it")
+                    note = f" ({values[name].note})" if values[name].note else ""
+                    reasons.append(f"{name} read uncertainly ({values[name].confidence:.2f}): check it{note}")
         ocr_pages = [p for p in pages if p.source == "ocr"]
         if ocr_pages:
             mean = sum(p.mean_confidence for p in ocr_pages) / len(ocr_pages)

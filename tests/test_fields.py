@@ -74,3 +74,35 @@ def test_a_name_read_without_any_diacritic_is_uncertain():
     accented = seg(("Họ,", 95), ("chữ", 95), ("đệm,", 95), ("tên:", 95), ("PHẠM", 93), ("XUÂN", 93), ("HẢI", 93))
     assert extract_holder([page(plain)], ks).confidence <= 0.4
     assert extract_holder([page(accented)], ks).confidence >= 0.9
+
+
+def test_a_misread_tone_mark_in_a_name_is_proposed_back_and_sent_to_review():
+    ks = load_catalogue().get("KS")
+    misread = seg(("Họ,", 95), ("chữ", 95), ("đệm,", 95), ("tên:", 95), ("LỄ", 91), ("VĂN", 93), ("QUẦN", 90))
+    holder = extract_holder([page(misread)], ks)
+    assert holder.value == "LÊ VĂN QUÂN"
+    assert holder.confidence < 0.7  # a proposal for the clerk, not an archived certainty
+    assert "LỄ read, LÊ proposed" in holder.note and "QUẦN read, QUÂN proposed" in holder.note
+    # A rare real given name (Lễ) stands where it is a name; an unknown word is reported, not replaced.
+    rare = seg(("Họ", 95), ("và", 95), ("tên:", 95), ("TRẦN", 93), ("VĂN", 93), ("LỄ", 93))
+    assert extract_holder([page(rare)], ks).value == "TRẦN VĂN LỄ"
+    assert extract_holder([page(rare)], ks).confidence >= 0.9
+    odd = seg(("Họ", 95), ("và", 95), ("tên:", 95), ("NGUYỄN", 93), ("VĂN", 93), ("XYZƯ", 93))
+    odd_holder = extract_holder([page(odd)], ks)
+    assert odd_holder.value == "NGUYỄN VĂN XYZƯ" and odd_holder.confidence < 0.7
+    assert "XYZƯ is not a known name" in odd_holder.note
+
+
+def test_an_organization_holder_is_not_checked_as_a_name():
+    hkd = load_catalogue().get("HKD")
+    business = seg(("Tên", 95), ("hộ", 95), ("kinh", 95), ("doanh:", 95), ("HỘ", 93), ("KINH", 93),
+                   ("DOANH", 93), ("ĐẠI", 93), ("CÁT", 93))
+    holder = extract_holder([page(business)], hkd)
+    assert holder.value == "HỘ KINH DOANH ĐẠI CÁT" and holder.confidence >= 0.9 and holder.note is None
+
+
+def test_a_leading_one_read_as_a_letter_is_read_back_but_uncertain():
+    p = page(seg(("Số:", 93), ("I22/XNCT", 90)))
+    number = extract_number([p], None, "ỦY BAN NHÂN DÂN THỊ TRẤN DƯƠNG LIỄU")
+    assert number.value == "122/XNCT" and number.confidence <= 0.4
+    assert extract_number([page(seg(("Số", 93), ("lượng:", 90), ("12", 90)))], None).value is None
