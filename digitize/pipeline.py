@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -340,7 +341,8 @@ class Pipeline:
         tmp_root.mkdir(parents=True, exist_ok=True)
         window = 2 * self.workers
         # Workers are replaced after 50 pages, which bounds the memory any leak could take.
-        with ProcessPoolExecutor(self.workers, initializer=init_worker, max_tasks_per_child=50) as pool:
+        with ProcessPoolExecutor(self.workers, initializer=init_worker, initargs=(os.getpid(),),
+                                 max_tasks_per_child=50) as pool:
             pending: deque[_Pending] = deque()
             inputs = iter(expand_inputs(paths))
             exhausted = False

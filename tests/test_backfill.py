@@ -8,7 +8,9 @@ import random
 import shutil
 import signal
 import subprocess
+import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +45,15 @@ def start(tree, data_dir, *extra):
     env = {**os.environ, "SOHOA_DATA_DIR": str(data_dir)}
     return subprocess.Popen([str(SOHOA), "backfill", str(tree), "--json", "--workers", "2", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting to be reaped has ended)."""
+    try:
+        return "\tZ" not in next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                                 if line.startswith("State:"))
+    except FileNotFoundError:
+        return False
 
 
 def read_outcomes(proc, count):
@@ -83,9 +94,16 @@ def test_killed_with_sigkill_then_rerun_archives_each_exactly_once(tree, tmp_pat
     data_dir = tmp_path / "data"
     proc = start(tree, data_dir)
     first = read_outcomes(proc, 8)
+    children = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    assert children  # the page workers (and multiprocessing's resource tracker)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert all(o["status"] in {"archived", "rejected", "needs_review"} for o in first)
+    # The workers end with the killed run instead of lingering as orphans.
+    deadline = time.monotonic() + 20
+    while any(map(running, children)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in children if running(pid)]
     rerun = start(tree, data_dir, "--report", str(tmp_path / "report.csv"))
     out, err = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, err
