@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from codes import DocumentType
@@ -148,6 +149,40 @@ def extract_issue_date(pages: list[PageText]) -> FieldValue:
             confidence = min(0.95 if seg in right else 0.7, read, 1.0 if clean_digits else 0.4)
             return FieldValue(found.isoformat(), confidence, seg.text)
     return FieldValue(None, 0.0)
+
+
+def date_line_place(pages: list[PageText]) -> str | None:
+    """The place that opens the date line of the header ("Dương Liễu" in "Dương Liễu, ngày 08 tháng 4 …")."""
+    if not pages:
+        return None
+    _, right = _header(pages[0])
+    for seg in right:
+        if parse_vietnamese_date(seg.text):
+            place = nfc(seg.text).split(",", 1)[0].strip(" .")
+            return place if 1 <= len(place.split()) <= 5 and "," in seg.text else None
+    return None
+
+
+def cross_check_issuer(issuer: FieldValue, place: str | None) -> FieldValue:
+    """The issuer's place name against the date line's: same letters but other marks is a misreading.
+
+    Decree 30 prints the issuing body's place twice (header, upper case; date line, mixed case).  When the
+    two read alike but for a diacritic ("DƯƠNG LIẾU" / "Dương Liễu"), one of them is wrong and nothing
+    says which: the issuer is marked uncertain for a clerk to check.
+    """
+    if not issuer.value or not place:
+        return issuer
+    printed = modern_tone_marks(issuer.value).upper().split()
+    expected = modern_tone_marks(place).upper().split()
+    n = len(expected)
+    for i in range(len(printed) - n + 1):
+        window = printed[i:i + n]
+        if [strip_accents(w) for w in window] == [strip_accents(w) for w in expected]:
+            if window != expected:
+                return replace(issuer, confidence=min(issuer.confidence, 0.5),
+                               note=f"the header reads {' '.join(window)}, the date line {' '.join(expected)}")
+            return issuer
+    return issuer
 
 
 def normalize_issuer(lines: list[str]) -> str:

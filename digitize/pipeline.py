@@ -41,6 +41,8 @@ from digitize import ocr
 from digitize.classify import classify, combine
 from digitize.coversheet import CoverSheet
 from digitize.fields import (
+    cross_check_issuer,
+    date_line_place,
     extract_holder,
     extract_issue_date,
     extract_issuer,
@@ -579,7 +581,7 @@ class Pipeline:
         text = "\n".join(p.text for p in pages)
         classification = combine(rules, self.rooms.text_model.predict(text), self.rooms.catalogue)
         doc_type = self.rooms.catalogue.get(classification.type_code) if classification.type_code else None
-        issuer = extract_issuer(pages)
+        issuer = cross_check_issuer(extract_issuer(pages), date_line_place(pages))
         number = extract_number(pages, doc_type, issuer.value)
         issued_on = extract_issue_date(pages)
         holder = extract_holder(pages, doc_type)
@@ -598,6 +600,9 @@ class Pipeline:
                 elif values[name].confidence < MIN_FIELD_CONFIDENCE:
                     note = f" ({values[name].note})" if values[name].note else ""
                     reasons.append(f"{name} read uncertainly ({values[name].confidence:.2f}): check it{note}")
+        if issuer.note and (doc_type is None or "issuer" not in doc_type.required):
+            # Not a required field, but two readings of it disagree: the level and agency follow from it.
+            reasons.append(f"issuer read uncertainly ({issuer.confidence:.2f}): check it ({issuer.note})")
         ocr_pages = [p for p in pages if p.source == "ocr"]
         if ocr_pages:
             mean = sum(p.mean_confidence for p in ocr_pages) / len(ocr_pages)

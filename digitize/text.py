@@ -27,16 +27,18 @@ def fold(text: str) -> str:
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1",
                                    "|": "1", "!": "1", "]": "1", "Z": "2", "z": "2",
                                    "S": "5", "s": "5", "B": "8", "g": "9", "q": "9", "G": "6", "b": "6", "T": "7"})
-_NUM = r"([0-9OoDQlIi|!\]ZzSsBgqGbT]{1,4})"
+_DIGIT = r"[0-9OoDQlIi|!\]ZzSsBgqGbT]"
+_NUM = rf"({_DIGIT}{{1,4}})"
+_YEAR = rf"({_DIGIT}(?: ?{_DIGIT}){{3}})"  # four digits; OCR sometimes splits them ("201 1")
 _DATE_RE = re.compile(
-    rf"NGAY\s*[:.]?\s*{_NUM}\s*[,.]?\s*THANG\s*[:.]?\s*{_NUM}\s*[,.]?\s*NAM\s*[:.]?\s*{_NUM}",
+    rf"NGAY\s*[:.]?\s*{_NUM}\s*[,.]?\s*THANG\s*[:.]?\s*{_NUM}\s*[,.]?\s*NAM\s*[:.]?\s*{_YEAR}",
     re.IGNORECASE,
 )
 _NUMERIC_DATE_RE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\b")
 
 
 def _as_int(token: str) -> int:
-    return int(token.translate(_DIGIT_LOOKALIKES))
+    return int(token.replace(" ", "").translate(_DIGIT_LOOKALIKES))
 
 
 def parse_vietnamese_date(text: str) -> date | None:

@@ -106,3 +106,28 @@ def test_a_leading_one_read_as_a_letter_is_read_back_but_uncertain():
     number = extract_number([p], None, "ỦY BAN NHÂN DÂN THỊ TRẤN DƯƠNG LIỄU")
     assert number.value == "122/XNCT" and number.confidence <= 0.4
     assert extract_number([page(seg(("Số", 93), ("lượng:", 90), ("12", 90)))], None).value is None
+
+
+def test_issuer_and_date_line_places_that_differ_by_a_mark_make_the_issuer_uncertain():
+    from digitize.fields import cross_check_issuer, date_line_place, extract_issuer
+
+    def header(issuer_word: str, place_word: str) -> PageText:
+        return page(seg(("ỦY", 95), ("BAN", 95), ("NHÂN", 95), ("DÂN", 95), x=200, y=100),
+                    seg(("XÃ", 95), ("DƯƠNG", 95), (issuer_word, 91), x=200, y=160),
+                    seg(("Dương", 95), (place_word + ",", 93), ("ngày", 95), ("08", 95), ("tháng", 95), ("4", 95),
+                        ("năm", 95), ("2020", 95), x=1400, y=160))
+
+    misread = header("LIẾU", "Liễu")
+    assert date_line_place([misread]) == "Dương Liễu"
+    checked = cross_check_issuer(extract_issuer([misread]), date_line_place([misread]))
+    assert checked.confidence <= 0.5 and "DƯƠNG LIẾU" in checked.note and "DƯƠNG LIỄU" in checked.note
+    agreeing = header("LIỄU", "Liễu")
+    checked = cross_check_issuer(extract_issuer([agreeing]), date_line_place([agreeing]))
+    assert checked.value == "ỦY BAN NHÂN DÂN XÃ DƯƠNG LIỄU" and checked.confidence >= 0.85 and checked.note is None
+
+
+def test_a_year_split_by_ocr_is_read_but_uncertain():
+    right = seg(("Quỳnh", 96), ("Lưu,", 96), ("ngày", 96), ("10", 90), ("tháng", 96), ("8", 96), ("năm", 96),
+                ("201", 96), ("1", 96), x=1320)
+    found = extract_issue_date([page(seg(("ỦY", 95), ("BAN", 95)), right)])
+    assert found.value == "2011-08-10" and found.confidence <= 0.5
