@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,16 +112,22 @@ def _has_signature(reader) -> bool:
 
 
 def _inspect_pdf(path: Path) -> tuple[int, tuple[bool, ...], bool]:
-    import pdfplumber
+    """Page count, which pages carry real text, and whether an issuer signed it; reads page by page.
+
+    pypdf gets a file handle (given a path it would read the whole file into memory) and pdfium counts
+    each page's characters natively, one page at a time, so a 300-page scan is never held whole.
+    """
+    import pypdfium2 as pdfium
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            raise RejectedInput("the PDF is encrypted: ask for an unprotected copy")
-        pages = len(reader.pages)
-        signed = _has_signature(reader)
+        with path.open("rb") as fh:
+            reader = PdfReader(fh)
+            if reader.is_encrypted:
+                raise RejectedInput("the PDF is encrypted: ask for an unprotected copy")
+            pages = len(reader.pages)
+            signed = _has_signature(reader)
     except RejectedInput:
         raise
     except (PyPdfError, OSError, ValueError, KeyError, TypeError) as exc:
@@ -132,11 +138,18 @@ def _inspect_pdf(path: Path) -> tuple[int, tuple[bool, ...], bool]:
         raise RejectedInput(f"the PDF has {pages} pages, more than {MAX_PAGES}")
     try:
         text_pages = []
-        with pdfplumber.open(path) as pdf:
-            for page in pdf.pages:  # one page at a time: a 300-page PDF is never parsed whole
-                text_pages.append(len(page.chars) >= TEXT_LAYER_MIN_CHARS)
+        for index in range(pages):
+            # Opened again for every page: pdfium keeps what it parsed (images too) until the document closes.
+            document = pdfium.PdfDocument(str(path))
+            try:
+                page = document[index]
+                text = page.get_textpage()
+                text_pages.append(len(text.get_text_range().strip()) >= TEXT_LAYER_MIN_CHARS)
+                text.close()
                 page.close()
-    except Exception as exc:  # pdfminer raises many unrelated types on broken files
+            finally:
+                document.close()
+    except Exception as exc:  # pdfium raises its own error type on broken files
         raise RejectedInput(f"the PDF is damaged and cannot be read: {exc}") from None
     return pages, tuple(text_pages), signed
 
@@ -223,11 +236,19 @@ def iter_text_layer_pages(path: Path, only: int | None = None
     """Yield (index, width, height, words) of a born-digital PDF (or just page ``only``), in points."""
     import pdfplumber
 
-    with pdfplumber.open(path, pages=None if only is None else [only + 1]) as pdf:
-        for position, page in enumerate(pdf.pages):
-            index = position if only is None else only
+    if only is None:
+        with path.open("rb") as fh:
+            from pypdf import PdfReader
+
+            indexes: Iterable[int] = range(len(PdfReader(fh).pages))
+    else:
+        indexes = [only]
+    for index in indexes:
+        # One opening per page: pdfminer caches every object it parses, so a document opened once and
+        # read through would end up whole in memory (with its images).
+        with pdfplumber.open(path, pages=[index + 1]) as pdf:
+            page = pdf.pages[0]
             words = page.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
             yield index, float(page.width), float(page.height), [
                 (w["text"], w["x0"], w["top"], w["x1"] - w["x0"], w["bottom"] - w["top"]) for w in words
             ]
-            page.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import math
@@ -11,7 +12,6 @@ from pathlib import Path
 import img2pdf
 import numpy as np
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
@@ -99,19 +99,27 @@ def searchable_page(embed_bytes: bytes, width_px: int, height_px: int, dpi: floa
 
 
 def assemble(page_files: list[Path], out_path: Path, metadata: dict[str, str]) -> None:
-    """Join single-page PDFs into one document with PDF/A-2b identification and document metadata."""
-    writer = PdfWriter()
-    for path in page_files:
-        writer.append(str(path))
+    """Join single-page PDFs into one document with PDF/A-2b identification and document metadata.
+
+    qpdf (pikepdf) copies each page's streams from its file while writing, so a 300-page scan is joined
+    without holding its images in memory.
+    """
+    import pikepdf
+
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     info = {"Title": metadata.get("Title", ""), "Producer": metadata.get("Producer", ""),
             "Creator": metadata.get("Creator", "")}
-    writer.add_metadata({**{f"/{k}": v for k, v in info.items()},
-                         "/CreationDate": now.strftime("D:%Y%m%d%H%M%SZ"), "/ModDate": now.strftime("D:%Y%m%d%H%M%SZ")})
-    writer.xmp_metadata = _pdfa_xmp(info, now)
-    writer._root_object[NameObject("/OutputIntents")] = ArrayObject([_srgb_output_intent(writer)])
-    with out_path.open("wb") as fh:
-        writer.write(fh)
+    with contextlib.ExitStack() as stack, pikepdf.new() as document:
+        for path in page_files:
+            document.pages.extend(stack.enter_context(pikepdf.open(path)).pages)
+        stamp = now.strftime("D:%Y%m%d%H%M%SZ")
+        for key, value in {**info, "CreationDate": stamp, "ModDate": stamp}.items():
+            document.docinfo[pikepdf.Name("/" + key)] = pikepdf.String(value)
+        xmp = pikepdf.Stream(document, _pdfa_xmp(info, now))
+        xmp.Type, xmp.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
+        document.Root.Metadata = document.make_indirect(xmp)
+        document.Root.OutputIntents = pikepdf.Array([_srgb_output_intent(document)])
+        document.save(out_path, deterministic_id=False, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
 
 
 def _xml(text: str) -> str:
@@ -141,18 +149,15 @@ def _pdfa_xmp(info: dict[str, str], when: dt.datetime) -> bytes:
 <?xpacket end="w"?>""".encode()
 
 
-def _srgb_output_intent(writer: PdfWriter) -> DictionaryObject:
+def _srgb_output_intent(document):
     """The PDF/A output intent: an embedded sRGB ICC profile (the page images are RGB or gray scans)."""
+    import pikepdf
     from PIL import ImageCms
 
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    stream = StreamObject()
-    stream.set_data(profile)
-    stream[NameObject("/N")] = NumberObject(3)
-    return DictionaryObject({
-        NameObject("/Type"): NameObject("/OutputIntent"),
-        NameObject("/S"): NameObject("/GTS_PDFA1"),
-        NameObject("/OutputConditionIdentifier"): TextStringObject("sRGB IEC61966-2.1"),
-        NameObject("/Info"): TextStringObject("sRGB IEC61966-2.1"),
-        NameObject("/DestOutputProfile"): writer._add_object(stream),
-    })
+    profile = pikepdf.Stream(document, ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    profile.N = 3
+    return document.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFA1,
+        OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"), Info=pikepdf.String("sRGB IEC61966-2.1"),
+        DestOutputProfile=document.make_indirect(profile),
+    ))

@@ -504,7 +504,7 @@ class Pipeline:
         )
         if self._decision is not None and self._decision.fields.get("holder_id"):
             outcome.fields["holder_id"] = self._decision.fields["holder_id"]
-        pdf = None
+        pdf: Path | None = None
         if results and not source.signed:
             pdf_path = item.work_dir / f"document-{label.rsplit('#', 1)[-1] if split else 1}.pdf"
             doc_type = self.rooms.catalogue.get(cls.type_code) if cls.type_code else None
@@ -512,7 +512,7 @@ class Pipeline:
                 "Title": doc_type.name if doc_type else "sohoa", "Producer": f"sohoa {PIPELINE_VERSION}",
                 "Creator": f"sohoa (Tesseract {ocr.tesseract_version()})",
             })
-            pdf = pdf_path.read_bytes()
+            pdf = pdf_path
         if understanding.review_reasons:
             outcome.status = "needs_review"
             # A part of a split stack keeps its own pages (searchable PDF) as the original to review.
@@ -522,7 +522,7 @@ class Pipeline:
         assert doc_type is not None
         if pdf is None:
             # Born-digital or already signed: keep the issuer's bytes, sign incrementally.
-            pdf = source.path.read_bytes()
+            pdf = source.path
         pages_of_source = [r.page.index + 1 for r in results] if split else None
         self._archive(source, doc_type, pdf, outcome, ocr_used=bool(results), dossier=dossier,
                       source_pages=pages_of_source)
@@ -612,7 +612,7 @@ class Pipeline:
         return Understanding(classification, number, issued_on, issuer, holder, level, tuple(reasons),
                              issuing_agency.id if issuing_agency else None)
 
-    def _keep_for_review(self, source: SourceFile, outcome: Outcome, own_pages: bytes | None = None,
+    def _keep_for_review(self, source: SourceFile, outcome: Outcome, own_pages: Path | None = None,
                          label: str | None = None) -> None:
         """Keep the original and the proposal so a clerk can accept or correct it later."""
         suffix = f"-{label.rsplit('#', 1)[1]}" if own_pages is not None and label and "#" in label else ""
@@ -621,7 +621,7 @@ class Pipeline:
         target = folder / ("original.pdf" if own_pages is not None else f"original{source.suffix}")
         if not target.exists():
             if own_pages is not None:
-                target.write_bytes(own_pages)
+                shutil.copyfile(own_pages, target)
             else:
                 shutil.copyfile(source.path, target)
         proposal = {k: v for k, v in outcome.__dict__.items() if k != "seconds"}
@@ -630,7 +630,7 @@ class Pipeline:
                                       doc_type=(outcome.doc_type or {}).get("code"),
                                       review={"reasons": outcome.review_reasons, "folder": str(folder)})
 
-    def _archive(self, source: SourceFile, doc_type: DocumentType, pdf: bytes, outcome: Outcome,
+    def _archive(self, source: SourceFile, doc_type: DocumentType, pdf: Path, outcome: Outcome,
                  ocr_used: bool, dossier: str | None = None, source_pages: list[int] | None = None) -> None:
         settings, index = self.rooms.settings, self.rooms.index
         today = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=7))).date()
@@ -649,8 +649,22 @@ class Pipeline:
         reason = f"Bản số hóa từ bản chính - mã {code}"
         signer = self.rooms.signer
         agency = self.rooms.agencies.get(settings.agency)
-        signed = signer.sign(pdf, reason=reason, location=settings.agency, code=code,
+        # Signed file to file, then archived from the file: a long document never sits whole in memory.
+        (settings.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        fd, signed_name = tempfile.mkstemp(dir=settings.data_dir / "tmp", prefix="signed-", suffix=".pdf")
+        os.close(fd)
+        signed = Path(signed_name)
+        try:
+            signer.sign_file(pdf, signed, reason=reason, location=settings.agency, code=code,
                              agency_name=agency.name if agency else settings.agency)
+            self._store_signed(source, doc_type, signed, outcome, code, events, ocr_used, dossier, source_pages)
+        finally:
+            signed.unlink(missing_ok=True)
+
+    def _store_signed(self, source: SourceFile, doc_type: DocumentType, signed: Path, outcome: Outcome, code: str,
+                      events: list[Event], ocr_used: bool, dossier: str | None,
+                      source_pages: list[int] | None) -> None:
+        settings, index, signer = self.rooms.settings, self.rooms.index, self.rooms.signer
         events.append(Event("signing", f"pyHanko {_pyhanko_version()}", "success",
                             f"PAdES {signer.level} by {signer.subject}", code=code))
         metadata = {
@@ -674,7 +688,7 @@ class Pipeline:
             metadata["dossier_code"] = dossier
             metadata["result_alias"] = f"{dossier}-KQ{index.count_in_dossier(dossier) + 1}"
             outcome.dossier_code, outcome.result_alias = dossier, metadata["result_alias"]
-        files = {"document.pdf": signed, f"original{source.suffix}": source.path.read_bytes(),
+        files = {"document.pdf": signed, f"original{source.suffix}": source.path,
                  "text.txt": outcome.text.encode("utf-8")}
         record = self.rooms.store.write(code, files, metadata, Retention.from_catalogue(doc_type.retention), events)
         index.record_input(outcome.source, source.sha256, "archived", code=code, doc_type=doc_type.code)

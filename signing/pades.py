@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import os
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from asn1crypto import crl as asn1_crl
 from cryptography.hazmat.primitives import serialization
@@ -141,7 +143,24 @@ class Signer:
     def sign(self, pdf: bytes, reason: str, location: str, code: str | None = None,
              agency_name: str | None = None) -> bytes:
         """Return ``pdf`` with a PAdES signature of the configured level added as an incremental update."""
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        out = io.BytesIO()
+        self._sign(io.BytesIO(pdf), out, pdf, reason, location, code, agency_name)
+        return out.getvalue()
+
+    def sign_file(self, source: Path, target: Path, reason: str, location: str, code: str | None = None,
+                  agency_name: str | None = None) -> None:
+        """Write ``source`` with a PAdES signature added to ``target``, streaming: neither is held in memory.
+
+        The original bytes are copied in chunks, then the signature is added as an incremental update.
+        """
+        with source.open("rb") as inp, target.open("w+b") as out:  # pyHanko reads the output back to digest it
+            self._sign(inp, out, source, reason, location, code, agency_name)
+            out.flush()
+            os.fsync(out.fileno())
+
+    def _sign(self, inp: BinaryIO, out: BinaryIO, pdf: bytes | Path, reason: str, location: str,
+              code: str | None, agency_name: str | None) -> None:
+        writer = IncrementalPdfFileWriter(inp, strict=False)
         existing = len(writer.prev.embedded_signatures)
         field_name = f"{FIELD_PREFIX}{existing + 1}"
         long_term = self.level in ("B-LT", "B-LTA")
@@ -163,8 +182,7 @@ class Signer:
                                        stamp_style=stamp, new_field_spec=field_spec)
         # A fixed reservation spares pyHanko a dry-run signature to estimate the size.
         reserved = 16384 if self.level == "B-B" else 32768
-        out = pdf_signer.sign_pdf(writer, appearance_text_params=params, bytes_reserved=reserved)
-        return out.getvalue()
+        pdf_signer.sign_pdf(writer, output=out, appearance_text_params=params, bytes_reserved=reserved)
 
     def qr_content(self, code: str) -> str:
         """What the stamp's QR code holds: the verification URL when the API is configured, else the code."""

@@ -96,12 +96,15 @@ def validate_position(position: str) -> str:
     raise ValueError(f"stamp position must be off, one of {', '.join(CORNERS)}, or x1,y1,x2,y2 — not {position!r}")
 
 
-def place_stamp(pdf: bytes, position: str = "bottom-right") -> Placement:
-    """Where the stamp goes on page 1: the preferred corner if no text is there, else the next free one."""
+def place_stamp(pdf: bytes | Path, position: str = "bottom-right") -> Placement:
+    """Where the stamp goes on page 1: the preferred corner if no text is there, else the next free one.
+
+    ``pdf`` is the document's bytes or its file (pdfium then reads only what page 1 needs).
+    """
     if match := _BOX_RE.match(position):
         x1, y1, x2, y2 = (int(float(v)) for v in match.groups())
         return Placement((x1, y1, x2, y2), "explicit", False)
-    document = pdfium.PdfDocument(pdf)
+    document = pdfium.PdfDocument(str(pdf) if isinstance(pdf, Path) else pdf)
     try:
         page = document[0]
         width, height = page.get_size()

@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -54,12 +55,40 @@ class StoredObject:
     version_id: str | None = None
 
 
-class Archive(Protocol):
-    """What the pipeline and readers need from an object store."""
+CHUNK = 1 << 20
 
-    def put(self, key: str, data: bytes, retention: Retention | None = None) -> StoredObject: ...
+
+def chunks_of(data: bytes | Path) -> Iterator[bytes]:
+    """``data`` in pieces of at most 1 MiB: bytes sliced, a file read as it goes."""
+    if isinstance(data, Path):
+        with data.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                yield chunk
+    else:
+        for start in range(0, len(data), CHUNK):
+            yield data[start:start + CHUNK]
+
+
+def sha256_and_size(data: bytes | Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks_of(data):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+class Archive(Protocol):
+    """What the pipeline and readers need from an object store.
+
+    ``put`` takes bytes or a file (copied as it is read, so a large document is never held in memory);
+    ``sha256`` reads an object back in pieces and hashes it.
+    """
+
+    def put(self, key: str, data: bytes | Path, retention: Retention | None = None) -> StoredObject: ...
 
     def get(self, key: str) -> bytes: ...
+
+    def sha256(self, key: str) -> str: ...
 
     def exists(self, key: str) -> bool: ...
 
@@ -94,12 +123,17 @@ class LocalArchive:
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def _write_once(self, path: Path, data: bytes, key: str) -> None:
+    def _write_once(self, path: Path, data: bytes | Path, key: str) -> tuple[str, int]:
+        """Write ``data`` at ``path`` unless something is there; return its SHA-256 and size."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        digest, size = hashlib.sha256(), 0
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                for chunk in chunks_of(data):
+                    fh.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o444)
@@ -115,16 +149,23 @@ class LocalArchive:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+        return digest.hexdigest(), size
 
-    def put(self, key: str, data: bytes, retention: Retention | None = None) -> StoredObject:
+    def put(self, key: str, data: bytes | Path, retention: Retention | None = None) -> StoredObject:
         path = self._path(key)
-        self._write_once(path, data, key)
+        digest, size = self._write_once(path, data, key)
         if retention is not None:
             now = dt.datetime.now(dt.UTC).replace(microsecond=0)
             record = {"mode": "local-readonly", "retain_until": retention.until(now, self.permanent_years)
                       .isoformat(), "legal_hold": retention.years is None}
             self._write_once(self._sidecar(path), json.dumps(record).encode(), key + self.RETENTION_SUFFIX)
-        return StoredObject(key, hashlib.sha256(data).hexdigest(), len(data))
+        return StoredObject(key, digest, size)
+
+    def sha256(self, key: str) -> str:
+        try:
+            return sha256_and_size(self._path(key))[0]
+        except FileNotFoundError:
+            raise ArchiveError(f"{key} is not in the archive") from None
 
     def _sidecar(self, path: Path) -> Path:
         """Hidden file beside an object that records its retention (what S3 keeps as object lock)."""
@@ -192,7 +233,7 @@ class S3Archive:
         if status != "Enabled":
             raise ArchiveError(f"bucket {self.bucket} has no versioning: results could be overwritten")
 
-    def put(self, key: str, data: bytes, retention: Retention | None = None) -> StoredObject:
+    def put(self, key: str, data: bytes | Path, retention: Retention | None = None) -> StoredObject:
         from minio.commonconfig import COMPLIANCE, GOVERNANCE
         from minio.retention import Retention as S3Retention
 
@@ -205,10 +246,29 @@ class S3Archive:
             mode = COMPLIANCE if self.lock_mode == "COMPLIANCE" else GOVERNANCE
             kwargs["retention"] = S3Retention(mode, retention.until(now, self.permanent_years))
             kwargs["legal_hold"] = retention.years is None
-        digest = hashlib.sha256(data).hexdigest()
-        result = self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
-                                        metadata={"sha256": digest}, **kwargs)
-        return StoredObject(key, digest, len(data), result.version_id)
+        digest, size = sha256_and_size(data)  # sent as the object's metadata, so computed first
+        with data.open("rb") if isinstance(data, Path) else io.BytesIO(data) as body:
+            result = self.client.put_object(self.bucket, key, body, size, metadata={"sha256": digest}, **kwargs)
+        return StoredObject(key, digest, size, result.version_id)
+
+    def sha256(self, key: str, version_id: str | None = None) -> str:
+        from minio.error import S3Error
+
+        key = check_key(key)
+        try:
+            response = self.client.get_object(self.bucket, key, version_id=version_id)
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchVersion"}:
+                raise ArchiveError(f"{key} is not in the archive") from None
+            raise
+        try:
+            digest = hashlib.sha256()
+            for chunk in response.stream(CHUNK):
+                digest.update(chunk)
+            return digest.hexdigest()
+        finally:
+            response.close()
+            response.release_conn()
 
     def get(self, key: str, version_id: str | None = None) -> bytes:
         from minio.error import S3Error

@@ -19,6 +19,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from storage.archive import Archive, ArchiveError, Retention, StoredObject
@@ -59,9 +60,9 @@ class ResultStore:
         self.archive = archive
         self.index = index
 
-    def _put_verified(self, key: str, data: bytes, retention: Retention) -> StoredObject:
+    def _put_verified(self, key: str, data: bytes | Path, retention: Retention) -> StoredObject:
         stored = self.archive.put(key, data, retention)
-        if hashlib.sha256(self.archive.get(key)).hexdigest() != stored.sha256:
+        if self.archive.sha256(key) != stored.sha256:
             raise ArchiveError(f"{key}: the stored bytes differ from what was sent")
         return stored
 
@@ -70,9 +71,12 @@ class ResultStore:
                     if (m := _VERSION_RE.match(key))]
         return max(versions, default=0) + 1
 
-    def write(self, code: str, files: dict[str, bytes], metadata: dict[str, Any], retention: Retention,
+    def write(self, code: str, files: dict[str, bytes | Path], metadata: dict[str, Any], retention: Retention,
               events: list[Event]) -> ResultRecord:
-        """Store one new version of result ``code``; earlier versions stay untouched."""
+        """Store one new version of result ``code``; earlier versions stay untouched.
+
+        A file given as a ``Path`` is streamed from disk, so a long document is never held in memory.
+        """
         if DOCUMENT not in files:
             raise ArchiveError(f"a result version needs {DOCUMENT}")
         version = self.next_version(code)
