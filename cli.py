@@ -85,15 +85,25 @@ def process(
 
     Each document ends archived, waiting for review (a clerk must check it), or rejected with the reason.
     """
-    from digitize.pipeline import Pipeline
-
-    rooms = _rooms()
     if split not in (None, "blank"):
         err.print("[red]--split[/]: the only choice is 'blank' (cover sheets always split)")
         raise typer.Exit(2)
+    from digitize.workers import start_pool
+
+    # The page workers start first and load their code while this process loads the rest.
+    workers = workers or os.cpu_count() or 1
+    with start_pool(workers) as pool:
+        _process(paths, pool, workers, as_json, allow_duplicate, dossier, split)
+
+
+def _process(paths: list[Path], pool, workers: int, as_json: bool, allow_duplicate: bool, dossier: str | None,
+             split: str | None) -> None:
+    from digitize.pipeline import Pipeline
+
+    rooms = _rooms()
     try:
-        pipeline = Pipeline(rooms, workers or os.cpu_count() or 1, allow_duplicate=allow_duplicate, dossier=dossier,
-                            split_blank=split == "blank")
+        pipeline = Pipeline(rooms, workers, allow_duplicate=allow_duplicate, dossier=dossier,
+                            split_blank=split == "blank", pool=pool)
     except InvalidCode as exc:
         err.print(f"[red]invalid dossier code[/]: {exc}")
         raise typer.Exit(2) from None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,28 +39,6 @@ class PageOutcome:
     @property
     def separator(self) -> bool:
         return self.cover is not None or self.blank_separator
-
-
-def init_worker(parent_pid: int | None = None) -> None:
-    """Process-pool initializer: Tesseract single-threaded, one page per process; ends with its parent."""
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    if parent_pid is not None:
-        _end_with_parent(parent_pid)
-
-
-def _end_with_parent(parent_pid: int) -> None:
-    """Ask Linux to stop this worker when the process that started it dies (e.g. a run killed with SIGKILL),
-    instead of leaving an orphan waiting on a queue nobody reads."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    pr_set_pdeathsig = 1
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent_pid:  # the parent died before the request took effect
-        os._exit(1)
 
 
 def run_page(job: PageJob) -> PageOutcome:

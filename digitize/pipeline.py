@@ -6,6 +6,7 @@ searchable PDF → PAdES signature (signing/) → archive and index (storage/).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -52,9 +53,10 @@ from digitize.fields import (
 )
 from digitize.intake import RejectedInput, SourceFile, file_sha256, inspect
 from digitize.model import PageText, Understanding
-from digitize.pages import PageJob, PageOutcome, init_worker, run_page, text_layer_pages
+from digitize.pages import PageJob, PageOutcome, run_page, text_layer_pages
 from digitize.pdf import assemble
 from digitize.text import mask_personal_ids, nfc
+from digitize.workers import start_pool
 from settings import Settings
 from signing import Pkcs11Key, Signer, SigningOptions, VerificationReport, load_key_material, verify_pdf
 from storage import Archive, AuditReport, Event, Index, ResultRecord, ResultStore, Retention, audit, open_archive
@@ -270,8 +272,9 @@ class Pipeline:
     """Processes documents one after another while their pages are OCRed in parallel."""
 
     def __init__(self, rooms: Rooms, workers: int = 1, allow_duplicate: bool = False, dossier: str | None = None,
-                 split_blank: bool = False):
+                 split_blank: bool = False, pool: ProcessPoolExecutor | None = None):
         self.rooms = rooms
+        self.pool = pool  # page workers started by the caller (``digitize.workers.start_pool``), else our own
         self.split_blank = split_blank
         self.workers = max(1, workers)
         self.allow_duplicate = allow_duplicate
@@ -342,9 +345,7 @@ class Pipeline:
         tmp_root = self.rooms.settings.data_dir / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
         window = 2 * self.workers
-        # Workers are replaced after 50 pages, which bounds the memory any leak could take.
-        with ProcessPoolExecutor(self.workers, initializer=init_worker, initargs=(os.getpid(),),
-                                 max_tasks_per_child=50) as pool:
+        with contextlib.nullcontext(self.pool) if self.pool else start_pool(self.workers) as pool:
             pending: deque[_Pending] = deque()
             inputs = iter(expand_inputs(paths))
             exhausted = False
