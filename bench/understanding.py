@@ -73,6 +73,8 @@ def main() -> None:
         issuer_right = bool(outcome.fields.get("issuer")) and all(
             word in (outcome.fields.get("issuer") or "") for word in doc.issuing_body[-1].split())
         counts["issuer"] += issuer_right
+        counts["issuer_wrong_archived"] += outcome.status == "archived" and not issuer_right
+        counts["level_wrong_archived"] += outcome.status == "archived" and outcome.level != doc.level
         if not issuer_right and "--show" in sys.argv:
             print(f"  {doc.doc_type} issuer: expected {doc.issuing_body!r}, {outcome.status} "
                   f"{outcome.fields.get('issuer')!r}")
@@ -87,7 +89,8 @@ def main() -> None:
     print(f"archived {counts['archived']}, needs review {counts['needs_review']}, rejected {counts['rejected']}")
     print(f"wrong type archived without review: {counts['confident_wrong']}")
     print("wrong field archived without review: "
-          + ", ".join(f"{k} {counts[f'{k}_wrong_archived']}" for k in ("number", "issued_on", "holder")))
+          + ", ".join(f"{k} {counts[f'{k}_wrong_archived']}"
+                      for k in ("number", "issued_on", "holder", "issuer", "level")))
 
 
 if __name__ == "__main__":

@@ -610,6 +610,10 @@ class Pipeline:
             if mean < MIN_OCR_CONFIDENCE:
                 reasons.append(f"text hard to read (OCR confidence {mean:.0f}/100): check or rescan")
         level = level_of_issuer(issuer.value) or (issuing_agency.level if issuing_agency else None)
+        if doc_type is not None and level is None:
+            # The level files the result under a target; a header read without its unit is read wrongly.
+            reasons.append(f"issuing level unknown: the header reads {issuer.value or 'nothing'!r}, with no province, "
+                           "district, commune or ministry: check the issuer")
         return Understanding(classification, number, issued_on, issuer, holder, level, tuple(reasons),
                              issuing_agency.id if issuing_agency else None)
 
