@@ -8,6 +8,7 @@ versions side by side (``{code}/v1/…``, ``{code}/v2/…``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -19,7 +20,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*(/[A-Za-z0-9][A-Za-z0-9._\-]*)*$")
@@ -251,7 +252,9 @@ class S3Archive:
             result = self.client.put_object(self.bucket, key, body, size, metadata={"sha256": digest}, **kwargs)
         return StoredObject(key, digest, size, result.version_id)
 
-    def sha256(self, key: str, version_id: str | None = None) -> str:
+    @contextlib.contextmanager
+    def _object(self, key: str, version_id: str | None = None) -> Iterator[Any]:
+        """The stored object's response, open for reading, released afterwards."""
         from minio.error import S3Error
 
         key = check_key(key)
@@ -262,29 +265,21 @@ class S3Archive:
                 raise ArchiveError(f"{key} is not in the archive") from None
             raise
         try:
-            digest = hashlib.sha256()
+            yield response
+        finally:
+            response.close()
+            response.release_conn()
+
+    def sha256(self, key: str, version_id: str | None = None) -> str:
+        digest = hashlib.sha256()
+        with self._object(key, version_id) as response:
             for chunk in response.stream(CHUNK):
                 digest.update(chunk)
-            return digest.hexdigest()
-        finally:
-            response.close()
-            response.release_conn()
+        return digest.hexdigest()
 
     def get(self, key: str, version_id: str | None = None) -> bytes:
-        from minio.error import S3Error
-
-        key = check_key(key)
-        try:
-            response = self.client.get_object(self.bucket, key, version_id=version_id)
-        except S3Error as exc:
-            if exc.code in {"NoSuchKey", "NoSuchVersion"}:
-                raise ArchiveError(f"{key} is not in the archive") from None
-            raise
-        try:
+        with self._object(key, version_id) as response:
             return response.read()
-        finally:
-            response.close()
-            response.release_conn()
 
     def exists(self, key: str) -> bool:
         from minio.error import S3Error
