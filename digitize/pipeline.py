@@ -625,10 +625,7 @@ class Pipeline:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / ("original.pdf" if own_pages is not None else f"original{source.suffix}")
         if not target.exists():
-            if own_pages is not None:
-                shutil.copyfile(own_pages, target)
-            else:
-                shutil.copyfile(source.path, target)
+            shutil.copyfile(own_pages or source.path, target)
         proposal = {k: v for k, v in outcome.__dict__.items() if k != "seconds"}
         (folder / "proposal.json").write_text(json.dumps(proposal, ensure_ascii=False, indent=2), "utf-8")
         self.rooms.index.record_input(outcome.source, source.sha256, "needs_review",
