@@ -88,28 +88,39 @@ def process(
     if split not in (None, "blank"):
         err.print("[red]--split[/]: the only choice is 'blank' (cover sheets always split)")
         raise typer.Exit(2)
-    from digitize.workers import start_pool
+    if dossier:
+        from codes import parse_dossier_code
 
-    # The page workers start first and load their code while this process loads the rest.
+        try:
+            parse_dossier_code(dossier)
+        except InvalidCode as exc:
+            err.print(f"[red]invalid dossier code[/]: {exc}")
+            raise typer.Exit(2) from None
+    from digitize.workers import prefetch, start_pool
+
+    # The page workers start first and get the first pages at once; they read them while this process
+    # loads the rest of the pipeline and opens the archive, the index and the keys.
     workers = workers or os.cpu_count() or 1
     with start_pool(workers) as pool:
-        _process(paths, pool, workers, as_json, allow_duplicate, dossier, split)
+        early = prefetch(paths, pool, load_settings().data_dir / "tmp", max_pages=2 * workers,
+                         split_blank=split == "blank")
+        try:
+            _process(paths, pool, workers, as_json, allow_duplicate, dossier, split, early)
+        finally:
+            for leftover in early.values():  # e.g. the keys could not be opened: no page work is kept
+                leftover.discard()
 
 
 def _process(paths: list[Path], pool, workers: int, as_json: bool, allow_duplicate: bool, dossier: str | None,
-             split: str | None) -> None:
+             split: str | None, early: dict) -> None:
     from digitize.pipeline import Pipeline
 
     rooms = _rooms()
-    try:
-        pipeline = Pipeline(rooms, workers, allow_duplicate=allow_duplicate, dossier=dossier,
-                            split_blank=split == "blank", pool=pool)
-    except InvalidCode as exc:
-        err.print(f"[red]invalid dossier code[/]: {exc}")
-        raise typer.Exit(2) from None
+    pipeline = Pipeline(rooms, workers, allow_duplicate=allow_duplicate, dossier=dossier,
+                        split_blank=split == "blank", pool=pool)
     counts: dict[str, int] = {}
     table_rows = []
-    for outcome in pipeline.process(paths):
+    for outcome in pipeline.process(paths, early):
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
         if as_json:
             sys.stdout.write(outcome.to_json() + "\n")

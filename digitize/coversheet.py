@@ -8,24 +8,14 @@ separator pages are never archived.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-COVER_PREFIX = "SOHOA-COVER"
-COVER_VERSION = "1"
+from digitize.model import COVER_PREFIX, COVER_VERSION, CoverSheet
 
-
-@dataclass(frozen=True)
-class CoverSheet:
-    dossier_code: str
-    doc_type: str | None = None
-
-    @property
-    def payload(self) -> str:
-        return f"{COVER_PREFIX}|{COVER_VERSION}|{self.dossier_code}|{self.doc_type or ''}"
+__all__ = ["CoverSheet", "is_blank", "read_cover", "write_coversheets"]
 
 
 def read_cover(gray: np.ndarray) -> CoverSheet | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+SUPPORTED_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"}
 MAX_FILE_BYTES = 1 << 30  # 1 GiB
 MAX_PAGES = 2000
 MAX_PAGE_PIXELS = 120_000_000  # ~A0 at 300 dpi; larger is a decompression bomb, not a scan
@@ -39,6 +40,17 @@ class SourceFile:
     @property
     def suffix(self) -> str:
         return {"png": ".png", "jpeg": ".jpg", "tiff": ".tiff", "pdf": ".pdf"}[self.kind]
+
+
+def expand_inputs(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files as given, and the supported files inside folders (sorted, recursively)."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES and not child.name.startswith("."):
+                    yield child
+        else:
+            yield path
 
 
 def file_sha256(path: Path) -> str:

@@ -4,6 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+COVER_PREFIX = "SOHOA-COVER"
+COVER_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class CoverSheet:
+    """What a cover sheet between documents of a stack says: the dossier and, optionally, the type."""
+
+    dossier_code: str
+    doc_type: str | None = None
+
+    @property
+    def payload(self) -> str:
+        return f"{COVER_PREFIX}|{COVER_VERSION}|{self.dossier_code}|{self.doc_type or ''}"
+
 
 @dataclass(frozen=True)
 class Word:

@@ -3,42 +3,21 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from digitize.cleanup import clean
-from digitize.coversheet import CoverSheet, is_blank, read_cover
+from digitize.coversheet import is_blank, read_cover
 from digitize.intake import RejectedInput, iter_text_layer_pages, load_page_image
 from digitize.layout import reading_order
 from digitize.model import PageText, Word
 from digitize.ocr import PageTimeout, read_words
 from digitize.pdf import searchable_page
 from digitize.text import nfc
+from digitize.workers import PageJob, PageOutcome
 
-
-@dataclass(frozen=True)
-class PageJob:
-    path: Path
-    kind: str
-    index: int
-    work_dir: Path
-    split_blank: bool = False  # blank pages separate documents (and are not archived)
-    text_layer: bool = False  # a PDF page with real text: read it, do not OCR it
-
-
-@dataclass(frozen=True)
-class PageOutcome:
-    page: PageText
-    pdf_path: Path | None  # None for separator pages (cover sheets, blank separators)
-    seconds: float
-    cover: CoverSheet | None = None
-    blank_separator: bool = False
-
-    @property
-    def separator(self) -> bool:
-        return self.cover is not None or self.blank_separator
+__all__ = ["PageJob", "PageOutcome", "run_page", "text_layer_pages"]
 
 
 def run_page(job: PageJob) -> PageOutcome:

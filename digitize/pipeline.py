@@ -40,7 +40,6 @@ from codes import (
 )
 from digitize import ocr
 from digitize.classify import classify, combine
-from digitize.coversheet import CoverSheet
 from digitize.fields import (
     cross_check_issuer,
     date_line_place,
@@ -51,19 +50,18 @@ from digitize.fields import (
     extract_personal_id,
     level_of_issuer,
 )
-from digitize.intake import RejectedInput, SourceFile, file_sha256, inspect
-from digitize.model import PageText, Understanding
-from digitize.pages import PageJob, PageOutcome, run_page, text_layer_pages
+from digitize.intake import RejectedInput, SourceFile, expand_inputs, file_sha256, inspect
+from digitize.model import CoverSheet, PageText, Understanding
+from digitize.pages import text_layer_pages
 from digitize.pdf import assemble
 from digitize.text import mask_personal_ids, nfc
-from digitize.workers import start_pool
+from digitize.workers import PageOutcome, Prefetched, start_pool, submit_pages
 from settings import Settings
 from signing import Pkcs11Key, Signer, SigningOptions, VerificationReport, load_key_material, verify_pdf
 from storage import Archive, AuditReport, Event, Index, ResultRecord, ResultStore, Retention, audit, open_archive
 from storage.results import version_prefix
 
 PIPELINE_VERSION = "0.1.0"
-SUPPORTED_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"}
 MIN_OCR_CONFIDENCE = 55.0
 MIN_FIELD_CONFIDENCE = 0.70  # Tesseract word confidence of a required field; bench/understanding.py: 0 silent errors
 log = logging.getLogger("sohoa.pipeline")
@@ -235,17 +233,6 @@ class Outcome:
         return json.dumps(self.__dict__, ensure_ascii=False)
 
 
-def expand_inputs(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files as given, and the supported files inside folders (sorted, recursively)."""
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES and not child.name.startswith("."):
-                    yield child
-        else:
-            yield path
-
-
 @dataclass(frozen=True)
 class ReviewDecision:
     """A clerk's answer to a document waiting for review: the type and any corrected fields."""
@@ -284,6 +271,7 @@ class Pipeline:
         self._source_label: str | None = None
         self.stop_requested = False  # set (e.g. on Ctrl-C): finish the documents in flight, start no more
         self.skip: Callable[[Path], str | None] | None = None  # a reason to skip an input, or None
+        self._prefetched: dict[Path, Prefetched] = {}
 
     def accept_review(self, input_id: int, decision: ReviewDecision) -> Outcome:
         """Archive a document that waited for review, with the clerk's type and fields.
@@ -340,12 +328,19 @@ class Pipeline:
         with path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
-    def process(self, paths: Iterable[Path]) -> Iterator[Outcome]:
-        """Yield one ``Outcome`` per document, in input order (a stack split by cover sheets gives several)."""
+    def process(self, paths: Iterable[Path], prefetched: dict[Path, Prefetched] | None = None) -> Iterator[Outcome]:
+        """Yield one ``Outcome`` per document, in input order (a stack split by cover sheets gives several).
+
+        ``prefetched``: pages of the first inputs already submitted to ``self.pool`` (``workers.prefetch``);
+        each entry is taken out when its input comes up, and used if the input passes the checks.
+        """
         tmp_root = self.rooms.settings.data_dir / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
         window = 2 * self.workers
-        with contextlib.nullcontext(self.pool) if self.pool else start_pool(self.workers) as pool:
+        self._prefetched = prefetched if prefetched is not None else {}
+        with contextlib.nullcontext(self.pool) if self.pool else start_pool(self.workers) as pool, \
+                contextlib.ExitStack() as cleanup:
+            cleanup.callback(self._discard_prefetched)
             pending: deque[_Pending] = deque()
             inputs = iter(expand_inputs(paths))
             exhausted = False
@@ -371,32 +366,40 @@ class Pipeline:
 
     def _prepare(self, path: Path, pool: ProcessPoolExecutor, tmp_root: Path) -> _Pending:
         item = _Pending(path, time.perf_counter())
+        early = self._prefetched.pop(path, None)
         reason = self.skip(path) if self.skip else None
         if reason:
+            if early:
+                early.discard()
             item.outcomes = [Outcome(str(path), "skipped", error=reason)]
             return item
         try:
-            sha = file_sha256(path) if path.is_file() else None
+            sha = early.source.sha256 if early else file_sha256(path) if path.is_file() else None
             if sha and not self.allow_duplicate:
                 existing = self.rooms.index.results_for_source(sha)
                 if existing:
+                    if early:
+                        early.discard()  # OCRed before the index was open: the work is dropped, not archived
                     item.outcomes = self._already_archived(path, existing)
                     return item
-            item.source = inspect(path, sha)
+            item.source = early.source if early else inspect(path, sha)
         except RejectedInput as exc:
             item.outcomes = [Outcome(str(path), "rejected", error=str(exc))]
+            return item
+        if early:
+            item.work_dir, item.futures = early.work_dir, early.futures
             return item
         if item.source.kind == "pdf" and item.source.text_layer:
             return item  # born-digital: read in _finish, no OCR
         item.work_dir = Path(tempfile.mkdtemp(prefix="doc-", dir=tmp_root))
-        # A signed PDF is one document kept byte for byte: its pages are OCRed for text only, never split.
-        split_blank = self.split_blank and not item.source.signed
-        # A mixed PDF is decided page by page: real text is read, scanned pages are OCRed.
-        text_pages = item.source.text_pages or (False,) * item.source.page_count
-        item.futures = [pool.submit(run_page, PageJob(path, item.source.kind, i, item.work_dir, split_blank,
-                                                      text_layer=text_pages[i] and not item.source.signed))
-                        for i in range(item.source.page_count)]
+        item.futures = submit_pages(pool, item.source, item.work_dir, self.split_blank)
         return item
+
+    def _discard_prefetched(self) -> None:
+        """Pages submitted early for inputs never reached (a stop was requested, or an error ended the run)."""
+        for early in self._prefetched.values():
+            early.discard()
+        self._prefetched.clear()
 
     def _discard(self, item: _Pending) -> None:
         for future in item.futures:

@@ -1,15 +1,23 @@
-"""The page-worker pool, kept light so that it can start before the rest of the pipeline is imported.
+"""The page-worker pool and its jobs, kept light so that they can start before the pipeline is imported.
 
-Worker processes import the clean-up and OCR code as they start; started first, they do that while the
-main process imports the pipeline and opens the archive, the index and the keys (seconds, on a small
-counter batch, that would otherwise come one after the other).
+Worker processes import the clean-up and OCR code as they start.  ``sohoa process`` starts them first
+and hands them the first pages (``prefetch``) before it imports the pipeline and opens the archive, the
+index and the keys: on a small counter batch those seconds would otherwise come before the first page.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
-from concurrent.futures import ProcessPoolExecutor
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from digitize.intake import RejectedInput, SourceFile, expand_inputs, inspect
+from digitize.model import CoverSheet, PageText
 
 TASKS_PER_WORKER = 50  # workers are replaced after 50 pages, which bounds the memory any leak could take
 
@@ -44,3 +52,89 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
     for _ in range(max(1, workers)):
         pool.submit(os.getpid)  # each submission with no idle worker starts one
     return pool
+
+
+@dataclass(frozen=True)
+class PageJob:
+    path: Path
+    kind: str
+    index: int
+    work_dir: Path
+    split_blank: bool = False  # blank pages separate documents (and are not archived)
+    text_layer: bool = False  # a PDF page with real text: read it, do not OCR it
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    page: PageText
+    pdf_path: Path | None  # None for separator pages (cover sheets, blank separators)
+    seconds: float
+    cover: CoverSheet | None = None
+    blank_separator: bool = False
+
+    @property
+    def separator(self) -> bool:
+        return self.cover is not None or self.blank_separator
+
+
+def run_page_job(job: PageJob) -> PageOutcome:
+    """Worker side of a job (``digitize.pages.run_page``); referenced from here so that the process that
+    submits jobs does not have to import the clean-up and OCR code."""
+    from digitize.pages import run_page
+
+    return run_page(job)
+
+
+def submit_pages(pool: ProcessPoolExecutor, source: SourceFile, work_dir: Path,
+                 split_blank: bool = False) -> list[Future]:
+    """One job per page of ``source``; each writes its searchable page PDF into ``work_dir``."""
+    # A signed PDF is one document kept byte for byte: its pages are OCRed for text only, never split.
+    split_blank = split_blank and not source.signed
+    # A mixed PDF is decided page by page: real text is read, scanned pages are OCRed.
+    text_pages = source.text_pages or (False,) * source.page_count
+    return [pool.submit(run_page_job, PageJob(source.path, source.kind, i, work_dir, split_blank,
+                                              text_layer=text_pages[i] and not source.signed))
+            for i in range(source.page_count)]
+
+
+@dataclass
+class Prefetched:
+    """Pages of an input submitted before the pipeline could check it; the pipeline adopts or discards them."""
+
+    source: SourceFile
+    work_dir: Path
+    futures: list[Future]
+
+    def discard(self) -> None:
+        """Cancel the pages not started yet and remove the work folder."""
+        for future in self.futures:
+            future.cancel()
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+def prefetch(paths: Iterable[Path], pool: ProcessPoolExecutor, tmp_root: Path, max_pages: int,
+             split_blank: bool = False) -> dict[Path, Prefetched]:
+    """Submit the pages of the first inputs (up to about ``max_pages``) to the workers right away.
+
+    Only inspection happens here; whether an input is a duplicate is checked once the index is open, and
+    a duplicate's pages are then discarded (at most ``max_pages`` pages of work lost, never a second
+    record).  Inputs that fail inspection, and born-digital PDFs (not OCRed), are left to the pipeline.
+    """
+    prefetched: dict[Path, Prefetched] = {}
+    pages = 0
+    for path in expand_inputs(paths):
+        if pages >= max_pages:
+            break
+        if path in prefetched:
+            continue
+        try:
+            source = inspect(path)
+        except (RejectedInput, OSError):
+            continue
+        if source.kind == "pdf" and source.text_layer:
+            continue
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        work_dir = Path(tempfile.mkdtemp(prefix="doc-", dir=tmp_root))
+        prefetched[path] = Prefetched(source, work_dir, submit_pages(pool, source, work_dir, split_blank))
+        pages += source.page_count
+    return prefetched

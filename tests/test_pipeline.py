@@ -125,6 +125,41 @@ def test_same_input_twice_is_not_archived_twice(processed, rooms):
     assert len(rooms.index.results()) == before
 
 
+def test_pages_submitted_early_are_used_or_dropped(processed, rooms, tmp_path):
+    """`sohoa process` hands the first pages to the workers before the index is open: a new input uses
+    that work (no second submission); a duplicate drops it, leaving no record and no work folder."""
+    from PIL import Image
+
+    from digitize.pipeline import Pipeline
+    from digitize.workers import prefetch, start_pool
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+
+    fresh = tmp_path / "dkdn-rescan.png"
+    with Image.open(SAMPLE_DIR / "08-dang-ky-doanh-nghiep.png") as img:
+        img = img.convert("RGB")
+        img.putpixel((0, 0), (250, 250, 250))  # another scan of the same paper: new bytes
+        img.save(fresh)
+    duplicate = SAMPLE_DIR / "09-ly-lich-tu-phap.jpg"
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    tmp_root = tmp_path / "work"
+    before = len(rooms.index.results())
+    with start_pool(1) as pool:
+        submitted = []
+        submit = pool.submit
+        pool.submit = lambda fn, *args: submitted.append(args) or submit(fn, *args)
+        early = prefetch([broken, fresh, duplicate, SAMPLE_DIR / "06-thong-bao.pdf"], pool, tmp_root, max_pages=4)
+        assert list(early) == [fresh, duplicate]  # the broken file and the born-digital PDF are left to the pipeline
+        assert len(submitted) == 2
+        outcomes = list(Pipeline(rooms, workers=1, pool=pool).process([broken, fresh, duplicate], early))
+    assert len(submitted) == 2  # nothing was OCRed twice
+    assert [o.status for o in outcomes] == ["rejected", "archived", "archived"]
+    assert outcomes[1].fields["number"] == "0109876543"
+    assert outcomes[2].code == processed["09-ly-lich-tu-phap.jpg"].code  # not a second record
+    assert len(rooms.index.results()) == before + 1
+    assert early == {} and list(tmp_root.iterdir()) == []
+
+
 def test_a_second_record_only_when_asked(processed, rooms):
     from digitize.pipeline import Pipeline
     from tests.conftest import SAMPLES as SAMPLE_DIR
