@@ -30,15 +30,44 @@ STATUS_MARK = {"archived": "[green]archived[/]", "needs_review": "[yellow]needs 
                "rejected": "[red]rejected[/]"}
 
 
+_opened_rooms: list = []  # closed by `run` before it exits
+
+
 def _rooms():
     from digitize.pipeline import open_rooms
     from signing import SigningKeyError
 
     try:
-        return open_rooms(load_settings())
+        rooms = open_rooms(load_settings())
     except SigningKeyError as exc:
         err.print(f"[red]signing key:[/] {exc}")
         raise typer.Exit(2) from None
+    _opened_rooms.append(rooms)
+    return rooms
+
+
+def run() -> None:
+    """The `sohoa` console script: the Typer app, then an exit that skips the interpreter's teardown.
+
+    Freeing the modules of pyHanko, SQLAlchemy, OpenCV and the rest one by one takes 0.3-0.4 s after the
+    work is done (measured on `sohoa process`).  Nothing is lost by skipping it: files are closed by their
+    ``with`` blocks, the index connections are closed here, output and log handlers are flushed.
+    """
+    try:
+        app()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    for rooms in _opened_rooms:
+        rooms.index.close()
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    with contextlib.suppress(OSError):  # e.g. `sohoa list | head` closed the pipe early
+        sys.stdout.flush()
+        sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code or 0)
 
 
 def _result_for(rooms, code: str):

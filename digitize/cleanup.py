@@ -168,16 +168,18 @@ def _line_alignment(binary: np.ndarray) -> tuple[float, float]:
     return float(round(best, 2)), sharpness(best) / (len(xs) ** 2)
 
 
-def detect_quarter_turns(gray: np.ndarray) -> int:
-    """Counter-clockwise quarter turns (0-3) that make the text upright, from the ink layout alone.
+def detect_orientation(gray: np.ndarray) -> tuple[int, float]:
+    """(turns, skew): counter-clockwise quarter turns (0-3) that make the text upright, from the ink layout
+    alone, and the skew of the text lines once upright (degrees, positive: counter-clockwise).
 
     Text lines make the row profile sharp at the right skew angle (a sideways page: only once turned by
     90°); Vietnamese diacritics and ascenders put more ink above each line's x-height band than below
-    (an upside-down page: the reverse).
+    (an upside-down page: the reverse).  A half turn leaves the lines' angle as it is, so the angle found
+    here is the deskew angle too (scaling does not change it either).
     """
     binary = _binary_small(gray, max_side=1000)
     if binary.sum() < 255 * 500:
-        return 0
+        return 0, 0.0
     angle, score = _line_alignment(binary)
     turned = np.ascontiguousarray(np.rot90(binary, 1))
     angle_turned, score_turned = _line_alignment(turned)
@@ -188,8 +190,8 @@ def detect_quarter_turns(gray: np.ndarray) -> int:
     straight = cv2.warpAffine(binary, cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0), (w, h))
     upside_down = _above_below_ratio(straight) < 1.0
     if sideways:
-        return 3 if upside_down else 1
-    return 2 if upside_down else 0
+        return (3 if upside_down else 1), angle
+    return (2 if upside_down else 0), angle
 
 
 def text_height(binary_inv: np.ndarray) -> float | None:
@@ -241,11 +243,6 @@ def quality_problem(gray: np.ndarray, letters_found: bool = True) -> str | None:
     return BLURRED if sharpness < MIN_SHARPNESS else None
 
 
-def estimate_skew(gray: np.ndarray) -> float:
-    """Skew of the text lines in degrees (positive: counter-clockwise), by projection-profile search."""
-    return _line_alignment(_binary_small(gray, max_side=1000))[0]
-
-
 def binarize(gray: np.ndarray) -> np.ndarray:
     """Global Otsu threshold: on these scans it reads italic digits better than gray and is faster."""
     _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -273,7 +270,7 @@ def clean(rgb: np.ndarray) -> CleanPage:
         gray = gray[y0:y1, x0:x1]
         matrix = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64) @ matrix
         steps.append("dark scanner border cropped")
-    turns = detect_quarter_turns(gray)
+    turns, angle = detect_orientation(gray)
     if turns:
         h, w = gray.shape
         gray = np.ascontiguousarray(np.rot90(gray, turns))
@@ -293,11 +290,10 @@ def clean(rgb: np.ndarray) -> CleanPage:
     if sigma > NOISE_SIGMA_TO_DENOISE:
         gray = cv2.medianBlur(gray, 3)
         steps.append(f"denoised (noise σ {sigma:.0f})")
-    angle = estimate_skew(gray)
     if abs(angle) >= 0.15:
         h, w = gray.shape
         rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
-        gray = cv2.warpAffine(gray, rotation, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        gray = cv2.warpAffine(gray, rotation, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         matrix = _affine3(rotation) @ matrix
         steps.append(f"deskewed {angle:+.1f}°")
     else:

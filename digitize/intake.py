@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 SUPPORTED_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"}
@@ -170,9 +171,14 @@ def _inspect_pdf(path: Path) -> tuple[int, tuple[bool, ...], bool]:
 class PageImage:
     """One page as pixels, plus the bytes to embed in the archived PDF (lossless where the input was)."""
 
-    rgb: Image.Image
+    pixels: np.ndarray  # height x width x 3, RGB
     dpi: float
     embed_bytes: bytes
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.pixels.shape[1], self.pixels.shape[0]
 
 
 def load_page_image(path: Path, kind: str, index: int) -> PageImage:
@@ -191,14 +197,15 @@ def load_page_image(path: Path, kind: str, index: int) -> PageImage:
             and "transparency" not in img.info
         passthrough = single and (kind == "jpeg" or plain_png)
         embed = path.read_bytes() if passthrough else _lossless_bytes(img)
-        rgb = img.convert("RGB")
+        # np.asarray copies the pixels out of PIL; an RGB page needs no conversion copy before it.
+        pixels = np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
     except RejectedInput:
         raise
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise RejectedInput(f"page {index + 1} cannot be decoded (truncated or damaged file): {exc}") from None
     finally:
         img.close()
-    return PageImage(rgb, dpi, embed)
+    return PageImage(pixels, dpi, embed)
 
 
 def _dpi_of(img: Image.Image) -> float:
@@ -237,7 +244,7 @@ def _render_pdf_page(path: Path, index: int) -> PageImage:
         raise RejectedInput(f"page {index + 1} of the PDF cannot be rendered: {exc}") from None
     buf = io.BytesIO()
     rgb.save(buf, format="JPEG", quality=88, dpi=(PDF_RENDER_DPI, PDF_RENDER_DPI))
-    return PageImage(rgb, PDF_RENDER_DPI, buf.getvalue())
+    return PageImage(np.asarray(rgb), PDF_RENDER_DPI, buf.getvalue())
 
 
 TextLayerWord = tuple[str, float, float, float, float]  # text, x, y, width, height (points)

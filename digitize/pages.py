@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-
 from digitize.cleanup import clean
 from digitize.coversheet import is_blank, read_cover
 from digitize.intake import RejectedInput, iter_text_layer_pages, load_page_image
@@ -26,8 +24,7 @@ def run_page(job: PageJob) -> PageOutcome:
     if job.text_layer:
         return _text_layer_page(job, started)
     image = load_page_image(job.path, job.kind, job.index)
-    rgb = np.asarray(image.rgb)
-    cleaned = clean(rgb)
+    cleaned = clean(image.pixels)
     height, width = cleaned.gray.shape
     cover = read_cover(cleaned.gray)
     if cover is not None or (job.split_blank and is_blank(cleaned.gray)):
@@ -43,7 +40,7 @@ def run_page(job: PageJob) -> PageOutcome:
     to_original = cleaned.to_original() if cleaned.geometric else None
     lines = [seg.words for seg in page.segments]
     # The image stays as scanned; /Rotate shows a turned page upright (the text layer turns with it).
-    original_width, original_height = image.rgb.size
+    original_width, original_height = image.size
     pdf_bytes = searchable_page(image.embed_bytes, original_width, original_height, image.dpi, lines, to_original,
                                 rotate=(4 - cleaned.quarter_turns) % 4 * 90)
     pdf_path = job.work_dir / f"page-{job.index:05d}.pdf"
