@@ -1,7 +1,8 @@
 """Seconds per page: full `sohoa process` pipeline against bare `tesseract` and OCRmyPDF on the same pages.
 
-Usage: .venv/bin/python bench/speed.py [FOLDER] [REPEAT]   (default: samples/, 3 copies of each page)
-Reports ratios measured in the same run; absolute seconds vary with the machine's load.
+Usage: .venv/bin/python bench/speed.py [FOLDER] [COPIES] [ROUNDS]   (default: samples/, 3 copies, 2 rounds)
+Each round gives every mode its own distinct copies of the pages; the modes take turns in a rotating order.
+Reports ratios of totals measured in the same run, and each round's ratios (the machine is noisy).
 
 OCRmyPDF is not a dependency of sohoa: the comparison runs when an `ocrmypdf` command is found (on PATH,
 or named by $OCRMYPDF), e.g. `python3 -m venv /tmp/omp && /tmp/omp/bin/pip install ocrmypdf` with
@@ -12,11 +13,13 @@ Debian's ghostscript and unpaper (needed by --clean).  It gets all pages in one 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image
@@ -54,56 +57,80 @@ def page_images(folder: Path, out: Path) -> list[Path]:
     return pages
 
 
-def distinct_copies(pages: list[Path], repeat: int, out: Path) -> list[Path]:
+def distinct_copies(pages: list[Path], repeat: int, out: Path, tag: str = "") -> list[Path]:
     """``repeat`` JPEG copies (as a scanner writes them) of every page, each one pixel different."""
     out.mkdir(parents=True, exist_ok=True)
     copies = []
     for r in range(repeat):
         for page in pages:
-            target = out / f"{page.stem}-copy{r}.jpg"
+            target = out / f"{page.stem}-copy{tag}{r}.jpg"
             with Image.open(page) as img:
                 img = img.convert("RGB")
-                img.putpixel((0, 0), (r, r, r))
+                img.putpixel((0, 0), (r, int(tag or 0), 0))  # round and copy: distinct bytes
                 img.save(target, quality=92, dpi=(300, 300))
             copies.append(target)
     return copies
 
 
+def timed(run) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child processes) of ``run()``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    run()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main() -> None:
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 and not sys.argv[1].isdigit() else ROOT / "samples"
-    repeat = int(sys.argv[-1]) if sys.argv[-1].isdigit() else 3
+    args = sys.argv[1:]
+    folder = Path(args.pop(0)) if args and not args[0].isdigit() else ROOT / "samples"
+    repeat = int(args[0]) if args else 3
+    rounds = int(args[1]) if len(args) > 1 else 2
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         # Steady state: the text model is trained once (as in any deployment), not inside the timing.
         env = {**os.environ, "OMP_THREAD_LIMIT": "1", "SOHOA_DEV_KEYS": "auto",
                "SOHOA_MODEL_CACHE": str(tmp_path / "models")}
         sample_pages = page_images(folder, tmp_path)
-        pages = distinct_copies(sample_pages, repeat, tmp_path / "pages") if repeat else sample_pages
         # Each run's data folder is set up beforehand (keys made, index created, one page archived), as on a
         # counter machine after its first batch: a fresh folder would time making keys, not digitizing.
         for workers in (1, 2):
             subprocess.run([str(SOHOA), "process", str(sample_pages[0]), "--json"], env={
                 **env, "SOHOA_DATA_DIR": str(tmp_path / f"data-{workers}")}, check=True, capture_output=True)
-        started = time.perf_counter()
-        for page in pages:
-            subprocess.run(["tesseract", str(page), "-", "-l", "vie"], env=env, check=True, capture_output=True)
-        bare = (time.perf_counter() - started) / len(pages)
-        # The machine's own ceiling for two workers: bare Tesseract, two processes at a time.
-        from concurrent.futures import ThreadPoolExecutor
 
-        started = time.perf_counter()
-        with ThreadPoolExecutor(2) as threads:
-            list(threads.map(lambda page: subprocess.run(["tesseract", str(page), "-", "-l", "vie"], env=env,
-                                                         check=True, capture_output=True), pages))
-        bare2 = (time.perf_counter() - started) / len(pages)
-        inputs = pages
-        results = {}
-        for workers in (1, 2):
-            data = tmp_path / f"data-{workers}"
-            started = time.perf_counter()
-            subprocess.run([str(SOHOA), "process", *map(str, inputs), "--json", "--workers", str(workers)],
-                           env={**env, "SOHOA_DATA_DIR": str(data)}, check=True, capture_output=True)
-            results[workers] = (time.perf_counter() - started) / len(pages)
+        def bare(pages: list[Path], processes: int) -> None:
+            def one(page: Path) -> None:
+                subprocess.run(["tesseract", str(page), "-", "-l", "vie"], env=env, check=True, capture_output=True)
+
+            with ThreadPoolExecutor(processes) as threads:
+                list(threads.map(one, pages))
+
+        def sohoa(pages: list[Path], workers: int) -> None:
+            subprocess.run([str(SOHOA), "process", *map(str, pages), "--json", "--workers", str(workers)],
+                           env={**env, "SOHOA_DATA_DIR": str(tmp_path / f"data-{workers}")}, check=True,
+                           capture_output=True)
+
+        modes = {"bare1": lambda pages: bare(pages, 1), "bare2": lambda pages: bare(pages, 2),
+                 "sohoa1": lambda pages: sohoa(pages, 1), "sohoa2": lambda pages: sohoa(pages, 2)}
+        wall = dict.fromkeys(modes, 0.0)
+        cpu = dict.fromkeys(modes, 0.0)
+        per_round = []
+        count = 0
+        # The machine's speed drifts by tens of percent within minutes: the modes take turns, round after
+        # round, in a rotating order, so that a slow spell does not fall on one mode only.
+        for r in range(rounds):
+            pages = distinct_copies(sample_pages, repeat, tmp_path / f"pages-{r}", tag=str(r))
+            count += len(pages)
+            names = list(modes)
+            names = names[r % 4:] + names[:r % 4]
+            this_round = {}
+            for name in names:
+                seconds, cpu_seconds = timed(lambda name=name, pages=pages: modes[name](pages))
+                wall[name] += seconds
+                cpu[name] += cpu_seconds
+                this_round[name] = seconds
+            per_round.append(this_round)
         ocrmypdf = os.environ.get("OCRMYPDF") or shutil.which("ocrmypdf")
         others = {}
         if ocrmypdf:
@@ -118,18 +145,25 @@ def main() -> None:
                                 "--output-type", "pdf", str(combined), str(tmp_path / f"omp-{jobs}.pdf")],
                                env=env, check=True, capture_output=True)
                 others[jobs] = (time.perf_counter() - started) / len(sample_pages)
-    print(f"pages: {len(pages)} ({len(sample_pages)} scanned sample pages x {repeat}, each copy a distinct file); "
-          f"OCRmyPDF on the {len(sample_pages)} sample pages")
-    print(f"bare tesseract -l vie, 1 process:   {bare:.2f} s/page")
-    print(f"bare tesseract -l vie, 2 processes: {bare2:.2f} s/page  (throughput {bare / bare2:.2f}x of 1 process)")
-    print(f"sohoa process, 1 worker:            {results[1]:.2f} s/page  ({results[1] / bare:.2f}x bare)")
-    print(f"sohoa process, 2 workers:           {results[2]:.2f} s/page  ({results[2] / bare:.2f}x bare, "
-          f"throughput {results[1] / results[2]:.2f}x of 1 worker)")
+    w = {name: seconds / count for name, seconds in wall.items()}
+    c = {name: seconds / count for name, seconds in cpu.items()}
+    print(f"pages: {count} per mode ({len(sample_pages)} scanned sample pages x {repeat} copies x {rounds} rounds, "
+          f"each copy a distinct file; one `sohoa process` call per round and mode)")
+    print(f"{'':36s} wall s/page   CPU s/page")
+    print(f"bare tesseract -l vie, 1 process:   {w['bare1']:8.2f}   {c['bare1']:10.2f}")
+    print(f"bare tesseract -l vie, 2 processes: {w['bare2']:8.2f}   {c['bare2']:10.2f}   "
+          f"throughput {w['bare1'] / w['bare2']:.2f}x of 1 process")
+    print(f"sohoa process, 1 worker:            {w['sohoa1']:8.2f}   {c['sohoa1']:10.2f}   "
+          f"{w['sohoa1'] / w['bare1']:.2f}x bare time")
+    print(f"sohoa process, 2 workers:           {w['sohoa2']:8.2f}   {c['sohoa2']:10.2f}   "
+          f"throughput {w['sohoa1'] / w['sohoa2']:.2f}x of 1 worker")
+    print("per round: " + "; ".join(
+        f"{r['sohoa1'] / r['bare1']:.2f}x bare, {r['sohoa1'] / r['sohoa2']:.2f}x with 2 workers" for r in per_round))
     if others:
         print(f"ocrmypdf --deskew --clean --rotate-pages, --jobs 1: {others[1]:.2f} s/page  "
-              f"({others[1] / bare:.2f}x bare; sohoa is {others[1] / results[1]:.2f}x as fast)")
+              f"({others[1] / w['bare1']:.2f}x bare; sohoa is {others[1] / w['sohoa1']:.2f}x as fast)")
         print(f"ocrmypdf ..., --jobs 2:            {others[2]:.2f} s/page  "
-              f"({others[2] / bare:.2f}x bare; sohoa with 2 workers is {others[2] / results[2]:.2f}x as fast)")
+              f"({others[2] / w['bare1']:.2f}x bare; sohoa with 2 workers is {others[2] / w['sohoa2']:.2f}x as fast)")
     else:
         print("ocrmypdf: not installed here, comparison skipped (see the docstring)")
 

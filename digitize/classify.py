@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from rapidfuzz import fuzz
@@ -16,6 +17,7 @@ _SYMBOL_RE = re.compile(r"\bS[oóôốồổỗộ6]\s*[:.]?\s*\d+(?:/\d{4})?/([
 _CONG_VAN_SYMBOL_RE = re.compile(r"\bS[oóôốồổỗộ6]\s*[:.]?\s*\d+/([A-ZĐ]{2,10})-([A-ZĐ0-9]{2,10})\b")
 
 
+@functools.lru_cache(maxsize=16384)  # every title line is compared with every catalogue title
 def _clean_line(text: str) -> str:
     return re.sub(r"[^\wÀ-ỹ ]+", " ", nfc(text)).upper().split(" (")[0].strip()
 

@@ -293,7 +293,7 @@ def clean(rgb: np.ndarray) -> CleanPage:
     if abs(angle) >= 0.15:
         h, w = gray.shape
         rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
-        gray = cv2.warpAffine(gray, rotation, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        gray = cv2.warpAffine(gray, rotation, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
         matrix = _affine3(rotation) @ matrix
         steps.append(f"deskewed {angle:+.1f}°")
     else:

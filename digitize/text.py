@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -18,6 +19,7 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
+@functools.lru_cache(maxsize=16384)  # the same lines and catalogue titles are folded again and again
 def fold(text: str) -> str:
     """Upper-case, accent-free, single-spaced form of ``text`` for tolerant matching."""
     return re.sub(r"\s+", " ", strip_accents(text)).strip().upper()
