@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -290,28 +290,31 @@ def create_app(rooms) -> FastAPI:
         etag = f'"{sha}"'
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers={"ETag": etag})
-        data = rooms.archive.get(key)
+        size = int(metadata(record.code, number)["files"]["document.pdf"]["size"])
         headers = {"ETag": etag, "Accept-Ranges": "bytes",
                    "Content-Disposition": f'inline; filename="{record.code}.pdf"'}
-        status, body = 200, data
+        status, start, end = 200, 0, size - 1
         wanted = request.headers.get("range")
         if wanted:
             match = re.fullmatch(r"bytes=(\d*)-(\d*)", wanted.strip())
             if not match or match.groups() == ("", ""):
                 raise ApiError(416, "only one byte range 'bytes=START-END' is supported",
-                               {"Content-Range": f"bytes */{len(data)}"})
+                               {"Content-Range": f"bytes */{size}"})
             start_text, end_text = match.groups()
             if start_text:
-                start, end = int(start_text), int(end_text) if end_text else len(data) - 1
+                start, end = int(start_text), int(end_text) if end_text else size - 1
             else:
-                start, end = max(0, len(data) - int(end_text)), len(data) - 1
-            end = min(end, len(data) - 1)
-            if start > end or start >= len(data):
-                raise ApiError(416, "range not satisfiable", {"Content-Range": f"bytes */{len(data)}"})
-            status, body = 206, data[start:end + 1]
-            headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+                start, end = max(0, size - int(end_text)), size - 1
+            end = min(end, size - 1)
+            if start > end or start >= size:
+                raise ApiError(416, "range not satisfiable", {"Content-Range": f"bytes */{size}"})
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        headers["Content-Length"] = str(end - start + 1)
+        # Streamed from the archive piece by piece: a long document is never whole in the server's memory.
+        body = rooms.archive.stream(key, start, end - start + 1)
         log_access(who.name, record.code, "document", status)
-        return Response(body, status_code=status, media_type="application/pdf", headers=headers)
+        return StreamingResponse(body, status_code=status, media_type="application/pdf", headers=headers)
 
     @app.get("/v1/results/{code}/verification", tags=["results"])
     def get_verification(code: str, who: Client) -> dict[str, Any]:

@@ -200,15 +200,26 @@ def fetch(
     if meta:
         sys.stdout.write(rooms.archive.get(f"{folder}/metadata.json").decode("utf-8") + "\n")
         return
-    data = rooms.archive.get(f"{folder}/document.pdf")
     expected = record.sha256 if not version else rooms.store.metadata(record.code, version)["files"]["document.pdf"][
         "sha256"]
-    if hashlib.sha256(data).hexdigest() != expected:
-        err.print(f"[red]fixity failure[/]: the archived PDF of {code} does not match its SHA-256")
-        raise typer.Exit(1)
     target = output or Path(f"{record.code}.pdf")
-    target.write_bytes(data)
-    err.print(f"wrote {target} ({len(data)} bytes, sha256 {expected})")
+    # Streamed to a hidden file beside the target and hashed on the way (a long document is never whole in
+    # memory); it takes the target's name only once its SHA-256 matches.
+    partial = target.with_name(f".{target.name}.part")
+    digest, size = hashlib.sha256(), 0
+    try:
+        with partial.open("wb") as fh:
+            for chunk in rooms.archive.stream(f"{folder}/document.pdf"):
+                digest.update(chunk)
+                fh.write(chunk)
+                size += len(chunk)
+        if digest.hexdigest() != expected:
+            err.print(f"[red]fixity failure[/]: the archived PDF of {code} does not match its SHA-256")
+            raise typer.Exit(1)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    err.print(f"wrote {target} ({size} bytes, sha256 {expected})")
 
 
 @app.command()

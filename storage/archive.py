@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -70,6 +70,21 @@ def chunks_of(data: bytes | Path) -> Iterator[bytes]:
             yield data[start:start + CHUNK]
 
 
+def _pieces(read: Callable[[int], bytes], close: Callable[[], None], length: int | None) -> Iterator[bytes]:
+    """Pieces from ``read(n)`` until ``length`` bytes (or the end), then ``close()`` (also if abandoned)."""
+    left = length
+    try:
+        while left is None or left > 0:
+            chunk = read(CHUNK if left is None else min(CHUNK, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
+            yield chunk
+    finally:
+        close()
+
+
 def sha256_and_size(data: bytes | Path) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     for chunk in chunks_of(data):
@@ -82,12 +97,14 @@ class Archive(Protocol):
     """What the pipeline and readers need from an object store.
 
     ``put`` takes bytes or a file (copied as it is read, so a large document is never held in memory);
-    ``sha256`` reads an object back in pieces and hashes it.
+    ``stream`` reads an object (or a byte range of it) in pieces, ``sha256`` hashes it that way.
     """
 
     def put(self, key: str, data: bytes | Path, retention: Retention | None = None) -> StoredObject: ...
 
     def get(self, key: str) -> bytes: ...
+
+    def stream(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]: ...
 
     def sha256(self, key: str) -> str: ...
 
@@ -177,6 +194,18 @@ class LocalArchive:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise ArchiveError(f"{key} is not in the archive") from None
+
+    def stream(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """``length`` bytes (all, if None) of the object from offset ``start``, in pieces of at most 1 MiB.
+
+        A missing object raises ``ArchiveError`` here, before the first piece is asked for.
+        """
+        try:
+            fh = self._path(key).open("rb")
+        except FileNotFoundError:
+            raise ArchiveError(f"{key} is not in the archive") from None
+        fh.seek(start)
+        return _pieces(fh.read, fh.close, length)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -280,6 +309,24 @@ class S3Archive:
     def get(self, key: str, version_id: str | None = None) -> bytes:
         with self._object(key, version_id) as response:
             return response.read()
+
+    def stream(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Like ``LocalArchive.stream``: the server sends only the range asked for."""
+        from minio.error import S3Error
+
+        key = check_key(key)
+        try:
+            response = self.client.get_object(self.bucket, key, offset=start, length=length or 0)
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchVersion"}:
+                raise ArchiveError(f"{key} is not in the archive") from None
+            raise
+
+        def release() -> None:
+            response.close()
+            response.release_conn()
+
+        return _pieces(response.read, release, length)
 
     def exists(self, key: str) -> bool:
         from minio.error import S3Error

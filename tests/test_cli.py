@@ -90,3 +90,18 @@ def test_unknown_code_is_not_found(cli_run):
     data_dir, _, _ = cli_run
     result = run_cli("fetch", "000.00.00.H26-KS-230101-0999", data_dir=data_dir, check=False)
     assert result.returncode == 1 and "no result" in result.stderr
+
+
+def test_fetch_refuses_a_tampered_archive_and_writes_nothing(tmp_path):
+    data_dir = tmp_path / "data"
+    sample = tmp_path / "08.png"
+    shutil.copy(SAMPLES / "08-dang-ky-doanh-nghiep.png", sample)
+    row = json_lines(run_cli("process", str(sample), "--json", "--workers", "1", data_dir=data_dir).stdout)[0]
+    stored = data_dir / "archive" / row["archive_key"]
+    stored.chmod(0o644)
+    stored.write_bytes(stored.read_bytes().replace(b"%%EOF", b"%%EOX"))
+    out = tmp_path / "out" / "result.pdf"
+    out.parent.mkdir()
+    result = run_cli("fetch", row["code"], "-o", str(out), data_dir=data_dir, check=False)
+    assert result.returncode == 1 and "fixity failure" in result.stderr
+    assert list(out.parent.iterdir()) == []  # neither the file nor a partial one

@@ -54,6 +54,18 @@ def test_objects_are_write_once(archive):
     assert archive.list("R-1/") == ["R-1/v1/document.pdf"]
 
 
+def test_objects_are_read_back_in_pieces_and_ranges(archive):
+    """Readers (`sohoa fetch`, the HTTP API) stream objects: no piece above 1 MiB, byte ranges from the store."""
+    data = os.urandom(2_500_000)
+    archive.put("R-2/v1/document.pdf", data, Retention(5))
+    pieces = list(archive.stream("R-2/v1/document.pdf"))
+    assert b"".join(pieces) == data and len(pieces) == 3 and max(map(len, pieces)) <= 1 << 20
+    assert b"".join(archive.stream("R-2/v1/document.pdf", 1_000_000, 1_200_000)) == data[1_000_000:2_200_000]
+    assert b"".join(archive.stream("R-2/v1/document.pdf", 2_499_990)) == data[2_499_990:]
+    with pytest.raises(ArchiveError, match="not in the archive"):
+        archive.stream("R-2/v1/missing.pdf")  # refused before any byte is asked for
+
+
 @pytest.mark.parametrize("key", ["../etc/passwd", "a/../../b", "/abs", "a//b", "a b", ""])
 def test_keys_that_could_escape_are_refused(archive, key):
     with pytest.raises(ArchiveError, match="invalid archive key"):
