@@ -156,7 +156,7 @@ def main() -> None:
     print(f"sohoa process, 1 worker:            {w['sohoa1']:8.2f}   {c['sohoa1']:10.2f}   "
           f"{w['sohoa1'] / w['bare1']:.2f}x bare time")
     print(f"sohoa process, 2 workers:           {w['sohoa2']:8.2f}   {c['sohoa2']:10.2f}   "
-          f"throughput {w['sohoa1'] / w['sohoa2']:.2f}x of 1 worker")
+          f"throughput {w['sohoa1'] / w['sohoa2']:.2f}x of 1 worker, {w['bare1'] / w['sohoa2']:.2f}x of bare")
     print("per round: " + "; ".join(
         f"{r['sohoa1'] / r['bare1']:.2f}x bare, {r['sohoa1'] / r['sohoa2']:.2f}x with 2 workers" for r in per_round))
     if others:
