@@ -11,13 +11,16 @@ import re
 import sys
 import unicodedata
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from codes import InvalidCode, parse_any
 from settings import load_settings
+
+if TYPE_CHECKING:
+    from digitize.workers import Prefetched
 
 app = typer.Typer(
     help="sohoa (số hóa): turn scanned administrative results into coded, signed, archived records.",
@@ -141,7 +144,7 @@ def process(
 
 
 def _process(paths: list[Path], pool, workers: int, as_json: bool, allow_duplicate: bool, dossier: str | None,
-             split: str | None, early: dict) -> None:
+             split: str | None, early: dict[Path, Prefetched]) -> None:
     from digitize.pipeline import Pipeline
 
     rooms = _rooms()
