@@ -461,7 +461,8 @@ def coversheet(
 ):
     """Print cover sheets (QR code + text) to put before each dossier in a scanned stack."""
     from codes import load_catalogue, parse_dossier_code
-    from digitize.coversheet import CoverSheet, write_coversheets
+    from digitize.coversheet import write_coversheets
+    from digitize.model import CoverSheet
     from settings import load_settings
 
     catalogue = load_catalogue(load_settings().catalogue)

@@ -138,7 +138,8 @@ def bare_tesseract(path: Path) -> tuple[str, float]:
 
 
 def sohoa_page(args: tuple[Path, Path]) -> tuple[str, float]:
-    from digitize.pages import PageJob, run_page
+    from digitize.pages import run_page
+    from digitize.workers import PageJob
 
     path, work = args
     start = time.perf_counter()

@@ -15,8 +15,6 @@ import numpy as np
 
 from digitize.model import COVER_PREFIX, COVER_VERSION, CoverSheet
 
-__all__ = ["CoverSheet", "is_blank", "read_cover", "write_coversheets"]
-
 
 def read_cover(gray: np.ndarray) -> CoverSheet | None:
     """The cover sheet a page is, if it carries a sohoa QR code; cheap on ordinary pages."""

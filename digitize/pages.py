@@ -15,8 +15,6 @@ from digitize.pdf import searchable_page
 from digitize.text import nfc
 from digitize.workers import PageJob, PageOutcome
 
-__all__ = ["PageJob", "PageOutcome", "run_page", "text_layer_pages"]
-
 
 def run_page(job: PageJob) -> PageOutcome:
     """Load, clean, OCR (one Tesseract call) and render one page; only small results go back."""

@@ -8,7 +8,6 @@ versions side by side (``{code}/v1/…``, ``{code}/v2/…``).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -17,10 +16,10 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import unquote, urlparse
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*(/[A-Za-z0-9][A-Za-z0-9._\-]*)*$")
@@ -85,12 +84,17 @@ def _pieces(read: Callable[[int], bytes], close: Callable[[], None], length: int
         close()
 
 
-def sha256_and_size(data: bytes | Path) -> tuple[str, int]:
+def digest_of(pieces: Iterable[bytes]) -> tuple[str, int]:
+    """SHA-256 and size of what ``pieces`` yields, one piece at a time."""
     digest, size = hashlib.sha256(), 0
-    for chunk in chunks_of(data):
+    for chunk in pieces:
         digest.update(chunk)
         size += len(chunk)
     return digest.hexdigest(), size
+
+
+def sha256_and_size(data: bytes | Path) -> tuple[str, int]:
+    return digest_of(chunks_of(data))
 
 
 class Archive(Protocol):
@@ -180,10 +184,7 @@ class LocalArchive:
         return StoredObject(key, digest, size)
 
     def sha256(self, key: str) -> str:
-        try:
-            return sha256_and_size(self._path(key))[0]
-        except FileNotFoundError:
-            raise ArchiveError(f"{key} is not in the archive") from None
+        return digest_of(self.stream(key))[0]
 
     def _sidecar(self, path: Path) -> Path:
         """Hidden file beside an object that records its retention (what S3 keeps as object lock)."""
@@ -281,37 +282,15 @@ class S3Archive:
             result = self.client.put_object(self.bucket, key, body, size, metadata={"sha256": digest}, **kwargs)
         return StoredObject(key, digest, size, result.version_id)
 
-    @contextlib.contextmanager
-    def _object(self, key: str, version_id: str | None = None) -> Iterator[Any]:
-        """The stored object's response, open for reading, released afterwards."""
-        from minio.error import S3Error
+    def sha256(self, key: str) -> str:
+        return digest_of(self.stream(key))[0]
 
-        key = check_key(key)
-        try:
-            response = self.client.get_object(self.bucket, key, version_id=version_id)
-        except S3Error as exc:
-            if exc.code in {"NoSuchKey", "NoSuchVersion"}:
-                raise ArchiveError(f"{key} is not in the archive") from None
-            raise
-        try:
-            yield response
-        finally:
-            response.close()
-            response.release_conn()
-
-    def sha256(self, key: str, version_id: str | None = None) -> str:
-        digest = hashlib.sha256()
-        with self._object(key, version_id) as response:
-            for chunk in response.stream(CHUNK):
-                digest.update(chunk)
-        return digest.hexdigest()
-
-    def get(self, key: str, version_id: str | None = None) -> bytes:
-        with self._object(key, version_id) as response:
-            return response.read()
+    def get(self, key: str) -> bytes:
+        return b"".join(self.stream(key))
 
     def stream(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
-        """Like ``LocalArchive.stream``: the server sends only the range asked for."""
+        """Like ``LocalArchive.stream``: the server sends only the range asked for; the connection goes
+        back to the pool once the pieces are read (or abandoned)."""
         from minio.error import S3Error
 
         key = check_key(key)
