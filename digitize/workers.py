@@ -23,11 +23,19 @@ TASKS_PER_WORKER = 50  # workers are replaced after 50 pages, which bounds the m
 
 
 def init_worker(parent_pid: int | None = None) -> None:
-    """Process-pool initializer: Tesseract single-threaded, one page per process; ends with its parent."""
+    """Process-pool initializer: Tesseract and OpenCV single-threaded, one page per process; ends with its parent.
+
+    Pages are spread over processes, one per core: threads inside a worker would only compete with the
+    other workers (OpenCV otherwise starts a thread per core in every worker).
+    """
     os.environ["OMP_THREAD_LIMIT"] = "1"
     if parent_pid is not None:
         _end_with_parent(parent_pid)
+    import cv2
+
     import digitize.pages  # noqa: F401  (imported now, while the main process is still starting)
+
+    cv2.setNumThreads(1)
 
 
 def _end_with_parent(parent_pid: int) -> None:

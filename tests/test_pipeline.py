@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import unicodedata
 
@@ -158,6 +159,19 @@ def test_pages_submitted_early_are_used_or_dropped(processed, rooms, tmp_path):
     assert outcomes[2].code == processed["09-ly-lich-tu-phap.jpg"].code  # not a second record
     assert len(rooms.index.results()) == before + 1
     assert early == {} and list(tmp_root.iterdir()) == []
+
+
+def test_page_workers_are_single_threaded():
+    """Pages are spread over processes: neither Tesseract nor OpenCV may start threads of their own in a
+    worker (on 2 cores, 2 workers with a thread per core each would compete for the same cores)."""
+    import cv2
+
+    from digitize.workers import start_pool
+
+    assert cv2.getNumThreads() > 1 or os.cpu_count() == 1  # OpenCV's default, which the workers must not keep
+    with start_pool(2) as pool:
+        answers = [(pool.submit(cv2.getNumThreads), pool.submit(os.getenv, "OMP_THREAD_LIMIT")) for _ in range(4)]
+        assert {(threads.result(), limit.result()) for threads, limit in answers} == {(1, "1")}
 
 
 def test_a_second_record_only_when_asked(processed, rooms):
