@@ -10,7 +10,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export SOHOA_DATA_DIR ?= $(CURDIR)/sohoa-data
 
-.PHONY: demo test lint samples clean system
+.PHONY: demo test lint samples clean system bench-tools
 
 system: $(VENV)/.apt-stamp
 
@@ -49,6 +49,11 @@ test: $(VENV)/.test-stamp
 
 lint: $(VENV)/.test-stamp
 	$(VENV)/bin/ruff check .
+
+# Tools that only the benchmarks compare against (bench/speed.py): Debian's OCRmyPDF and unpaper.
+bench-tools: $(VENV)/.install-stamp
+	@dpkg -s ocrmypdf unpaper >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq ocrmypdf unpaper; }
 
 samples: $(VENV)/.install-stamp
 	$(PY) samples/make_samples.py

@@ -5,8 +5,10 @@ Each round gives every mode its own distinct copies of the pages; the modes take
 Reports ratios of totals measured in the same run, and each round's ratios (the machine is noisy).
 
 OCRmyPDF is not a dependency of sohoa: the comparison runs when an `ocrmypdf` command is found (on PATH,
-or named by $OCRMYPDF), e.g. `python3 -m venv /tmp/omp && /tmp/omp/bin/pip install ocrmypdf` with
-Debian's ghostscript and unpaper (needed by --clean).  It gets all pages in one PDF and runs
+or named by $OCRMYPDF; OCRMYPDF= skips it); `make bench-tools` installs Debian's ocrmypdf and unpaper
+(needed by --clean).
+It takes its turn in every round like the other modes, on one copy of the pages only (it is about ten
+times slower here), given as one PDF (the JPEGs embedded as they are, by img2pdf), and runs
 `ocrmypdf -l vie --deskew --clean --rotate-pages --jobs N`.
 """
 
@@ -111,43 +113,45 @@ def main() -> None:
                            env={**env, "SOHOA_DATA_DIR": str(tmp_path / f"data-{workers}")}, check=True,
                            capture_output=True)
 
+        ocrmypdf_command = os.environ["OCRMYPDF"] if "OCRMYPDF" in os.environ else shutil.which("ocrmypdf")
+
+        def ocrmypdf(pages: list[Path], jobs: int) -> None:
+            import img2pdf
+
+            combined = pages[0].parent / "one-copy.pdf"
+            if not combined.exists():
+                combined.write_bytes(img2pdf.convert([str(p) for p in pages[:len(sample_pages)]]))
+            subprocess.run([ocrmypdf_command, "-l", "vie", "--deskew", "--clean", "--rotate-pages",
+                            "--jobs", str(jobs), "--output-type", "pdf", str(combined),
+                            str(combined.with_name(f"ocrmypdf-{jobs}.pdf"))], env=env, check=True,
+                           capture_output=True)
+
         modes = {"bare1": lambda pages: bare(pages, 1), "bare2": lambda pages: bare(pages, 2),
                  "sohoa1": lambda pages: sohoa(pages, 1), "sohoa2": lambda pages: sohoa(pages, 2)}
+        if ocrmypdf_command:
+            modes |= {"ocrmypdf1": lambda pages: ocrmypdf(pages, 1), "ocrmypdf2": lambda pages: ocrmypdf(pages, 2)}
         wall = dict.fromkeys(modes, 0.0)
         cpu = dict.fromkeys(modes, 0.0)
         per_round = []
-        count = 0
+        count = dict.fromkeys(modes, 0)
         # The machine's speed drifts by tens of percent within minutes: the modes take turns, round after
         # round, in a rotating order, so that a slow spell does not fall on one mode only.
         for r in range(rounds):
             pages = distinct_copies(sample_pages, repeat, tmp_path / f"pages-{r}", tag=str(r))
-            count += len(pages)
             names = list(modes)
-            names = names[r % 4:] + names[:r % 4]
+            names = names[r % len(names):] + names[:r % len(names)]
             this_round = {}
             for name in names:
                 seconds, cpu_seconds = timed(lambda name=name, pages=pages: modes[name](pages))
                 wall[name] += seconds
+                count[name] += len(sample_pages) if name.startswith("ocrmypdf") else len(pages)
                 cpu[name] += cpu_seconds
                 this_round[name] = seconds
             per_round.append(this_round)
-        ocrmypdf = os.environ.get("OCRMYPDF") or shutil.which("ocrmypdf")
-        others = {}
-        if ocrmypdf:
-            import img2pdf
-
-            combined = tmp_path / "all-pages.pdf"
-            combined.write_bytes(img2pdf.convert([str(p) for p in sample_pages],
-                                                 layout_fun=img2pdf.get_fixed_dpi_layout_fun((300, 300))))
-            for jobs in (1, 2):
-                started = time.perf_counter()
-                subprocess.run([ocrmypdf, "-l", "vie", "--deskew", "--clean", "--rotate-pages", "--jobs", str(jobs),
-                                "--output-type", "pdf", str(combined), str(tmp_path / f"omp-{jobs}.pdf")],
-                               env=env, check=True, capture_output=True)
-                others[jobs] = (time.perf_counter() - started) / len(sample_pages)
-    w = {name: seconds / count for name, seconds in wall.items()}
-    c = {name: seconds / count for name, seconds in cpu.items()}
-    print(f"pages: {count} per mode ({len(sample_pages)} scanned sample pages x {repeat} copies x {rounds} rounds, "
+    w = {name: seconds / count[name] for name, seconds in wall.items()}
+    c = {name: seconds / count[name] for name, seconds in cpu.items()}
+    print(f"pages: {count['bare1']} per mode ({len(sample_pages)} scanned sample pages x {repeat} copies x "
+          f"{rounds} rounds, "
           f"each copy a distinct file; one `sohoa process` call per round and mode)")
     print(f"{'':36s} wall s/page   CPU s/page")
     print(f"bare tesseract -l vie, 1 process:   {w['bare1']:8.2f}   {c['bare1']:10.2f}")
@@ -159,14 +163,16 @@ def main() -> None:
           f"throughput {w['sohoa1'] / w['sohoa2']:.2f}x of 1 worker, {w['bare1'] / w['sohoa2']:.2f}x of bare")
     print("per round: " + "; ".join(
         f"{r['sohoa1'] / r['bare1']:.2f}x bare, {r['sohoa1'] / r['sohoa2']:.2f}x with 2 workers" for r in per_round))
-    if others:
-        print(f"ocrmypdf --deskew --clean --rotate-pages, --jobs 1: {others[1]:.2f} s/page  "
-              f"({others[1] / w['bare1']:.2f}x bare; sohoa is {others[1] / w['sohoa1']:.2f}x as fast)")
-        print(f"ocrmypdf ..., --jobs 2:            {others[2]:.2f} s/page  "
-              f"({others[2] / w['bare1']:.2f}x bare; sohoa with 2 workers is {others[2] / w['sohoa2']:.2f}x as fast)")
+    if "ocrmypdf1" in w:
+        print("ocrmypdf --deskew --clean --rotate-pages:")
+        print(f"  --jobs 1:                         {w['ocrmypdf1']:8.2f}   {c['ocrmypdf1']:10.2f}   "
+              f"{w['ocrmypdf1'] / w['bare1']:.2f}x bare time; sohoa 1 worker is {w['ocrmypdf1'] / w['sohoa1']:.2f}x "
+              "as fast")
+        print(f"  --jobs 2:                         {w['ocrmypdf2']:8.2f}   {c['ocrmypdf2']:10.2f}   "
+              f"throughput {w['ocrmypdf1'] / w['ocrmypdf2']:.2f}x of --jobs 1; sohoa 2 workers is "
+              f"{w['ocrmypdf2'] / w['sohoa2']:.2f}x as fast")
     else:
-        print("ocrmypdf: not installed here, comparison skipped (see the docstring)")
-
+        print("ocrmypdf: not installed here, comparison skipped (`make bench-tools` installs it)")
 
 if __name__ == "__main__":
     main()
