@@ -3,6 +3,8 @@
 Usage: .venv/bin/python bench/speed.py [FOLDER] [COPIES] [ROUNDS]   (default: samples/, 3 copies, 2 rounds)
 Each round gives every mode its own distinct copies of the pages; the modes take turns in a rotating order.
 Reports ratios of totals measured in the same run, and each round's ratios (the machine is noisy).
+It also times the page workers alone (clean-up, OCR and page PDF, no main-process work), to show how far
+the page work itself scales with a second worker.
 
 OCRmyPDF is not a dependency of sohoa: the comparison runs when an `ocrmypdf` command is found (on PATH,
 or named by $OCRMYPDF; OCRMYPDF= skips it); `make bench-tools` installs Debian's ocrmypdf and unpaper
@@ -14,6 +16,7 @@ times slower here), given as one PDF (the JPEGs embedded as they are, by img2pdf
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import shutil
@@ -60,18 +63,25 @@ def page_images(folder: Path, out: Path) -> list[Path]:
 
 
 def distinct_copies(pages: list[Path], repeat: int, out: Path, tag: str = "") -> list[Path]:
-    """``repeat`` JPEG copies (as a scanner writes them) of every page, each one pixel different."""
+    """``repeat`` JPEG copies (as a scanner writes them) of every page, the same pixels in distinct files.
+
+    sohoa does not OCR a file it has archived already (same SHA-256), so copies that came out byte for byte
+    the same would be timed as duplicates, not digitized.  A one-pixel change is not enough (JPEG
+    quantization often erased it); a JPEG comment naming the copy makes every file distinct.
+    """
     out.mkdir(parents=True, exist_ok=True)
     copies = []
     for r in range(repeat):
         for page in pages:
-            target = out / f"{page.stem}-copy{tag}{r}.jpg"
+            target = out / f"{page.stem}-copy{tag}-{r}.jpg"
             with Image.open(page) as img:
-                img = img.convert("RGB")
-                img.putpixel((0, 0), (r, int(tag or 0), 0))  # round and copy: distinct bytes
-                img.save(target, quality=92, dpi=(300, 300))
+                img.convert("RGB").save(target, quality=92, dpi=(300, 300), comment=f"{target.name}".encode())
             copies.append(target)
     return copies
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def timed(run) -> tuple[float, float]:
@@ -84,8 +94,24 @@ def timed(run) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def page_workers_alone(workers: int, pages: list[Path]) -> None:
+    """What `sohoa process` does in its page workers (clean-up, OCR, page PDF), with no main-process work
+    (no classification, signature or archive): shows how far the page work itself scales."""
+    from digitize.intake import inspect
+    from digitize.workers import start_pool, submit_pages
+
+    with tempfile.TemporaryDirectory() as work, start_pool(workers) as pool:
+        futures = [future for page in pages
+                   for future in submit_pages(pool, inspect(page), Path(tempfile.mkdtemp(dir=work)))]
+        for future in futures:
+            future.result()
+
+
 def main() -> None:
     args = sys.argv[1:]
+    if args[:1] == ["--page-workers-alone"]:
+        page_workers_alone(int(args[1]), [Path(arg) for arg in args[2:]])
+        return
     folder = Path(args.pop(0)) if args and not args[0].isdigit() else ROOT / "samples"
     repeat = int(args[0]) if args else 3
     rounds = int(args[1]) if len(args) > 1 else 2
@@ -126,18 +152,27 @@ def main() -> None:
                             str(combined.with_name(f"ocrmypdf-{jobs}.pdf"))], env=env, check=True,
                            capture_output=True)
 
+        def workers_alone(pages: list[Path], workers: int) -> None:
+            subprocess.run([sys.executable, __file__, "--page-workers-alone", str(workers), *map(str, pages)],
+                           env=env, check=True, capture_output=True)
+
         modes = {"bare1": lambda pages: bare(pages, 1), "bare2": lambda pages: bare(pages, 2),
-                 "sohoa1": lambda pages: sohoa(pages, 1), "sohoa2": lambda pages: sohoa(pages, 2)}
+                 "sohoa1": lambda pages: sohoa(pages, 1), "sohoa2": lambda pages: sohoa(pages, 2),
+                 "alone1": lambda pages: workers_alone(pages, 1), "alone2": lambda pages: workers_alone(pages, 2)}
         if ocrmypdf_command:
             modes |= {"ocrmypdf1": lambda pages: ocrmypdf(pages, 1), "ocrmypdf2": lambda pages: ocrmypdf(pages, 2)}
         wall = dict.fromkeys(modes, 0.0)
         cpu = dict.fromkeys(modes, 0.0)
         per_round = []
         count = dict.fromkeys(modes, 0)
+        made = [sample_pages[0]]  # archived while the data folders were set up
         # The machine's speed drifts by tens of percent within minutes: the modes take turns, round after
         # round, in a rotating order, so that a slow spell does not fall on one mode only.
         for r in range(rounds):
             pages = distinct_copies(sample_pages, repeat, tmp_path / f"pages-{r}", tag=str(r))
+            made += pages
+            if len({sha256_of(page) for page in made}) != len(made):
+                sys.exit("bench: two page copies are the same file; sohoa would skip one as a duplicate")
             names = list(modes)
             names = names[r % len(names):] + names[:r % len(names)]
             this_round = {}
@@ -161,8 +196,13 @@ def main() -> None:
           f"{w['sohoa1'] / w['bare1']:.2f}x bare time")
     print(f"sohoa process, 2 workers:           {w['sohoa2']:8.2f}   {c['sohoa2']:10.2f}   "
           f"throughput {w['sohoa1'] / w['sohoa2']:.2f}x of 1 worker, {w['bare1'] / w['sohoa2']:.2f}x of bare")
+    print(f"page workers alone, 1 worker:       {w['alone1']:8.2f}   {c['alone1']:10.2f}   "
+          f"{w['alone1'] / w['bare1']:.2f}x bare time (no classification, signature, archive)")
+    print(f"page workers alone, 2 workers:      {w['alone2']:8.2f}   {c['alone2']:10.2f}   "
+          f"throughput {w['alone1'] / w['alone2']:.2f}x of 1 worker")
     print("per round: " + "; ".join(
-        f"{r['sohoa1'] / r['bare1']:.2f}x bare, {r['sohoa1'] / r['sohoa2']:.2f}x with 2 workers" for r in per_round))
+        f"{r['sohoa1'] / r['bare1']:.2f}x bare, {r['sohoa1'] / r['sohoa2']:.2f}x with 2 workers "
+        f"(alone: {r['alone1'] / r['alone2']:.2f}x)" for r in per_round))
     if "ocrmypdf1" in w:
         print("ocrmypdf --deskew --clean --rotate-pages:")
         print(f"  --jobs 1:                         {w['ocrmypdf1']:8.2f}   {c['ocrmypdf1']:10.2f}   "
