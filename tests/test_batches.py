@@ -109,3 +109,28 @@ def test_hot_folder(tmp_path):
     outcomes = {Path(o["source"]).name: o for o in json_lines(out)}
     assert outcomes["slow.jpg"]["status"] == "archived"  # processed whole, once
     assert outcomes["garbage.pdf"]["status"] == "rejected"
+
+
+@pytest.mark.parametrize("dpi", [150, 300])
+def test_cover_sheet_read_at_scanner_resolutions(tmp_path, dpi):
+    """The QR code is decoded where the quick search found it, at 150 and 300 dpi, after JPEG; a page that
+    only looks like it has a code (the birth certificate's seal gives a false detection) is no cover."""
+    import cv2
+    import numpy as np
+
+    from digitize.cleanup import clean
+    from digitize.coversheet import read_cover, write_coversheets
+    from digitize.intake import load_page_image
+    from digitize.model import CoverSheet
+
+    write_coversheets([CoverSheet("000.00.00.H26-261124-0101", "KS")], tmp_path / "cover.pdf", {"KS": "Khai sinh"})
+    rendered = pdfium.PdfDocument(str(tmp_path / "cover.pdf"))[0].render(scale=dpi / 72).to_pil()
+    scan = Image.open(io.BytesIO(jpeg(rendered.rotate(1.5, fillcolor="white", expand=True)))).convert("RGB")
+    cover = read_cover(clean(np.asarray(scan)).gray)
+    assert cover == CoverSheet("000.00.00.H26-261124-0101", "KS")
+    with Image.open(SAMPLES / "01-giay-khai-sinh.png") as sample:
+        sample.convert("RGB").save(tmp_path / "ks.jpg", quality=92, dpi=(300, 300))
+    page = clean(load_page_image(tmp_path / "ks.jpg", "jpeg", 0).pixels).gray
+    quarter = cv2.resize(page, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    assert cv2.QRCodeDetector().detect(quarter)[0]  # a false detection on an ordinary page
+    assert read_cover(page) is None
