@@ -9,7 +9,7 @@ the page work itself scales with a second worker.
 OCRmyPDF is not a dependency of sohoa: the comparison runs when an `ocrmypdf` command is found (on PATH,
 or named by $OCRMYPDF; OCRMYPDF= skips it); `make bench-tools` installs Debian's ocrmypdf and unpaper
 (needed by --clean).
-It takes its turn in every round like the other modes, on one copy of the pages only (it is about ten
+It takes its turn in every round like the other modes, on one copy of the pages only (it is about 14
 times slower here), given as one PDF (the JPEGs embedded as they are, by img2pdf), and runs
 `ocrmypdf -l vie --deskew --clean --rotate-pages --jobs N`.
 """
@@ -75,7 +75,7 @@ def distinct_copies(pages: list[Path], repeat: int, out: Path, tag: str = "") ->
         for page in pages:
             target = out / f"{page.stem}-copy{tag}-{r}.jpg"
             with Image.open(page) as img:
-                img.convert("RGB").save(target, quality=92, dpi=(300, 300), comment=f"{target.name}".encode())
+                img.convert("RGB").save(target, quality=92, dpi=(300, 300), comment=target.name.encode())
             copies.append(target)
     return copies
 
