@@ -12,6 +12,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from digitize.layout import reading_order
+from digitize.model import PageText, Word
+from digitize.text import nfc
+
 SUPPORTED_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"}
 MAX_FILE_BYTES = 1 << 30  # 1 GiB
 MAX_PAGES = 2000
@@ -271,3 +275,14 @@ def iter_text_layer_pages(path: Path, only: int | None = None
             yield index, float(page.width), float(page.height), [
                 (w["text"], w["x0"], w["top"], w["x1"] - w["x0"], w["bottom"] - w["top"]) for w in words
             ]
+
+
+def text_layer_pages(path: Path, only: int | None = None) -> list[PageText]:
+    """Pages of a born-digital PDF, read from its text layer (no OCR), coordinates in points."""
+    pages = []
+    for index, width, height, raw_words in iter_text_layer_pages(path, only):
+        words = [Word(nfc(text), 100.0, int(x), int(y), max(1, int(w)), max(1, int(h)))
+                 for text, x, y, w, h in raw_words if text.strip()]
+        pages.append(PageText(index, int(width), int(height), tuple(reading_order(words, int(width))),
+                              "text-layer"))
+    return pages

@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
 import pytesseract
 
 from digitize.model import Word
 from digitize.text import nfc
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Vietnamese alone: with the clean-up (scale, denoise) it reads 0.66 % CER against 1.23 % for vie+eng,
 # whose English model drops diacritics on capitalized names.  Italic date digits it misreads ("0]")
@@ -37,6 +39,8 @@ class PageTimeout(Exception):
 
 def read_words(gray: np.ndarray, dpi: float) -> list[Word]:
     """Run Tesseract once on ``gray`` and return its words with confidences and boxes (NFC text)."""
+    import cv2  # here, not at the top: the main process asks this module only for the version and language
+
     # Uncompressed PGM: 13 ms to write against 85 ms for OpenCV's fastest PNG (pytesseract's PIL PNG is
     # slower still), and Tesseract reads the same pixels, so its output is identical.
     with tempfile.NamedTemporaryFile(prefix="sohoa-page-", suffix=".pgm") as image_file:

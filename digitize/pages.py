@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from digitize.cleanup import clean
 from digitize.coversheet import is_blank, read_cover
-from digitize.intake import RejectedInput, iter_text_layer_pages, load_page_image
+from digitize.intake import RejectedInput, load_page_image, text_layer_pages
 from digitize.layout import reading_order
-from digitize.model import PageText, Word
+from digitize.model import PageText
 from digitize.ocr import PageTimeout, read_words
 from digitize.pdf import searchable_page
-from digitize.text import nfc
 from digitize.workers import PageJob, PageOutcome
 
 
@@ -57,14 +55,3 @@ def _text_layer_page(job: PageJob, started: float) -> PageOutcome:
     with pdf_path.open("wb") as fh:
         writer.write(fh)
     return PageOutcome(page, pdf_path, time.perf_counter() - started)
-
-
-def text_layer_pages(path: Path, only: int | None = None) -> list[PageText]:
-    """Pages of a born-digital PDF, read from its text layer (no OCR), coordinates in points."""
-    pages = []
-    for index, width, height, raw_words in iter_text_layer_pages(path, only):
-        words = [Word(nfc(text), 100.0, int(x), int(y), max(1, int(w)), max(1, int(h)))
-                 for text, x, y, w, h in raw_words if text.strip()]
-        pages.append(PageText(index, int(width), int(height), tuple(reading_order(words, int(width))),
-                              "text-layer"))
-    return pages

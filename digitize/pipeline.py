@@ -50,10 +50,9 @@ from digitize.fields import (
     extract_personal_id,
     level_of_issuer,
 )
-from digitize.intake import RejectedInput, SourceFile, expand_inputs, file_sha256, inspect
+from digitize.intake import RejectedInput, SourceFile, expand_inputs, file_sha256, inspect, text_layer_pages
 from digitize.model import CoverSheet, PageText, Understanding
-from digitize.pages import text_layer_pages
-from digitize.pdf import assemble
+from digitize.pdfa import assemble
 from digitize.text import mask_personal_ids, nfc
 from digitize.workers import PageOutcome, Prefetched, start_pool, submit_pages
 from settings import Settings
