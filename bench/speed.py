@@ -1,10 +1,14 @@
 """Seconds per page: full `sohoa process` pipeline against bare `tesseract` and OCRmyPDF on the same pages.
 
 Usage: .venv/bin/python bench/speed.py [FOLDER] [COPIES] [ROUNDS]   (default: samples/, 3 copies, 2 rounds)
-Each round gives every mode its own distinct copies of the pages; the modes take turns in a rotating order.
+Each round makes new copies of the pages (distinct files) that every mode reads (each sohoa mode into its own
+data folder, so that none is skipped as already archived); the modes take turns in a rotating order.
 Reports ratios of totals measured in the same run, and each round's ratios (the machine is noisy).
 It also times the page workers alone (clean-up, OCR and page PDF, no main-process work), to show how far
-the page work itself scales with a second worker.
+the page work itself scales with a second worker, and `sohoa process --workers 1` held to one core
+(`taskset -c 0`): with one worker, the main process (classification, signature, archive) otherwise runs
+on the idle second core for free, which two workers cannot do; 2 workers on 2 cores against 1 worker on 1
+core is how the whole pipeline scales with cores.
 
 OCRmyPDF is not a dependency of sohoa: the comparison runs when an `ocrmypdf` command is found (on PATH,
 or named by $OCRMYPDF; OCRMYPDF= skips it); `make bench-tools` installs Debian's ocrmypdf and unpaper
@@ -123,9 +127,10 @@ def main() -> None:
         sample_pages = page_images(folder, tmp_path)
         # Each run's data folder is set up beforehand (keys made, index created, one page archived), as on a
         # counter machine after its first batch: a fresh folder would time making keys, not digitizing.
-        for workers in (1, 2):
+        # Every sohoa mode has its own data folder: the modes read the same copies in a round.
+        for data in ("data-1", "data-2", "data-1core"):
             subprocess.run([str(SOHOA), "process", str(sample_pages[0]), "--json"], env={
-                **env, "SOHOA_DATA_DIR": str(tmp_path / f"data-{workers}")}, check=True, capture_output=True)
+                **env, "SOHOA_DATA_DIR": str(tmp_path / data)}, check=True, capture_output=True)
 
         def bare(pages: list[Path], processes: int) -> None:
             def one(page: Path) -> None:
@@ -152,12 +157,18 @@ def main() -> None:
                             str(combined.with_name(f"ocrmypdf-{jobs}.pdf"))], env=env, check=True,
                            capture_output=True)
 
+        def sohoa_one_core(pages: list[Path]) -> None:
+            subprocess.run(["taskset", "-c", "0", str(SOHOA), "process", *map(str, pages), "--json", "--workers",
+                            "1"], env={**env, "SOHOA_DATA_DIR": str(tmp_path / "data-1core")}, check=True,
+                           capture_output=True)
+
         def workers_alone(pages: list[Path], workers: int) -> None:
             subprocess.run([sys.executable, __file__, "--page-workers-alone", str(workers), *map(str, pages)],
                            env=env, check=True, capture_output=True)
 
         modes = {"bare1": lambda pages: bare(pages, 1), "bare2": lambda pages: bare(pages, 2),
                  "sohoa1": lambda pages: sohoa(pages, 1), "sohoa2": lambda pages: sohoa(pages, 2),
+                 "sohoa1core": sohoa_one_core,
                  "alone1": lambda pages: workers_alone(pages, 1), "alone2": lambda pages: workers_alone(pages, 2)}
         if ocrmypdf_command:
             modes |= {"ocrmypdf1": lambda pages: ocrmypdf(pages, 1), "ocrmypdf2": lambda pages: ocrmypdf(pages, 2)}
@@ -196,13 +207,16 @@ def main() -> None:
           f"{w['sohoa1'] / w['bare1']:.2f}x bare time")
     print(f"sohoa process, 2 workers:           {w['sohoa2']:8.2f}   {c['sohoa2']:10.2f}   "
           f"throughput {w['sohoa1'] / w['sohoa2']:.2f}x of 1 worker, {w['bare1'] / w['sohoa2']:.2f}x of bare")
+    print(f"sohoa process, 1 worker, 1 core:    {w['sohoa1core']:8.2f}   {c['sohoa1core']:10.2f}   "
+          f"2 workers on 2 cores: throughput {w['sohoa1core'] / w['sohoa2']:.2f}x of it")
     print(f"page workers alone, 1 worker:       {w['alone1']:8.2f}   {c['alone1']:10.2f}   "
           f"{w['alone1'] / w['bare1']:.2f}x bare time (no classification, signature, archive)")
     print(f"page workers alone, 2 workers:      {w['alone2']:8.2f}   {c['alone2']:10.2f}   "
           f"throughput {w['alone1'] / w['alone2']:.2f}x of 1 worker")
     print("per round: " + "; ".join(
         f"{r['sohoa1'] / r['bare1']:.2f}x bare, {r['sohoa1'] / r['sohoa2']:.2f}x with 2 workers "
-        f"(alone: {r['alone1'] / r['alone2']:.2f}x)" for r in per_round))
+        f"(per core: {r['sohoa1core'] / r['sohoa2']:.2f}x, alone: {r['alone1'] / r['alone2']:.2f}x)"
+        for r in per_round))
     if "ocrmypdf1" in w:
         print("ocrmypdf --deskew --clean --rotate-pages:")
         print(f"  --jobs 1:                         {w['ocrmypdf1']:8.2f}   {c['ocrmypdf1']:10.2f}   "
