@@ -6,7 +6,9 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -172,6 +174,16 @@ def test_page_workers_are_single_threaded():
     with start_pool(2) as pool:
         answers = [(pool.submit(cv2.getNumThreads), pool.submit(os.getenv, "OMP_THREAD_LIMIT")) for _ in range(4)]
         assert {(threads.result(), limit.result()) for threads, limit in answers} == {(1, "1")}
+
+
+def test_the_main_process_does_not_load_the_imaging_libraries():
+    """The process that classifies, signs and archives shares the cores with the page workers: it must not
+    spend CPU importing what only the workers use (OpenCV, reportlab, img2pdf, pypdf: 0.25 s a run)."""
+    script = ("import sys, cli, digitize.pipeline; "
+              "print(sorted(m for m in ('cv2', 'reportlab', 'img2pdf', 'pypdf') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+    assert loaded == "[]"
 
 
 def test_a_second_record_only_when_asked(processed, rooms):
