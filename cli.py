@@ -37,9 +37,15 @@ _opened_rooms: list = []  # closed by `run` before it exits
 
 
 def _rooms():
+    from digitize import ocr
     from digitize.pipeline import open_rooms
     from signing import SigningKeyError
 
+    try:
+        ocr.engine()
+    except ValueError as exc:
+        err.print(f"[red]OCR engine:[/] {exc}")
+        raise typer.Exit(2) from None
     try:
         rooms = open_rooms(load_settings())
     except SigningKeyError as exc:

@@ -264,8 +264,10 @@ class Pipeline:
         self.split_blank = split_blank
         self.workers = max(1, workers)
         self.allow_duplicate = allow_duplicate
-        # A dossier code from outside is validated before any work starts (raises codes.InvalidCode).
+        # A dossier code from outside is validated before any work starts (raises codes.InvalidCode), and
+        # so is the OCR engine (ValueError).
         self.dossier = str(parse_dossier_code(dossier)) if dossier else None
+        ocr.engine()
         self._decision: ReviewDecision | None = None
         self._source_label: str | None = None
         self.stop_requested = False  # set (e.g. on Ctrl-C): finish the documents in flight, start no more
@@ -639,7 +641,7 @@ class Pipeline:
         settings, index = self.rooms.settings, self.rooms.index
         today = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=7))).date()
         code = str(assign_code(settings.agency, doc_type.code, today, index))
-        engine = f"tesseract {ocr.tesseract_version()} ({ocr.LANG})" if ocr_used else "pdfplumber (PDF text layer)"
+        engine = ocr.description() if ocr_used else "pdfplumber (PDF text layer)"
         events = [
             Event("ingestion", f"sohoa {PIPELINE_VERSION}", "success", f"{source.kind}, {outcome.pages} pages, "
                   f"source sha256 {source.sha256}", code=code),
@@ -675,7 +677,8 @@ class Pipeline:
             "agency": settings.agency, "doc_type": outcome.doc_type, "fields": outcome.fields,
             "level": outcome.level, "pages": outcome.pages,
             "source": {"name": source.path.name, "sha256": source.sha256, "kind": source.kind},
-            "ocr": {"engine": "tesseract", "version": ocr.tesseract_version(), "lang": ocr.LANG} if ocr_used
+            "ocr": {"engine": "tesseract", "version": ocr.tesseract_version(), "lang": ocr.LANG,
+                    "binding": "tesserocr" if ocr.engine() == "tesserocr" else "pytesseract"} if ocr_used
             else {"engine": "pdf text layer"},
             "pipeline_version": PIPELINE_VERSION, "signer": signer.subject,
             "signature": {"level": signer.level, "signer": signer.subject, "development_key": signer.development,

@@ -206,3 +206,60 @@ def test_archived_objects_cannot_be_overwritten(processed, rooms):
 def test_codes_are_unique(processed):
     codes = [o.code for o in processed.values() if o.code]
     assert len(codes) == len(set(codes)) >= 5
+
+
+def test_the_library_engine_reads_every_sample_as_the_command_does(tmp_path):
+    """SOHOA_OCR_ENGINE=tesserocr: libtesseract in the workers, the model loaded once per worker; every
+    sample still gets its type, date and level, and the record says which Tesseract read it."""
+    import tesserocr
+
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+    from tests.conftest import json_lines, run_cli
+
+    # A `tesseract` command that fails, first on PATH: the pages must not need the command at all.
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "tesseract").write_text("#!/bin/sh\necho 'the command was called' >&2\nexit 1\n")
+    (shims / "tesseract").chmod(0o755)
+    data = tmp_path / "data"
+    result = run_cli("process", str(SAMPLE_DIR), "--json", "--workers", "2", data_dir=data,
+                     env_extra={"SOHOA_OCR_ENGINE": "tesserocr", "PATH": f"{shims}:{os.environ['PATH']}"})
+    outcomes = {Path(o["source"]).name: o for o in json_lines(result.stdout)}
+    assert set(outcomes) == set(SPECS)
+    for name, spec in SPECS.items():
+        outcome = outcomes[name]
+        assert outcome["status"] in {"archived", "needs_review"}, (name, outcome["error"])
+        assert (outcome["doc_type"]["code"], outcome["fields"]["issued_on"], outcome["level"]) == \
+            (spec.doc_type, spec.issued_iso, spec.level), name
+    scanned = next(o for o in outcomes.values() if o["status"] == "archived" and o["source"].endswith(".jpg"))
+    meta = json.loads(run_cli("fetch", scanned["code"], "--meta", data_dir=data).stdout)
+    assert meta["ocr"]["binding"] == "tesserocr"
+    assert meta["ocr"]["version"] == tesserocr.tesseract_version().split()[1]
+
+
+def test_an_unknown_ocr_engine_is_refused_before_any_work(tmp_path):
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+    from tests.conftest import run_cli
+
+    result = run_cli("process", str(SAMPLE_DIR / "01-giay-khai-sinh.png"), data_dir=tmp_path / "data", check=False,
+                     env_extra={"SOHOA_OCR_ENGINE": "abbyy"})
+    assert result.returncode == 2
+    assert "SOHOA_OCR_ENGINE must be one of tesseract, tesserocr, not 'abbyy'" in " ".join(result.stderr.split())
+    assert not (tmp_path / "data" / "archive").exists() or not any((tmp_path / "data" / "archive").iterdir())
+
+
+@pytest.mark.parametrize("engine", ["tesseract", "tesserocr"])
+def test_a_page_that_takes_too_long_is_rejected_and_the_batch_goes_on(tmp_path, engine):
+    """SOHOA_PAGE_TIMEOUT stops Tesseract on a page (the command is killed, the library cancelled); the
+    document is rejected with the reason and the next input is still read."""
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+    from tests.conftest import json_lines, run_cli
+
+    slow = SAMPLE_DIR / "01-giay-khai-sinh.png"
+    born_digital = SAMPLE_DIR / "06-thong-bao.pdf"  # no OCR: not subject to the timeout
+    result = run_cli("process", str(slow), str(born_digital), "--json", "--workers", "1", data_dir=tmp_path / "data",
+                     env_extra={"SOHOA_OCR_ENGINE": engine, "SOHOA_PAGE_TIMEOUT": "0.05"})
+    outcomes = {Path(o["source"]).name: o for o in json_lines(result.stdout)}
+    assert outcomes[slow.name]["status"] == "rejected"
+    assert "0.05 s" in outcomes[slow.name]["error"] and "page 1" in outcomes[slow.name]["error"]
+    assert outcomes[born_digital.name]["status"] == "archived"
