@@ -8,7 +8,8 @@ It also times the page workers alone (clean-up, OCR and page PDF, no main-proces
 the page work itself scales with a second worker, and `sohoa process --workers 1` held to one core
 (`taskset -c 0`): with one worker, the main process (classification, signature, archive) otherwise runs
 on the idle second core for free, which two workers cannot do; 2 workers on 2 cores against 1 worker on 1
-core is how the whole pipeline scales with cores.
+core is how the whole pipeline scales with cores.  When tesserocr is installed (`pip install -e '.[tesserocr]'`;
+`make test` installs it), it also times `SOHOA_OCR_ENGINE=tesserocr` with 1 and 2 workers.
 
 OCRmyPDF is not a dependency of sohoa: the comparison runs when an `ocrmypdf` command is found (on PATH,
 or named by $OCRMYPDF; OCRMYPDF= skips it); `make bench-tools` installs Debian's ocrmypdf and unpaper
@@ -21,6 +22,7 @@ times slower here), given as one PDF (the JPEGs embedded as they are, by img2pdf
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import resource
 import shutil
@@ -128,7 +130,7 @@ def main() -> None:
         # Each run's data folder is set up beforehand (keys made, index created, one page archived), as on a
         # counter machine after its first batch: a fresh folder would time making keys, not digitizing.
         # Every sohoa mode has its own data folder: the modes read the same copies in a round.
-        for data in ("data-1", "data-2", "data-1core"):
+        for data in ("data-1", "data-2", "data-1core", "data-tesserocr-1", "data-tesserocr-2"):
             subprocess.run([str(SOHOA), "process", str(sample_pages[0]), "--json"], env={
                 **env, "SOHOA_DATA_DIR": str(tmp_path / data)}, check=True, capture_output=True)
 
@@ -139,9 +141,10 @@ def main() -> None:
             with ThreadPoolExecutor(processes) as threads:
                 list(threads.map(one, pages))
 
-        def sohoa(pages: list[Path], workers: int) -> None:
+        def sohoa(pages: list[Path], workers: int, engine: str = "tesseract") -> None:
+            data = tmp_path / (f"data-{workers}" if engine == "tesseract" else f"data-{engine}-{workers}")
             subprocess.run([str(SOHOA), "process", *map(str, pages), "--json", "--workers", str(workers)],
-                           env={**env, "SOHOA_DATA_DIR": str(tmp_path / f"data-{workers}")}, check=True,
+                           env={**env, "SOHOA_DATA_DIR": str(data), "SOHOA_OCR_ENGINE": engine}, check=True,
                            capture_output=True)
 
         ocrmypdf_command = os.environ["OCRMYPDF"] if "OCRMYPDF" in os.environ else shutil.which("ocrmypdf")
@@ -170,6 +173,10 @@ def main() -> None:
                  "sohoa1": lambda pages: sohoa(pages, 1), "sohoa2": lambda pages: sohoa(pages, 2),
                  "sohoa1core": sohoa_one_core,
                  "alone1": lambda pages: workers_alone(pages, 1), "alone2": lambda pages: workers_alone(pages, 2)}
+        library = importlib.util.find_spec("tesserocr") is not None
+        if library:
+            modes |= {"lib1": lambda pages: sohoa(pages, 1, "tesserocr"),
+                      "lib2": lambda pages: sohoa(pages, 2, "tesserocr")}
         if ocrmypdf_command:
             modes |= {"ocrmypdf1": lambda pages: ocrmypdf(pages, 1), "ocrmypdf2": lambda pages: ocrmypdf(pages, 2)}
         wall = dict.fromkeys(modes, 0.0)
@@ -209,6 +216,11 @@ def main() -> None:
           f"throughput {w['sohoa1'] / w['sohoa2']:.2f}x of 1 worker, {w['bare1'] / w['sohoa2']:.2f}x of bare")
     print(f"sohoa process, 1 worker, 1 core:    {w['sohoa1core']:8.2f}   {c['sohoa1core']:10.2f}   "
           f"2 workers on 2 cores: throughput {w['sohoa1core'] / w['sohoa2']:.2f}x of it")
+    if "lib1" in w:
+        print(f"SOHOA_OCR_ENGINE=tesserocr, 1 worker: {w['lib1']:6.2f}   {c['lib1']:10.2f}   "
+              f"{w['lib1'] / w['bare1']:.2f}x bare time (libtesseract in the workers, model loaded once)")
+        print(f"SOHOA_OCR_ENGINE=tesserocr, 2 workers:{w['lib2']:6.2f}   {c['lib2']:10.2f}   "
+              f"throughput {w['lib1'] / w['lib2']:.2f}x of 1 worker")
     print(f"page workers alone, 1 worker:       {w['alone1']:8.2f}   {c['alone1']:10.2f}   "
           f"{w['alone1'] / w['bare1']:.2f}x bare time (no classification, signature, archive)")
     print(f"page workers alone, 2 workers:      {w['alone2']:8.2f}   {c['alone2']:10.2f}   "
@@ -216,6 +228,8 @@ def main() -> None:
     print("per round: " + "; ".join(
         f"{r['sohoa1'] / r['bare1']:.2f}x bare, {r['sohoa1'] / r['sohoa2']:.2f}x with 2 workers "
         f"(per core: {r['sohoa1core'] / r['sohoa2']:.2f}x, alone: {r['alone1'] / r['alone2']:.2f}x)"
+        + (f"; tesserocr {r['lib1'] / r['bare1']:.2f}x bare, {r['lib1'] / r['lib2']:.2f}x with 2 workers"
+           if "lib1" in r else "")
         for r in per_round))
     if "ocrmypdf1" in w:
         print("ocrmypdf --deskew --clean --rotate-pages:")
