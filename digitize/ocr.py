@@ -6,8 +6,8 @@ Two ways to run the same Tesseract models (``SOHOA_OCR_ENGINE``):
   start loads the language model again (about 0.15 s of a page's 1.0-1.3 s).
 - ``tesserocr``: libtesseract inside the page worker through tesserocr (optional extra ``tesserocr``),
   which loads the model once per worker.  Its wheel brings its own Tesseract build (5.5 here, against
-  Debian's 5.3); on ``bench/ocr_quality.py 32`` it reads the same (CER 0.57 % against 0.55 %) and a page's
-  whole work takes about a fifth less time.
+  Debian's 5.3); on ``bench/ocr_quality.py 32`` it reads the same (CER 0.57 % against 0.55 %), and the
+  whole pipeline takes a quarter to a third less time (README, Performance).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ PAGE_TIMEOUT_SECONDS = float(os.environ.get("SOHOA_PAGE_TIMEOUT", "180"))
 
 
 class PageTimeout(Exception):
-    """Tesseract did not finish a page in time (the process was stopped)."""
+    """Tesseract did not finish a page in time (the command was stopped, or the library call cancelled)."""
 
 
 def engine() -> str:
@@ -49,7 +49,16 @@ def engine() -> str:
     name = os.environ.get("SOHOA_OCR_ENGINE", "tesseract").strip().lower()
     if name not in ENGINES:
         raise ValueError(f"SOHOA_OCR_ENGINE must be one of {', '.join(ENGINES)}, not {name!r}")
+    if name == "tesserocr" and not _installed("tesserocr"):
+        raise ValueError("SOHOA_OCR_ENGINE=tesserocr needs the tesserocr package: pip install -e '.[tesserocr]'")
     return name
+
+
+@functools.cache
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 def tesseract_version() -> str:
