@@ -129,8 +129,9 @@ def main() -> None:
         sample_pages = page_images(folder, tmp_path)
         # Each run's data folder is set up beforehand (keys made, index created, one page archived), as on a
         # counter machine after its first batch: a fresh folder would time making keys, not digitizing.
+        library = importlib.util.find_spec("tesserocr") is not None
         # Every sohoa mode has its own data folder: the modes read the same copies in a round.
-        for data in ("data-1", "data-2", "data-1core", "data-tesserocr-1", "data-tesserocr-2"):
+        for data in ("data-1", "data-2", "data-1core", *(("data-tesserocr-1", "data-tesserocr-2") if library else ())):
             subprocess.run([str(SOHOA), "process", str(sample_pages[0]), "--json"], env={
                 **env, "SOHOA_DATA_DIR": str(tmp_path / data)}, check=True, capture_output=True)
 
@@ -141,9 +142,11 @@ def main() -> None:
             with ThreadPoolExecutor(processes) as threads:
                 list(threads.map(one, pages))
 
-        def sohoa(pages: list[Path], workers: int, engine: str = "tesseract") -> None:
-            data = tmp_path / (f"data-{workers}" if engine == "tesseract" else f"data-{engine}-{workers}")
-            subprocess.run([str(SOHOA), "process", *map(str, pages), "--json", "--workers", str(workers)],
+        def sohoa(pages: list[Path], workers: int, engine: str = "tesseract", one_core: bool = False) -> None:
+            data = tmp_path / ("data-1core" if one_core else f"data-{workers}" if engine == "tesseract"
+                               else f"data-{engine}-{workers}")
+            pinned = ["taskset", "-c", "0"] if one_core else []
+            subprocess.run([*pinned, str(SOHOA), "process", *map(str, pages), "--json", "--workers", str(workers)],
                            env={**env, "SOHOA_DATA_DIR": str(data), "SOHOA_OCR_ENGINE": engine}, check=True,
                            capture_output=True)
 
@@ -160,20 +163,14 @@ def main() -> None:
                             str(combined.with_name(f"ocrmypdf-{jobs}.pdf"))], env=env, check=True,
                            capture_output=True)
 
-        def sohoa_one_core(pages: list[Path]) -> None:
-            subprocess.run(["taskset", "-c", "0", str(SOHOA), "process", *map(str, pages), "--json", "--workers",
-                            "1"], env={**env, "SOHOA_DATA_DIR": str(tmp_path / "data-1core")}, check=True,
-                           capture_output=True)
-
         def workers_alone(pages: list[Path], workers: int) -> None:
             subprocess.run([sys.executable, __file__, "--page-workers-alone", str(workers), *map(str, pages)],
                            env=env, check=True, capture_output=True)
 
         modes = {"bare1": lambda pages: bare(pages, 1), "bare2": lambda pages: bare(pages, 2),
                  "sohoa1": lambda pages: sohoa(pages, 1), "sohoa2": lambda pages: sohoa(pages, 2),
-                 "sohoa1core": sohoa_one_core,
+                 "sohoa1core": lambda pages: sohoa(pages, 1, one_core=True),
                  "alone1": lambda pages: workers_alone(pages, 1), "alone2": lambda pages: workers_alone(pages, 2)}
-        library = importlib.util.find_spec("tesserocr") is not None
         if library:
             modes |= {"lib1": lambda pages: sohoa(pages, 1, "tesserocr"),
                       "lib2": lambda pages: sohoa(pages, 2, "tesserocr")}
