@@ -289,6 +289,7 @@ def test_passphrase_from_a_file_and_wrong_passphrase_refused(tmp_path):
     secret.write_text("wrong\n")
     refused = run_cli("keys", "show", data_dir=data_dir, env_extra=env, check=False)
     assert refused.returncode != 0
+    assert "wrong" in refused.stderr and "passphrase" in refused.stderr
 
 
 def test_scanned_results_carry_a_stamp_whose_qr_holds_their_code(processed, rooms, tmp_path):
