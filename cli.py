@@ -46,6 +46,7 @@ def _rooms():
     except ValueError as exc:
         err.print(f"[red]OCR engine:[/] {exc}")
         raise typer.Exit(2) from None
+    _check_pages_per_worker()
     try:
         rooms = open_rooms(load_settings())
     except SigningKeyError as exc:
@@ -53,6 +54,16 @@ def _rooms():
         raise typer.Exit(2) from None
     _opened_rooms.append(rooms)
     return rooms
+
+
+def _check_pages_per_worker() -> None:
+    from digitize.workers import pages_per_worker
+
+    try:
+        pages_per_worker()
+    except ValueError as exc:
+        err.print(f"[red]page workers:[/] {exc}")
+        raise typer.Exit(2) from None
 
 
 def run() -> None:
@@ -136,6 +147,7 @@ def process(
             raise typer.Exit(2) from None
     from digitize.workers import prefetch, start_pool
 
+    _check_pages_per_worker()
     # The page workers start first and get the first pages at once; they read them while this process
     # loads the rest of the pipeline and opens the archive, the index and the keys.
     workers = workers or os.cpu_count() or 1

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +20,15 @@ from pathlib import Path
 from digitize.intake import RejectedInput, SourceFile, expand_inputs, inspect
 from digitize.model import CoverSheet, PageText
 
-TASKS_PER_WORKER = 50  # workers are replaced after 50 pages, which bounds the memory any leak could take
+PAGES_PER_WORKER = 50  # workers are replaced after 50 pages, which bounds the memory any leak could take
+
+
+def pages_per_worker() -> int:
+    """Pages a worker reads before it is replaced (``SOHOA_PAGES_PER_WORKER``, default 50); ValueError if bad."""
+    value = os.environ.get("SOHOA_PAGES_PER_WORKER", str(PAGES_PER_WORKER)).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"SOHOA_PAGES_PER_WORKER must be a whole number of pages, at least 1, not {value!r}")
+    return int(value)
 
 
 def init_worker(parent_pid: int | None = None) -> None:
@@ -53,10 +62,31 @@ def _end_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
+class _RecyclingPool(ProcessPoolExecutor):
+    """A process pool that always replaces a worker that left at its page limit.
+
+    Python 3.11 to 3.13 (before their fixes of CPython gh-115634) may not replace it: the manager thread
+    takes a token of the idle-worker semaphore left by a finished task as proof that an idle worker exists,
+    even after that worker exited at ``max_tasks_per_child``.  With pages queued and no worker left, the
+    run waits forever; with two workers it goes on at half speed.  Fixed Pythons no longer call this
+    method from the manager thread, so the override then changes nothing.
+    """
+
+    def _adjust_process_count(self) -> None:
+        if threading.current_thread() is self._executor_manager_thread:  # a worker exited: replace it
+            if len(self._processes) < self._max_workers:
+                self._spawn_process()
+            return
+        super()._adjust_process_count()
+
+
 def start_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` page workers, all started now rather than at the first page."""
-    pool = ProcessPoolExecutor(max(1, workers), initializer=init_worker, initargs=(os.getpid(),),
-                               max_tasks_per_child=TASKS_PER_WORKER)
+    """A pool of ``workers`` page workers, all started now rather than at the first page.
+
+    Each worker is replaced after ``SOHOA_PAGES_PER_WORKER`` pages (default 50).
+    """
+    pool = _RecyclingPool(max(1, workers), initializer=init_worker, initargs=(os.getpid(),),
+                          max_tasks_per_child=pages_per_worker())
     for _ in range(max(1, workers)):
         pool.submit(os.getpid)  # each submission with no idle worker starts one
     return pool

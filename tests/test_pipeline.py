@@ -176,6 +176,50 @@ def test_page_workers_are_single_threaded():
         assert {(threads.result(), limit.result()) for threads, limit in answers} == {(1, "1")}
 
 
+def test_a_worker_that_reached_its_page_limit_is_always_replaced():
+    """Workers leave after SOHOA_PAGES_PER_WORKER pages and must be replaced while pages are queued.
+
+    Python 3.11 to 3.13 may not replace them (CPython gh-115634: a stale idle-worker token), and then the
+    run waits forever.  Run in a child process with a timeout, so that a regression fails, not hangs."""
+    script = ("import os, sys\n"
+              "from digitize.workers import start_pool\n"
+              "if __name__ == '__main__':\n"
+              "    pool = start_pool(1)\n"
+              "    pids = [f.result(timeout=60) for f in [pool.submit(os.getpid) for _ in range(10)]]\n"
+              "    print(len(set(pids)))\n"
+              "    pool.shutdown()\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[1],
+                            env={**os.environ, "SOHOA_PAGES_PER_WORKER": "2"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout) >= 5  # 11 tasks, counting start_pool's own, at 2 per worker: 6 workers in turn
+
+
+def test_a_batch_longer_than_a_worker_lifetime_is_processed_whole(tmp_path):
+    """`sohoa process` with one worker replaced every 2 pages: every input is archived (no hang, no loss)."""
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+    from tests.conftest import json_lines, run_cli
+
+    inputs = [SAMPLE_DIR / name for name in ("01-giay-khai-sinh.png", "04-quyet-dinh.tiff", "09-ly-lich-tu-phap.jpg")]
+    result = run_cli("process", *map(str, inputs), "--json", "--workers", "1", data_dir=tmp_path / "data",
+                     env_extra={"SOHOA_PAGES_PER_WORKER": "2"}, timeout=180)
+    outcomes = {Path(o["source"]).name: o for o in json_lines(result.stdout)}
+    assert set(outcomes) == {p.name for p in inputs}
+    assert all(o["status"] in {"archived", "needs_review"} and o["doc_type"] for o in outcomes.values()), outcomes
+    assert outcomes["04-quyet-dinh.tiff"]["pages"] == 2
+
+
+def test_a_bad_pages_per_worker_setting_is_refused_before_any_work(tmp_path):
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+    from tests.conftest import run_cli
+
+    result = run_cli("process", str(SAMPLE_DIR / "01-giay-khai-sinh.png"), data_dir=tmp_path / "data", check=False,
+                     env_extra={"SOHOA_PAGES_PER_WORKER": "0"})
+    assert result.returncode == 2
+    message = "SOHOA_PAGES_PER_WORKER must be a whole number of pages, at least 1, not '0'"
+    assert message in " ".join(result.stderr.split())
+
+
 def test_the_main_process_does_not_load_the_imaging_libraries():
     """The process that classifies, signs and archives shares the cores with the page workers: it must not
     spend CPU importing what only the workers use (OpenCV, reportlab, img2pdf, pypdf: 0.25 s a run)."""
