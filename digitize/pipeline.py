@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -345,9 +345,11 @@ class Pipeline:
             pending: deque[_Pending] = deque()
             inputs = iter(expand_inputs(paths))
             exhausted = False
-            while True:
+
+            def top_up() -> None:
+                """Look ahead by at most `window` pages in flight and 2 × window documents queued."""
+                nonlocal exhausted
                 in_flight = sum(1 for p in pending for f in p.futures if not f.done())
-                # Look ahead by at most `window` pages in flight and 2 × window documents queued.
                 while (not exhausted and in_flight < window and len(pending) < 2 * window
                        and not self.stop_requested):
                     path = next(inputs, None)
@@ -357,8 +359,17 @@ class Pipeline:
                     item = self._prepare(path, pool, tmp_root)
                     pending.append(item)
                     in_flight += len(item.futures)
+
+            while True:
+                top_up()
                 if not pending:
                     return
+                # Documents finish in input order, but the workers are fed as soon as any page is done: a
+                # long page at the head of the queue must not leave the other workers without pages.
+                head = pending[0]
+                while not self.stop_requested and not all(f.done() for f in head.futures):
+                    wait([f for p in pending for f in p.futures if not f.done()], return_when=FIRST_COMPLETED)
+                    top_up()
                 item = pending.popleft()
                 if self.stop_requested and not any(f.running() or f.done() for f in item.futures):
                     self._discard(item)  # not started: a rerun will do it

@@ -163,6 +163,42 @@ def test_pages_submitted_early_are_used_or_dropped(processed, rooms, tmp_path):
     assert early == {} and list(tmp_root.iterdir()) == []
 
 
+def test_the_workers_are_fed_while_a_long_page_holds_the_head_of_the_queue(rooms, tmp_path):
+    """Documents finish in input order, but a long page first must not leave the other worker idle: while
+    it is read, the quick pages behind it keep being handed out beyond the look-ahead of 2 × workers."""
+    from PIL import Image
+
+    from digitize.pipeline import Pipeline
+    from digitize.workers import start_pool
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+
+    long_page = tmp_path / "qd-rescan.png"
+    with Image.open(SAMPLE_DIR / "09-ly-lich-tu-phap.jpg") as img:
+        img = img.convert("RGB")
+        img.putpixel((0, 0), (250, 250, 250))  # new bytes: not a duplicate of the archived sample
+        img.save(long_page)
+    blanks = []
+    for i in range(12):
+        blank = Image.new("L", (2480, 3508), 255)
+        blank.putpixel((i, 0), 254)
+        blanks.append(tmp_path / f"blank-{i}.png")
+        blank.save(blanks[-1], dpi=(300, 300))
+    pipeline = Pipeline(rooms, workers=2)
+    submitted_when_head_done = []
+    finish = pipeline._finish
+    pipeline._finish = lambda item: submitted_when_head_done.append(len(submitted)) or finish(item)
+    with start_pool(2) as pool:
+        submitted = []
+        submit = pool.submit
+        pool.submit = lambda fn, *args: submitted.append(args) or submit(fn, *args)
+        pipeline.pool = pool
+        outcomes = list(pipeline.process([long_page, *blanks]))
+    assert outcomes[0].status in {"archived", "needs_review"} and outcomes[0].doc_type["code"] == "LLTP"
+    assert all(o.status == "rejected" for o in outcomes[1:])
+    # The look-ahead alone stops at 4 pages (the long one and 3 blanks) until the long page is done.
+    assert submitted_when_head_done[0] >= 6, submitted_when_head_done
+
+
 def test_page_workers_are_single_threaded():
     """Pages are spread over processes: neither Tesseract nor OpenCV may start threads of their own in a
     worker (on 2 cores, 2 workers with a thread per core each would compete for the same cores)."""
