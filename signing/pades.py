@@ -80,6 +80,8 @@ class _KeptKeySigner(signers.SimpleSigner):
     def __init__(self, pkcs12_path: Path, passphrase: bytes | None):
         try:
             key, cert, others = pkcs12.load_key_and_certificates(pkcs12_path.read_bytes(), passphrase)
+        except OSError as exc:
+            raise SigningKeyError(f"cannot read the signing key {pkcs12_path}: {exc.strerror}") from None
         except ValueError:
             key = cert = None
         if key is None or cert is None:

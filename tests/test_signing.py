@@ -292,6 +292,13 @@ def test_passphrase_from_a_file_and_wrong_passphrase_refused(tmp_path):
     assert "wrong" in refused.stderr and "passphrase" in refused.stderr
 
 
+def test_a_missing_signing_key_file_is_refused_with_its_reason(tmp_path):
+    refused = run_cli("keys", "show", data_dir=tmp_path / "data", check=False,
+                      env_extra={"SOHOA_SIGNING_KEY": str(tmp_path / "gone.p12"), "SOHOA_KEY_PASSPHRASE": "x"})
+    assert refused.returncode == 2
+    assert "cannot read the signing key" in " ".join(refused.stderr.split())
+
+
 def test_scanned_results_carry_a_stamp_whose_qr_holds_their_code(processed, rooms, tmp_path):
     outcome = processed["09-ly-lich-tu-phap.jpg"]
     pdf = rooms.archive.get(outcome.archive_key)
