@@ -73,7 +73,7 @@ class _RecyclingPool(ProcessPoolExecutor):
     """
 
     def _adjust_process_count(self) -> None:
-        if threading.current_thread() is self._executor_manager_thread:  # a worker exited: replace it
+        if threading.current_thread() is getattr(self, "_executor_manager_thread", None):  # a worker exited
             if len(self._processes) < self._max_workers:
                 self._spawn_process()
             return
