@@ -521,7 +521,8 @@ class Pipeline:
         if self._decision is not None and self._decision.fields.get("holder_id"):
             outcome.fields["holder_id"] = self._decision.fields["holder_id"]
         pdf: Path | None = None
-        if results and not source.signed:
+        # A document that goes to review unsplit is kept as its original file: joining its pages would be wasted.
+        if results and not source.signed and (split or not understanding.review_reasons):
             pdf_path = item.work_dir / f"document-{label.rsplit('#', 1)[-1] if split else 1}.pdf"
             doc_type = self.rooms.catalogue.get(cls.type_code) if cls.type_code else None
             assemble([r.pdf_path for r in results], pdf_path, {

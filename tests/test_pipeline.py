@@ -117,6 +117,33 @@ def test_uncertain_reading_waits_for_review_and_is_not_archived(processed, rooms
         assert any(p.name.startswith("original") for p in folder.iterdir())
 
 
+def test_a_document_going_to_review_is_not_joined_into_a_pdf(rooms, tmp_path, monkeypatch):
+    """The clerk reviews the original file: the main process spends no PDF/A join on an unsplit document
+    that waits for review (it joins only what it signs, or a part of a split stack, which keeps its pages)."""
+    from dataclasses import replace
+
+    from PIL import Image
+
+    import digitize.pipeline as pipeline_module
+    from digitize.pipeline import Pipeline
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+
+    rescan = tmp_path / "hkd-rescan.png"
+    with Image.open(SAMPLE_DIR / "03-ho-kinh-doanh.jpg") as img:
+        img = img.convert("RGB")
+        img.putpixel((0, 0), (250, 250, 250))  # new bytes: not a duplicate of the archived sample
+        img.save(rescan)
+    joined = []
+    real_assemble = pipeline_module.assemble
+    monkeypatch.setattr(pipeline_module, "assemble",
+                        lambda pages, out, meta: joined.append(out) or real_assemble(pages, out, meta))
+    strict = replace(rooms, settings=replace(rooms.settings, review_threshold=1.01))  # every type uncertain
+    [outcome] = Pipeline(strict, workers=1).process([rescan])
+    assert outcome.status == "needs_review" and outcome.doc_type["code"] == "HKD"
+    assert joined == []
+    assert (rooms.settings.review_dir / outcome.source_sha256 / "original.png").exists()
+
+
 def test_same_input_twice_is_not_archived_twice(processed, rooms):
     from digitize.pipeline import Pipeline
     from tests.conftest import SAMPLES as SAMPLE_DIR
