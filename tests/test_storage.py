@@ -64,6 +64,9 @@ def test_objects_are_read_back_in_pieces_and_ranges(archive):
     assert b"".join(archive.stream("R-2/v1/document.pdf", 2_499_990)) == data[2_499_990:]
     with pytest.raises(ArchiveError, match="not in the archive"):
         archive.stream("R-2/v1/missing.pdf")  # refused before any byte is asked for
+    assert archive.sha256("R-2/v1/document.pdf") == hashlib.sha256(data).hexdigest()  # the read-back check
+    with pytest.raises(ArchiveError, match="not in the archive"):
+        archive.sha256("R-2/v1/missing.pdf")
 
 
 @pytest.mark.parametrize("key", ["../etc/passwd", "a/../../b", "/abs", "a//b", "a b", ""])
