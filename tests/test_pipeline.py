@@ -19,6 +19,19 @@ from storage import ArchiveError
 SPECS = {s.file_name: s for s in SAMPLES}
 
 
+def rescan_of(sample: str, target: Path) -> Path:
+    """Another scan of a committed sample: the same page in new bytes, so not a duplicate of the archived one."""
+    from PIL import Image
+
+    from tests.conftest import SAMPLES as SAMPLE_DIR
+
+    with Image.open(SAMPLE_DIR / sample) as img:
+        img = img.convert("RGB")
+        img.putpixel((0, 0), (250, 250, 250))
+        img.save(target)
+    return target
+
+
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_every_sample_gets_its_type_date_and_level(processed, name):
     outcome, spec = processed[name], SPECS[name]
@@ -122,17 +135,10 @@ def test_a_document_going_to_review_is_not_joined_into_a_pdf(rooms, tmp_path, mo
     that waits for review (it joins only what it signs, or a part of a split stack, which keeps its pages)."""
     from dataclasses import replace
 
-    from PIL import Image
-
     import digitize.pipeline as pipeline_module
     from digitize.pipeline import Pipeline
-    from tests.conftest import SAMPLES as SAMPLE_DIR
 
-    rescan = tmp_path / "hkd-rescan.png"
-    with Image.open(SAMPLE_DIR / "03-ho-kinh-doanh.jpg") as img:
-        img = img.convert("RGB")
-        img.putpixel((0, 0), (250, 250, 250))  # new bytes: not a duplicate of the archived sample
-        img.save(rescan)
+    rescan = rescan_of("03-ho-kinh-doanh.jpg", tmp_path / "hkd-rescan.png")
     joined = []
     real_assemble = pipeline_module.assemble
     monkeypatch.setattr(pipeline_module, "assemble",
@@ -158,17 +164,12 @@ def test_same_input_twice_is_not_archived_twice(processed, rooms):
 def test_pages_submitted_early_are_used_or_dropped(processed, rooms, tmp_path):
     """`sohoa process` hands the first pages to the workers before the index is open: a new input uses
     that work (no second submission); a duplicate drops it, leaving no record and no work folder."""
-    from PIL import Image
 
     from digitize.pipeline import Pipeline
     from digitize.workers import prefetch, start_pool
     from tests.conftest import SAMPLES as SAMPLE_DIR
 
-    fresh = tmp_path / "dkdn-rescan.png"
-    with Image.open(SAMPLE_DIR / "08-dang-ky-doanh-nghiep.png") as img:
-        img = img.convert("RGB")
-        img.putpixel((0, 0), (250, 250, 250))  # another scan of the same paper: new bytes
-        img.save(fresh)
+    fresh = rescan_of("08-dang-ky-doanh-nghiep.png", tmp_path / "dkdn-rescan.png")
     duplicate = SAMPLE_DIR / "09-ly-lich-tu-phap.jpg"
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
@@ -197,13 +198,8 @@ def test_the_workers_are_fed_while_a_long_page_holds_the_head_of_the_queue(rooms
 
     from digitize.pipeline import Pipeline
     from digitize.workers import start_pool
-    from tests.conftest import SAMPLES as SAMPLE_DIR
 
-    long_page = tmp_path / "qd-rescan.png"
-    with Image.open(SAMPLE_DIR / "09-ly-lich-tu-phap.jpg") as img:
-        img = img.convert("RGB")
-        img.putpixel((0, 0), (250, 250, 250))  # new bytes: not a duplicate of the archived sample
-        img.save(long_page)
+    long_page = rescan_of("09-ly-lich-tu-phap.jpg", tmp_path / "qd-rescan.png")
     blanks = []
     for i in range(12):
         blank = Image.new("L", (2480, 3508), 255)
