@@ -85,6 +85,10 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
 
     Each worker is replaced after ``SOHOA_PAGES_PER_WORKER`` pages (default 50).
     """
+    # numpy's OpenBLAS otherwise starts a thread per core in every worker as it is imported: 0.18 s of CPU
+    # per worker start taken from the other workers, for no page work (no page op is big enough to use
+    # them).  Workers inherit the environment when they are spawned, replacements included.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     pool = _RecyclingPool(max(1, workers), initializer=init_worker, initargs=(os.getpid(),),
                           max_tasks_per_child=pages_per_worker())
     for _ in range(max(1, workers)):

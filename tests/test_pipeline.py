@@ -222,17 +222,26 @@ def test_the_workers_are_fed_while_a_long_page_holds_the_head_of_the_queue(rooms
     assert submitted_when_head_done[0] >= 6, submitted_when_head_done
 
 
-def test_page_workers_are_single_threaded():
-    """Pages are spread over processes: neither Tesseract nor OpenCV may start threads of their own in a
-    worker (on 2 cores, 2 workers with a thread per core each would compete for the same cores)."""
+def _blas_threads(pools: list[dict]) -> set[int]:
+    return {pool["num_threads"] for pool in pools if pool["user_api"] == "blas"}
+
+
+def test_page_workers_are_single_threaded(monkeypatch):
+    """Pages are spread over processes: neither Tesseract, OpenCV nor numpy's BLAS may start threads of
+    their own in a worker (on 2 cores, 2 workers with a thread per core each would compete for the same
+    cores)."""
     import cv2
+    from threadpoolctl import threadpool_info
 
     from digitize.workers import start_pool
 
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     assert cv2.getNumThreads() > 1 or os.cpu_count() == 1  # OpenCV's default, which the workers must not keep
+    assert max(_blas_threads(threadpool_info())) > 1 or os.cpu_count() == 1  # and OpenBLAS's
     with start_pool(2) as pool:
         answers = [(pool.submit(cv2.getNumThreads), pool.submit(os.getenv, "OMP_THREAD_LIMIT")) for _ in range(4)]
         assert {(threads.result(), limit.result()) for threads, limit in answers} == {(1, "1")}
+        assert _blas_threads(pool.submit(threadpool_info).result()) == {1}
 
 
 def test_a_worker_that_reached_its_page_limit_is_always_replaced():
