@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import os
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -168,11 +167,10 @@ class Signer:
         """Write ``source`` with a PAdES signature added to ``target``, streaming: neither is held in memory.
 
         The original bytes are copied in chunks, then the signature is added as an incremental update.
+        ``target`` is not flushed to disk: the caller stores it durably (the archive syncs its own copy).
         """
         with source.open("rb") as inp, target.open("w+b") as out:  # pyHanko reads the output back to digest it
             self._sign(inp, out, source, reason, location, code, agency_name)
-            out.flush()
-            os.fsync(out.fileno())
 
     def _sign(self, inp: BinaryIO, out: BinaryIO, pdf: bytes | Path, reason: str, location: str,
               code: str | None, agency_name: str | None) -> None:
