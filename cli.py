@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import json
 import logging
 import os
 import re
 import sys
+import threading
 import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from codes import InvalidCode, parse_any
-from settings import load_settings
+from workflow.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from digitize.workers import Prefetched
+    from workflow.rooms import Rooms
+    from workflow.sharing import ResultRecord
+    from workflow.workers import Prefetched
 
 app = typer.Typer(
     help="sohoa (số hóa): turn scanned administrative results into coded, signed, archived records.",
@@ -37,7 +38,16 @@ STATUS_MARK = {"archived": "[green]archived[/]", "needs_review": "[yellow]needs 
 _opened_rooms: list = []  # closed by `run` before it exits
 
 
-def _rooms():
+def _settings() -> Settings:
+    """The settings, or exit 2 with the setting that is wrong."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        err.print(f"[red]setting:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _rooms() -> Rooms:
     """Import the pipeline and open its rooms (index, archive, keys, catalogue); exit 2 on a bad setting.
 
     Loading creates objects that live as long as the process, and pyHanko and asn1crypto then allocate
@@ -55,34 +65,22 @@ def _rooms():
         gc.enable()
 
 
-def _open_rooms():
-    from digitize import ocr
-    from digitize.pipeline import open_rooms
-    from signing import SigningKeyError
+def _open_rooms() -> Rooms:
+    from workflow.keys import SigningKeyError
+    from workflow.rooms import open_rooms
 
+    settings = _settings()
     try:
-        ocr.engine()
+        rooms = open_rooms(settings)
+        rooms.ocr.check()
     except ValueError as exc:
         err.print(f"[red]OCR engine:[/] {exc}")
         raise typer.Exit(2) from None
-    _check_pages_per_worker()
-    try:
-        rooms = open_rooms(load_settings())
     except SigningKeyError as exc:
         err.print(f"[red]signing key:[/] {exc}")
         raise typer.Exit(2) from None
     _opened_rooms.append(rooms)
     return rooms
-
-
-def _check_pages_per_worker() -> None:
-    from digitize.workers import pages_per_worker
-
-    try:
-        pages_per_worker()
-    except ValueError as exc:
-        err.print(f"[red]page workers:[/] {exc}")
-        raise typer.Exit(2) from None
 
 
 def run() -> None:
@@ -98,7 +96,7 @@ def run() -> None:
     except SystemExit as exc:
         code = exc.code
     for rooms in _opened_rooms:
-        rooms.index.close()
+        rooms.close()
     if code is not None and not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
@@ -109,24 +107,18 @@ def run() -> None:
     os._exit(code or 0)
 
 
-def _result_for(rooms, code: str):
+def _result_for(rooms: Rooms, code: str) -> ResultRecord:
     """The record a code or a -KQ{n} result alias names; exit 2 if malformed, 1 if unknown."""
-    from codes import DossierCode, ResultAlias
+    from workflow.results import BadCode, UnknownResult, find_result
 
     try:
-        parsed = parse_any(code)
-    except InvalidCode as exc:
-        err.print(f"[red]invalid code[/]: {exc}")
+        return find_result(rooms, code)
+    except BadCode as exc:
+        err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
-    if isinstance(parsed, DossierCode):
-        err.print("[red]invalid code[/]: a dossier code names a dossier, not a result")
-        raise typer.Exit(2)
-    record = (rooms.index.get_result_by_alias(str(parsed)) if isinstance(parsed, ResultAlias)
-              else rooms.index.get_result(code))
-    if record is None:
-        err.print(f"[red]no result with code {code}[/]")
-        raise typer.Exit(1)
-    return record
+    except UnknownResult as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
 
 
 @app.callback()
@@ -157,22 +149,26 @@ def process(
         err.print("[red]--split[/]: the only choice is 'blank' (cover sheets always split)")
         raise typer.Exit(2)
     if dossier:
-        from codes import parse_dossier_code
+        from workflow.ingest import IngestOptions
 
         try:
-            parse_dossier_code(dossier)
-        except InvalidCode as exc:
+            IngestOptions(dossier=dossier)
+        except ValueError as exc:
             err.print(f"[red]invalid dossier code[/]: {exc}")
             raise typer.Exit(2) from None
-    from digitize.workers import prefetch, start_pool
+    from workflow.workers import prefetch_pages, start_page_workers
 
-    _check_pages_per_worker()
+    settings = _settings()
     # The page workers start first and get the first pages at once; they read them while this process
     # loads the rest of the pipeline and opens the archive, the index and the keys.
     workers = workers or os.cpu_count() or 1
-    with start_pool(workers) as pool:
-        early = prefetch(paths, pool, load_settings().data_dir / "tmp", max_pages=2 * workers,
-                         split_blank=split == "blank")
+    try:
+        pool = start_page_workers(settings, workers)
+    except ValueError as exc:
+        err.print(f"[red]OCR engine:[/] {exc}")
+        raise typer.Exit(2) from None
+    with pool:
+        early = prefetch_pages(settings, pool, paths, max_pages=2 * workers, split_blank=split == "blank")
         try:
             _process(paths, pool, workers, as_json, allow_duplicate, dossier, split, early)
         finally:
@@ -183,20 +179,19 @@ def process(
 def _process(paths: list[Path], pool, workers: int, as_json: bool, allow_duplicate: bool, dossier: str | None,
              split: str | None, early: dict[Path, Prefetched]) -> None:
     rooms = _rooms()
-    from digitize.pipeline import Pipeline  # loaded by _rooms()
+    from workflow.ingest import Ingest, IngestOptions  # loaded by _rooms()
 
-    pipeline = Pipeline(rooms, workers, allow_duplicate=allow_duplicate, dossier=dossier,
-                        split_blank=split == "blank", pool=pool)
+    options = IngestOptions(workers, allow_duplicate=allow_duplicate, dossier=dossier, split_blank=split == "blank")
     counts: dict[str, int] = {}
     table_rows = []
-    for outcome in pipeline.process(paths, early):
+    for outcome in Ingest(rooms, options, pool).run(paths, prefetched=early):
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
         if as_json:
             sys.stdout.write(outcome.to_json() + "\n")
             sys.stdout.flush()
             continue
-        name = (outcome.doc_type or {}).get("name") or "-"
-        detail = outcome.error or "; ".join(outcome.review_reasons)
+        name = (outcome.doc_type.name if outcome.doc_type else None) or "-"
+        detail = outcome.reason
         print(f"{outcome.status:<12} {outcome.code or '-':<30} {name:<40} {outcome.source}"
               + (f"  ({detail})" if detail else ""))
         table_rows.append(outcome)
@@ -214,8 +209,8 @@ def _final_table(outcomes) -> None:
         table.add_column(column, overflow="fold")
     colours = {"archived": "green", "needs_review": "yellow", "rejected": "red"}
     for outcome in outcomes:
-        reason = outcome.error or "; ".join(outcome.review_reasons)
-        table.add_row(outcome.code or "-", (outcome.doc_type or {}).get("name") or "-",
+        reason = outcome.reason
+        table.add_row(outcome.code or "-", (outcome.doc_type.name if outcome.doc_type else None) or "-",
                       f"[{colours.get(outcome.status, 'white')}]{outcome.status}[/]", reason or "")
     err.print(table)
 
@@ -229,37 +224,24 @@ def fetch(
     = None,
 ):
     """Fetch an archived, signed result by its code (the current version, or an earlier one)."""
-    from storage.results import version_prefix
+    from workflow.results import FixityError, UnknownVersion, check_version, fetch_to_file
 
     rooms = _rooms()
     record = _result_for(rooms, code)
-    folder = version_prefix(record.code, version) if version else record.archive_key.rsplit("/", 1)[0]
-    if version and version not in rooms.store.versions(record.code):
-        err.print(f"{record.code} has no version {version} (versions: {rooms.store.versions(record.code)})")
-        raise typer.Exit(1)
-    if meta:
-        sys.stdout.write(rooms.archive.get(f"{folder}/metadata.json").decode("utf-8") + "\n")
-        return
-    expected = record.sha256 if not version else rooms.store.metadata(record.code, version)["files"]["document.pdf"][
-        "sha256"]
-    target = output or Path(f"{record.code}.pdf")
-    # Streamed to a hidden file beside the target and hashed on the way (a long document is never whole in
-    # memory); it takes the target's name only once its SHA-256 matches.
-    partial = target.with_name(f".{target.name}.part")
-    digest, size = hashlib.sha256(), 0
     try:
-        with partial.open("wb") as fh:
-            for chunk in rooms.archive.stream(f"{folder}/document.pdf"):
-                digest.update(chunk)
-                fh.write(chunk)
-                size += len(chunk)
-        if digest.hexdigest() != expected:
-            err.print(f"[red]fixity failure[/]: the archived PDF of {code} does not match its SHA-256")
-            raise typer.Exit(1)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    err.print(f"wrote {target} ({size} bytes, sha256 {expected})")
+        number = check_version(rooms, record, version)
+    except UnknownVersion as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    if meta:
+        sys.stdout.write(rooms.store.metadata_bytes(record.code, number).decode("utf-8") + "\n")
+        return
+    try:
+        fetched = fetch_to_file(rooms, record, number, output or Path(f"{record.code}.pdf"))
+    except FixityError:
+        err.print(f"[red]fixity failure[/]: the archived PDF of {code} does not match its SHA-256")
+        raise typer.Exit(1) from None
+    err.print(f"wrote {fetched.path} ({fetched.size} bytes, sha256 {fetched.sha256})")
 
 
 @app.command()
@@ -279,10 +261,8 @@ def verify(
         data = path.read_bytes()
         subject = str(path)
     else:
-        record = _result_for(rooms, target)
-        data = rooms.archive.get(record.archive_key)
-        if hashlib.sha256(data).hexdigest() != record.sha256:
-            problems.append("fixity: the archived PDF does not match the SHA-256 recorded at ingest")
+        document = rooms.store.read_document(_result_for(rooms, target))
+        data, problems = document.data, document.problems
         subject = target
     report = rooms.verify(data)
     valid = report.valid and not problems
@@ -325,9 +305,7 @@ def resign(
 
     Run it regularly (e.g. monthly); results whose timestamps are still fresh are left alone.
     """
-    from dataclasses import asdict
-
-    from digitize.pipeline import renew_timestamps
+    from workflow.maintenance import renew_timestamps
 
     if not lta:
         err.print("say --lta: the only renewal sohoa does is a document timestamp (PAdES B-LTA)")
@@ -339,7 +317,7 @@ def resign(
     renewals = renew_timestamps(rooms, [_result_for(rooms, c).code for c in codes] if codes else None, within_days)
     for r in renewals:
         if as_json:
-            print(json.dumps(asdict(r), ensure_ascii=False))
+            print(json.dumps(r.to_dict(), ensure_ascii=False))
         elif r.new_version:
             print(f"renewed  {r.code} v{r.old_version} -> v{r.new_version} ({r.reason})")
         else:
@@ -361,7 +339,7 @@ def audit(
     Also finds what an interrupted run left behind; --repair indexes complete versions the index lacks and
     records abandoned ingests (their objects stay, their codes are never reused). Exit 1 if any problem remains.
     """
-    from digitize.pipeline import audit_archive
+    from workflow.maintenance import audit_archive
 
     report = audit_archive(_rooms(), sample=sample, repair=repair)
     if as_json:
@@ -402,17 +380,14 @@ def clients_add(
                         "holder_id lets it see ID numbers in full. Repeatable.")] = None,
 ):
     """Register a system and print its token once (alone on the last line). Only a hash is stored."""
-    import secrets
-
-    from api import token_hash
+    from workflow.results import add_client
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
         err.print("[red]client name[/]: letters, digits, '.', '_' or '-', at most 100 characters")
         raise typer.Exit(2)
     scopes = _parse_scopes(scope or [])
-    token = "sohoa_" + secrets.token_urlsafe(32)
     try:
-        _rooms().index.add_client(name, token_hash(token), scopes)
+        token = add_client(_rooms(), name, scopes)
     except ValueError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
@@ -424,7 +399,9 @@ def clients_add(
 @clients_app.command("list")
 def clients_list():
     """Registered systems, their scopes, and whether they are revoked."""
-    for entry in _rooms().index.clients():
+    from workflow.results import list_clients
+
+    for entry in list_clients(_rooms()):
         state = f"revoked {entry.revoked_at:%Y-%m-%d}" if entry.revoked_at else "active"
         print(f"{entry.name:<24} {state:<18} {json.dumps(entry.scopes)}")
 
@@ -432,7 +409,9 @@ def clients_list():
 @clients_app.command("revoke")
 def clients_revoke(name: Annotated[str, typer.Argument(help="The client to cut off.")]):
     """Revoke a client's token at once."""
-    if not _rooms().index.revoke_client(name):
+    from workflow.results import revoke_client
+
+    if not revoke_client(_rooms(), name):
         err.print(f"[red]no active client named {name}[/]")
         raise typer.Exit(1)
     print(f"client {name} revoked")
@@ -445,8 +424,9 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes (default: cores).")] = 0,
 ):
     """Serve the HTTP API (GET /v1/health, /v1/results…) with the same configuration as the CLI."""
-    from api import serve as run_server
+    from web.api import serve as run_server
 
+    _settings()
     run_server(host, port, workers or os.cpu_count() or 1)
 
 
@@ -465,15 +445,14 @@ def watch(
     """
     import signal
 
-    from digitize.pipeline import Pipeline
-    from digitize.watch import watch as run_watch
+    from workflow.ingest import Ingest, IngestOptions
+    from workflow.watch import watch as run_watch
 
-    pipeline = Pipeline(_rooms(), workers or os.cpu_count() or 1, split_blank=split == "blank")
-    stop = {"now": False}
+    ingest = Ingest(_rooms(), IngestOptions(workers or os.cpu_count() or 1, split_blank=split == "blank"))
+    stop = threading.Event()
 
     def request_stop(_signum, _frame):
-        stop["now"] = True
-        pipeline.stop_requested = True
+        stop.set()
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
@@ -487,7 +466,7 @@ def watch(
             print(f"{outcome.status:<12} {outcome.code or '-':<30} {outcome.source}"
                   + (f"  ({outcome.error})" if outcome.error else ""), flush=True)
 
-    run_watch(folder, pipeline, interval, settle, show, lambda: stop["now"])
+    run_watch(folder, ingest, stop, interval, settle, show)
     err.print("stopped")
 
 
@@ -497,26 +476,14 @@ def coversheet(
     output: Annotated[Path, typer.Option("--output", "-o", help="PDF to print.")] = Path("coversheets.pdf"),
 ):
     """Print cover sheets (QR code + text) to put before each dossier in a scanned stack."""
-    from codes import load_catalogue, parse_dossier_code
-    from digitize.coversheet import write_coversheets
-    from digitize.model import CoverSheet
-    from settings import load_settings
+    from workflow.registry import RegistryInputError, write_coversheets_for
 
-    catalogue = load_catalogue(load_settings().catalogue)
-    covers = []
-    for entry in entries:
-        code, _, doc_type = entry.partition(":")
-        try:
-            parse_dossier_code(code)
-        except InvalidCode as exc:
-            err.print(f"[red]{entry}[/]: invalid dossier code: {exc}")
-            raise typer.Exit(2) from None
-        if doc_type and catalogue.get(doc_type) is None:
-            err.print(f"[red]{entry}[/]: {doc_type} is not a type of the catalogue")
-            raise typer.Exit(2)
-        covers.append(CoverSheet(code, doc_type or None))
-    write_coversheets(covers, output, {t.code: t.name for t in catalogue})
-    print(f"{len(covers)} cover sheets written to {output}")
+    try:
+        count = write_coversheets_for(_settings(), entries, output)
+    except RegistryInputError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    print(f"{count} cover sheets written to {output}")
 
 
 @app.command()
@@ -536,16 +503,16 @@ def backfill(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from digitize.backfill import backfill as run_backfill
-    from digitize.pipeline import Pipeline
+    from workflow.backfill import backfill as run_backfill
+    from workflow.ingest import Ingest, IngestOptions
 
-    rooms = _rooms()
-    pipeline = Pipeline(rooms, workers or os.cpu_count() or 1)
+    ingest = Ingest(_rooms(), IngestOptions(workers or os.cpu_count() or 1))
+    stop = threading.Event()
 
     def request_stop(_signum, _frame):
-        if pipeline.stop_requested:
+        if stop.is_set():
             raise KeyboardInterrupt
-        pipeline.stop_requested = True
+        stop.set()
         err.print("[yellow]stopping after the documents in flight… (Ctrl-C again to stop at once)[/]")
 
     signal.signal(signal.SIGINT, request_stop)
@@ -566,16 +533,15 @@ def backfill(
         import time
 
         if as_json:
-            sys.stdout.write(json.dumps({k: getattr(outcome, k) for k in ("source", "status", "error", "code",
-                                                                           "pages", "seconds")},
-                                        ensure_ascii=False) + "\n")
+            contract = outcome.to_dict()
+            sys.stdout.write(json.dumps({k: contract[k] for k in ("source", "status", "error", "code", "pages",
+                                                                  "seconds")}, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         done = progress.tasks[0].completed + 1 if progress.tasks else 1
         progress.update(task, advance=1, rate=done / max(time.perf_counter() - started[0], 1e-6))
 
     with progress:
-        summary = run_backfill(rooms, folder.resolve(), pipeline.workers, report, retry_failed, on_start, on_outcome,
-                               pipeline)
+        summary = run_backfill(ingest, folder.resolve(), report, retry_failed, on_start, on_outcome, stop)
     facts = summary.to_dict()
     if as_json:
         print(json.dumps({"summary": facts}, ensure_ascii=False))
@@ -599,21 +565,19 @@ def keys_init_dev():
     Their certificates say DEVELOPMENT, the stamp says the key has no legal value, and `verify` trusts
     the development CA only in this data directory.  Running it again keeps existing keys.
     """
-    from signing import init_dev_keys
+    from workflow.keys import make_dev_keys
 
-    settings = load_settings()
-    init_dev_keys(settings.key_dir, settings.agency, settings.key_passphrase)
+    settings = _settings()
+    make_dev_keys(settings)
     print(f"development keys ready in {settings.key_dir} (CA, signer, TSA; passphrase-encrypted PKCS#12)")
 
 
 @keys_app.command("show")
 def keys_show(as_json: Annotated[bool, typer.Option("--json")] = False):
     """The configured signing key, its certificate, level, TSA and trusted roots."""
-    rooms = _rooms()
-    signer = rooms.signer
-    info = {"signer": signer.subject, "development": signer.development, "level": signer.level,
-            "source": "pkcs11" if signer.keys.pkcs11 else "pkcs12", "tsa": rooms.settings.tsa_url,
-            "trust_roots": [str(p) for p in signer.keys.trust_roots], "stamp": rooms.settings.stamp}
+    from workflow.keys import key_info
+
+    info = key_info(_rooms())
     if as_json:
         print(json.dumps(info, ensure_ascii=False))
     else:
@@ -631,15 +595,13 @@ def tsa_serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3180,
 ):
     """Serve the development TSA of `keys init-dev` over HTTP, for other tools or machines to test with."""
-    from signing.keys import TSA_FILE, has_dev_keys, read_passphrase
-    from signing.tsa import DevTsaServer
+    from workflow.keys import SigningKeyError, dev_tsa_server
 
-    settings = load_settings()
-    if not has_dev_keys(settings.key_dir):
-        err.print("no development keys here: run `sohoa keys init-dev` first")
-        raise typer.Exit(2)
-    server = DevTsaServer(settings.key_dir / TSA_FILE, read_passphrase(settings.key_dir, settings.key_passphrase),
-                          host, port)
+    try:
+        server = dev_tsa_server(_settings(), host, port)
+    except SigningKeyError as exc:
+        err.print(str(exc))
+        raise typer.Exit(2) from None
     print(f"development TSA on {server.url} (Ctrl-C stops it)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
@@ -653,16 +615,14 @@ app.add_typer(review_app, name="review")
 @review_app.command("list")
 def review_list(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False):
     """Documents waiting for a clerk, with what sohoa proposes and why it is unsure."""
-    for row in _rooms().index.inputs():
-        if row.status != "needs_review":
-            continue
-        reasons = (row.review or {}).get("reasons", [])
+    from workflow.review import waiting
+
+    for document in waiting(_rooms()):
         if as_json:
-            print(json.dumps({"id": row.id, "source": row.source, "doc_type": row.doc_type, "reasons": reasons},
-                             ensure_ascii=False))
+            print(json.dumps(document.to_dict(), ensure_ascii=False))
         else:
-            print(f"{row.id:>6}  {row.doc_type or '?':<5} {row.source}")
-            for reason in reasons:
+            print(f"{document.id:>6}  {document.doc_type or '?':<5} {document.source}")
+            for reason in document.reasons:
                 print(f"        - {reason}")
 
 
@@ -675,7 +635,8 @@ def review_accept(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ):
     """Accept a document with the clerk's corrections: it is then coded, signed and archived."""
-    from digitize.pipeline import Pipeline, ReviewDecision, ReviewError
+    from workflow.contracts import ReviewDecision
+    from workflow.review import ReviewError, accept
 
     fields = {}
     for item in field or []:
@@ -685,14 +646,15 @@ def review_accept(
             raise typer.Exit(2)
         fields[name.strip()] = unicodedata.normalize("NFC", value.strip())
     try:
-        outcome = Pipeline(_rooms(), 1).accept_review(review_id, ReviewDecision(doc_type, fields))
+        outcome = accept(_rooms(), review_id, ReviewDecision(doc_type, fields))
     except ReviewError as exc:
         err.print(f"[red]not accepted[/]: {exc}")
         raise typer.Exit(1) from None
     if as_json:
         print(outcome.to_json())
     else:
-        print(f"{outcome.status} {outcome.code or '-'} {(outcome.doc_type or {}).get('name', '-')} {outcome.source}")
+        print(f"{outcome.status} {outcome.code or '-'} {outcome.doc_type.name if outcome.doc_type else '-'} "
+              f"{outcome.source}")
     raise typer.Exit(0 if outcome.status == "archived" else 1)
 
 
@@ -702,10 +664,10 @@ def review_reject(
     reason: Annotated[str, typer.Option("--reason", help="Why, for the record (e.g. 'bản sao không rõ').")],
 ):
     """Reject a document at review. Its original stays in the review folder."""
-    from digitize.pipeline import Pipeline, ReviewError
+    from workflow.review import ReviewError, reject
 
     try:
-        Pipeline(_rooms(), 1).reject_review(review_id, reason)
+        reject(_rooms(), review_id, reason)
     except ReviewError as exc:
         err.print(f"[red]not rejected[/]: {exc}")
         raise typer.Exit(1) from None
@@ -717,18 +679,13 @@ codes_app = typer.Typer(help="Check codes: result codes, result aliases (…-KQ1
 app.add_typer(codes_app, name="codes")
 
 
-def _segments(parsed) -> dict:
-    from dataclasses import asdict
-
-    kind = {"ResultCode": "result", "ResultAlias": "result-alias", "DossierCode": "dossier"}[type(parsed).__name__]
-    return {"kind": kind, "code": str(parsed), **json.loads(json.dumps(asdict(parsed), default=str))}
-
-
 @codes_app.command("parse")
 def codes_parse(code: Annotated[str, typer.Argument(help="A code to take apart.")]):
     """Print the segments of a code as JSON, or say precisely what is wrong (exit 2)."""
+    from workflow.registry import InvalidCode, code_segments
+
     try:
-        print(json.dumps(_segments(parse_any(code)), ensure_ascii=False))
+        print(json.dumps(code_segments(code), ensure_ascii=False))
     except InvalidCode as exc:
         err.print(f"[red]invalid[/]: {exc}")
         raise typer.Exit(2) from None
@@ -737,6 +694,8 @@ def codes_parse(code: Annotated[str, typer.Argument(help="A code to take apart."
 @codes_app.command("validate")
 def codes_validate(file: Annotated[Path, typer.Argument(help="A text file with one code per line.")]):
     """Check every code in a file; list the bad ones with the reason. Exit 1 if any is invalid."""
+    from workflow.registry import InvalidCode, code_segments
+
     bad = total = 0
     for number, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
         code = line.strip()
@@ -744,7 +703,7 @@ def codes_validate(file: Annotated[Path, typer.Argument(help="A text file with o
             continue
         total += 1
         try:
-            parse_any(code)
+            code_segments(code)
         except InvalidCode as exc:
             bad += 1
             print(f"line {number}: {code[:80]}: {exc}")
@@ -759,23 +718,23 @@ app.add_typer(agencies_app, name="agencies")
 @agencies_app.command("import")
 def agencies_import(file: Annotated[Path, typer.Argument(help="CSV with columns id,name,level[,parent][,successor].")]):
     """Import an official list of agencies (validated; existing identifiers are updated)."""
-    from dataclasses import asdict
+    from workflow.registry import RegistryInputError, import_agencies
 
-    from codes import parse_agencies_csv
-
+    rooms = _rooms()
     try:
-        agencies = parse_agencies_csv(file.read_text("utf-8"))
-    except (InvalidCode, ValueError) as exc:
+        count = import_agencies(rooms, file.read_text("utf-8"))
+    except RegistryInputError as exc:
         err.print(f"[red]not imported[/]: {exc}")
         raise typer.Exit(2) from None
-    count = _rooms().index.upsert_agencies([asdict(a) for a in agencies])
     print(f"imported {count} agencies")
 
 
 @agencies_app.command("list")
 def agencies_list(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False):
     """Every known agency: shipped and imported."""
-    for agency in sorted(_rooms().agencies, key=lambda a: a.id):
+    from workflow.registry import known_agencies
+
+    for agency in known_agencies(_rooms()):
         if as_json:
             print(json.dumps(agency.__dict__, ensure_ascii=False))
         else:
@@ -789,14 +748,15 @@ app.add_typer(targets_app, name="targets")
 @targets_app.command("import")
 def targets_import(file: Annotated[Path, typer.Argument(help="CSV with columns agency,year,count.")]):
     """Import how many still-valid results each agency has issued, per year (the targets' denominators)."""
-    from codes import parse_valid_results_csv
+    from workflow.registry import RegistryInputError, import_valid_results
 
+    rooms = _rooms()
     try:
-        rows = parse_valid_results_csv(file.read_text("utf-8"))
-    except ValueError as exc:
+        count = import_valid_results(rooms, file.read_text("utf-8"))
+    except RegistryInputError as exc:
         err.print(f"[red]not imported[/]: {exc}")
         raise typer.Exit(2) from None
-    print(f"imported {_rooms().index.set_valid_results(rows)} counts")
+    print(f"imported {count} counts")
 
 
 @app.command()
@@ -808,7 +768,7 @@ def report(
     """Digitization progress per level and agency against the year's targets (Plan 86/KH-UBND)."""
     import datetime as dt
 
-    from digitize.pipeline import targets_report
+    from workflow.maintenance import draw_targets_chart, targets_report
 
     figures = targets_report(_rooms(), year or dt.date.today().year)
     if as_json:
@@ -816,7 +776,11 @@ def report(
     else:
         _print_report(figures)
     if chart:
-        _draw_chart(figures, chart)
+        try:
+            draw_targets_chart(figures, chart)
+        except RuntimeError as exc:
+            err.print(f"[red]chart:[/] {exc}")
+            raise typer.Exit(2) from None
         err.print(f"chart written to {chart}")
 
 
@@ -852,45 +816,15 @@ def _print_report(figures) -> None:
         out.print("agencies not in the registry: " + ", ".join(figures.unknown_agencies))
 
 
-def _draw_chart(figures, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = [r for r in figures.levels if r.valid]
-    labels = [{"ministry": "Bộ", "province": "Tỉnh", "district": "Huyện", "commune": "Xã"}.get(r.level, r.level)
-              for r in rows]
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
-    done = [100 * (r.percent or 0) for r in rows]
-    bars = ax.bar(labels, done, color=["#2e7d32" if r.meets_target else "#c62828" for r in rows])
-    for bar, row in zip(bars, rows, strict=True):
-        if row.target is not None:
-            ax.hlines(100 * row.target, bar.get_x(), bar.get_x() + bar.get_width(), colors="black",
-                      linestyles="dashed")
-        ax.annotate(f"{row.digitized}/{row.valid}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize=8)
-    ax.set_ylabel("Tỷ lệ đã số hóa (%)")
-    ax.set_ylim(0, max([*done, *(100 * (r.target or 0) for r in rows), 10]) * 1.25)
-    ax.set_title(f"Số hóa kết quả giải quyết TTHC còn hiệu lực — năm {figures.year}\n(vạch đứt: chỉ tiêu)")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)
-
-
 @app.command("list")
 def list_inputs(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False):
     """Every processed input once, whatever its status."""
-    rooms = _rooms()
-    results = {r.code: r for r in rooms.index.results()}
-    for row in rooms.index.inputs():
-        result = results.get(row.code) if row.code else None
-        entry = {
-            "code": row.code, "source": row.source, "doc_type": row.doc_type, "status": row.status,
-            "error": row.error, "sha256": result.sha256 if result else None, "source_sha256": row.source_sha256,
-        }
+    from workflow.results import list_inputs
+
+    for listed in list_inputs(_rooms()):
+        row = listed.input
         if as_json:
-            print(json.dumps(entry, ensure_ascii=False))
+            print(json.dumps(listed.to_dict(), ensure_ascii=False))
         else:
             print(f"{row.status:<12} {row.code or '-':<30} {row.doc_type or '-':<5} {row.source}")
 

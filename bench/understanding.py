@@ -21,11 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("SOHOA_DEV_KEYS", "auto")  # development keys in the throw-away data dirs
 
 from codes import load_catalogue  # noqa: E402
-from digitize.pipeline import Pipeline, open_rooms  # noqa: E402
 from digitize.training import synth_document  # noqa: E402
 from samples.make_samples import save_sample  # noqa: E402
 from samples.synth import to_spec  # noqa: E402
-from settings import load_settings  # noqa: E402
+from workflow.ingest import Ingest, IngestOptions  # noqa: E402
+from workflow.rooms import open_rooms  # noqa: E402
+from workflow.settings import load_settings  # noqa: E402
 
 
 def main() -> None:
@@ -46,13 +47,13 @@ def main() -> None:
                                        archive_url=(tmp / "data" / "archive").as_uri())
         rooms = open_rooms(settings)
         started = time.perf_counter()
-        outcomes = list(Pipeline(rooms, workers).process(sorted(tmp.glob("*.jpg"))))
+        outcomes = list(Ingest(rooms, IngestOptions(workers=workers)).run(sorted(tmp.glob("*.jpg"))))
         seconds = time.perf_counter() - started
     counts: Counter = Counter()
     for outcome in outcomes:
         doc = truth[Path(outcome.source).name]
         d, m, y = doc.issued_on
-        got_type = (outcome.doc_type or {}).get("code")
+        got_type = outcome.doc_type_code
         counts["documents"] += 1
         counts["type"] += got_type == doc.doc_type
         counts[outcome.status] += 1

@@ -1,6 +1,6 @@
 """OCR with Tesseract (``vie``): one call per page gives both the text and the word boxes.
 
-Two ways to run the same Tesseract models (``SOHOA_OCR_ENGINE``):
+Two ways to run the same Tesseract models (``OcrConfig.engine``, set by ``SOHOA_OCR_ENGINE``):
 
 - ``tesseract`` (default): the ``tesseract`` command through pytesseract, one process per page.  Each
   start loads the language model again (about 0.15 s of a page's 1.0-1.3 s).
@@ -13,9 +13,9 @@ Two ways to run the same Tesseract models (``SOHOA_OCR_ENGINE``):
 from __future__ import annotations
 
 import functools
-import os
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,31 +27,51 @@ from digitize.text import nfc
 if TYPE_CHECKING:
     import numpy as np
 
-# Vietnamese alone: with the clean-up (scale, denoise) it reads 0.66 % CER against 1.23 % for vie+eng,
-# whose English model drops diacritics on capitalized names.  Italic date digits it misreads ("0]")
-# are parsed as look-alikes and sent to review, never archived as guessed (bench/ocr_quality.py,
-# bench/understanding.py).
-LANG = os.environ.get("SOHOA_OCR_LANG", "vie")
-# Tesseract's own threading is slower than one process per page on this hardware.
-os.environ["OMP_THREAD_LIMIT"] = "1"
 ENGINES = ("tesseract", "tesserocr")
 TESSDATA_DIRS = (Path("/usr/share/tesseract-ocr/5/tessdata"), Path("/usr/share/tesseract-ocr/4.00/tessdata"),
                  Path("/usr/share/tessdata"), Path("/usr/local/share/tessdata"))
-PAGE_TIMEOUT_SECONDS = float(os.environ.get("SOHOA_PAGE_TIMEOUT", "180"))
+
+
+@dataclass(frozen=True)
+class OcrConfig:
+    """How pages are read: small and picklable, it travels to the page workers inside each page job.
+
+    ``lang``: Vietnamese alone by default; with the clean-up (scale, denoise) it reads 0.66 % CER against
+    1.23 % for vie+eng, whose English model drops diacritics on capitalized names.  Italic date digits it
+    misreads ("0]") are parsed as look-alikes and sent to review, never archived as guessed.
+    """
+
+    lang: str = "vie"
+    engine: str = "tesseract"
+    page_timeout: float = 180.0  # seconds
+    tessdata_dir: Path | None = None  # where the models are (the library engine); default: Debian's folder
+
+    def check(self) -> None:
+        """Raise ValueError for an engine that is unknown or not installed, before any page is read."""
+        if self.engine not in ENGINES:
+            raise ValueError(f"SOHOA_OCR_ENGINE must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        if self.engine == "tesserocr" and not _installed("tesserocr"):
+            raise ValueError("SOHOA_OCR_ENGINE=tesserocr needs the tesserocr package: pip install -e '.[tesserocr]'")
+
+    @property
+    def binding(self) -> str:
+        return "tesserocr" if self.engine == "tesserocr" else "pytesseract"
+
+    def tesseract_version(self) -> str:
+        """The version of the Tesseract that reads the pages (the command's, or tesserocr's own build)."""
+        return _version(self.engine)
+
+    def description(self) -> str:
+        """What read the pages, for the provenance events: e.g. ``tesseract 5.3.0 (vie)``."""
+        via = " via tesserocr" if self.engine == "tesserocr" else ""
+        return f"tesseract {self.tesseract_version()}{via} ({self.lang})"
+
+
+DEFAULT_OCR = OcrConfig()
 
 
 class PageTimeout(Exception):
     """Tesseract did not finish a page in time (the command was stopped, or the library call cancelled)."""
-
-
-def engine() -> str:
-    """The configured way to run Tesseract (``SOHOA_OCR_ENGINE``); raises ValueError on an unknown one."""
-    name = os.environ.get("SOHOA_OCR_ENGINE", "tesseract").strip().lower()
-    if name not in ENGINES:
-        raise ValueError(f"SOHOA_OCR_ENGINE must be one of {', '.join(ENGINES)}, not {name!r}")
-    if name == "tesserocr" and not _installed("tesserocr"):
-        raise ValueError("SOHOA_OCR_ENGINE=tesserocr needs the tesserocr package: pip install -e '.[tesserocr]'")
-    return name
 
 
 @functools.cache
@@ -59,11 +79,6 @@ def _installed(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
-
-
-def tesseract_version() -> str:
-    """The version of the Tesseract that reads the pages (the command's, or tesserocr's own build)."""
-    return _version(engine())
 
 
 @functools.cache
@@ -76,58 +91,56 @@ def _version(name: str) -> str:
     return str(pytesseract.get_tesseract_version())
 
 
-def description() -> str:
-    """What read the pages, for the provenance events: e.g. ``tesseract 5.3.0 (vie)``."""
-    via = " via tesserocr" if engine() == "tesserocr" else ""
-    return f"tesseract {tesseract_version()}{via} ({LANG})"
-
-
-def read_words(gray: np.ndarray, dpi: float) -> list[Word]:
+def read_words(gray: np.ndarray, dpi: float, config: OcrConfig = DEFAULT_OCR) -> list[Word]:
     """Run Tesseract once on ``gray`` and return its words with confidences and boxes (NFC text)."""
-    if engine() == "tesserocr":
-        return _library_words(gray, dpi)
+    if config.engine == "tesserocr":
+        return _library_words(gray, dpi, config)
     import cv2  # here, not at the top: the main process asks this module only for the version and language
 
     # Uncompressed PGM: 13 ms to write against 85 ms for OpenCV's fastest PNG (pytesseract's PIL PNG is
     # slower still), and Tesseract reads the same pixels, so its output is identical.
     with tempfile.NamedTemporaryFile(prefix="sohoa-page-", suffix=".pgm") as image_file:
         cv2.imwrite(image_file.name, gray)
-        return _tesseract_words(image_file.name, dpi)
+        return _tesseract_words(image_file.name, dpi, config)
 
 
-def _tesseract_words(image_path: str, dpi: float) -> list[Word]:
+def _tesseract_words(image_path: str, dpi: float, config: OcrConfig) -> list[Word]:
+    # The command runs single-threaded: OMP_THREAD_LIMIT=1 is in the workers' environment (settings).
     try:
         data = pytesseract.image_to_data(
-            image_path, lang=LANG, config=f"--psm 3 --dpi {int(round(dpi))}", output_type=pytesseract.Output.DICT,
-            timeout=PAGE_TIMEOUT_SECONDS,
+            image_path, lang=config.lang, config=f"--psm 3 --dpi {int(round(dpi))}",
+            output_type=pytesseract.Output.DICT, timeout=config.page_timeout,
         )
     except RuntimeError as exc:  # pytesseract kills Tesseract and raises this on timeout
         if "timeout" in str(exc).lower():
-            raise PageTimeout(f"OCR of a page took longer than {PAGE_TIMEOUT_SECONDS:g} s") from None
+            raise PageTimeout(f"OCR of a page took longer than {config.page_timeout:g} s") from None
         raise
     return _words(zip(data["text"], data["conf"], data["left"], data["top"], data["width"], data["height"],
                       strict=True))
 
 
 _library = None  # this worker's libtesseract instance: the language model stays loaded between pages
+_library_key: tuple[str, Path] | None = None
 
 
-def _library_words(gray: np.ndarray, dpi: float) -> list[Word]:
+def _library_words(gray: np.ndarray, dpi: float, config: OcrConfig) -> list[Word]:
     """The same page analysis as ``tesseract --psm 3`` (automatic segmentation), by libtesseract in-process."""
-    global _library
-    if _library is None:
+    global _library, _library_key
+    key = (config.lang, _tessdata_dir(config))
+    if _library is None or _library_key != key:
         import tesserocr
 
         try:
-            _library = tesserocr.PyTessBaseAPI(path=str(_tessdata_dir()), lang=LANG, psm=tesserocr.PSM.AUTO)
+            _library = tesserocr.PyTessBaseAPI(path=str(key[1]), lang=config.lang, psm=tesserocr.PSM.AUTO)
         except RuntimeError as exc:
-            raise pytesseract.TesseractError(1, f"libtesseract could not load {LANG!r}: {exc}") from None
+            raise pytesseract.TesseractError(1, f"libtesseract could not load {config.lang!r}: {exc}") from None
+        _library_key = key
     height, width = gray.shape
     _library.SetImageBytes(gray.tobytes(), width, height, 1, width)
     _library.SetSourceResolution(int(round(dpi)))
-    if not _library.Recognize(timeout=int(PAGE_TIMEOUT_SECONDS * 1000)):
+    if not _library.Recognize(timeout=int(config.page_timeout * 1000)):
         _library.Clear()
-        raise PageTimeout(f"OCR of a page did not finish in {PAGE_TIMEOUT_SECONDS:g} s")
+        raise PageTimeout(f"OCR of a page did not finish in {config.page_timeout:g} s")
     # The TSV rows are those of `tesseract … tsv`: level … left top width height conf text.
     rows = (line.split("\t") for line in _library.GetTSVText(0).splitlines())
     words = _words((row[11], row[10], row[6], row[7], row[8], row[9]) for row in rows if len(row) >= 12)
@@ -135,10 +148,11 @@ def _library_words(gray: np.ndarray, dpi: float) -> list[Word]:
     return words
 
 
-def _tessdata_dir() -> Path:
-    """Where the language models are: ``TESSDATA_PREFIX`` (Tesseract's own variable), else Debian's folder."""
-    wanted = [f"{lang}.traineddata" for lang in LANG.split("+")]
-    candidates = [Path(os.environ["TESSDATA_PREFIX"])] if os.environ.get("TESSDATA_PREFIX") else list(TESSDATA_DIRS)
+@functools.cache
+def _tessdata_dir(config: OcrConfig) -> Path:
+    """Where the language models are: the configured folder (``TESSDATA_PREFIX``), else Debian's folder."""
+    wanted = [f"{lang}.traineddata" for lang in config.lang.split("+")]
+    candidates = [config.tessdata_dir] if config.tessdata_dir else list(TESSDATA_DIRS)
     for folder in candidates:
         if all((folder / name).is_file() for name in wanted):
             return folder

@@ -29,7 +29,7 @@ def run_page(job: PageJob) -> PageOutcome:
     if cleaned.problem:
         raise RejectedInput(f"page {job.index + 1}: {cleaned.problem}")
     try:
-        words = read_words(cleaned.gray, image.dpi * cleaned.scale)
+        words = read_words(cleaned.gray, image.dpi * cleaned.scale, job.ocr)
     except PageTimeout as exc:
         raise RejectedInput(f"page {job.index + 1}: {exc}") from None
     page = PageText(job.index, width, height, tuple(reading_order(words, width)), "ocr", cleaned.skew_degrees)

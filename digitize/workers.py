@@ -19,25 +19,18 @@ from pathlib import Path
 
 from digitize.intake import RejectedInput, SourceFile, expand_inputs, inspect
 from digitize.model import CoverSheet, PageText
+from digitize.ocr import DEFAULT_OCR, OcrConfig
 
 PAGES_PER_WORKER = 50  # workers are replaced after 50 pages, which bounds the memory any leak could take
 
 
-def pages_per_worker() -> int:
-    """Pages a worker reads before it is replaced (``SOHOA_PAGES_PER_WORKER``, default 50); ValueError if bad."""
-    value = os.environ.get("SOHOA_PAGES_PER_WORKER", str(PAGES_PER_WORKER)).strip()
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"SOHOA_PAGES_PER_WORKER must be a whole number of pages, at least 1, not {value!r}")
-    return int(value)
-
-
 def init_worker(parent_pid: int | None = None) -> None:
-    """Process-pool initializer: Tesseract and OpenCV single-threaded, one page per process; ends with its parent.
+    """Process-pool initializer: OpenCV single-threaded, one page per process; ends with its parent.
 
     Pages are spread over processes, one per core: threads inside a worker would only compete with the
-    other workers (OpenCV otherwise starts a thread per core in every worker).
+    other workers (OpenCV otherwise starts a thread per core in every worker).  Tesseract's and OpenBLAS's
+    threads are limited by the environment the workers inherit (``workflow.settings``).
     """
-    os.environ["OMP_THREAD_LIMIT"] = "1"
     if parent_pid is not None:
         _end_with_parent(parent_pid)
     import cv2
@@ -80,17 +73,14 @@ class _RecyclingPool(ProcessPoolExecutor):
         super()._adjust_process_count()
 
 
-def start_pool(workers: int) -> ProcessPoolExecutor:
+def start_pool(workers: int, pages_per_worker: int = PAGES_PER_WORKER) -> ProcessPoolExecutor:
     """A pool of ``workers`` page workers, all started now rather than at the first page.
 
-    Each worker is replaced after ``SOHOA_PAGES_PER_WORKER`` pages (default 50).
+    Each worker is replaced after ``pages_per_worker`` pages.  The workers inherit this process's
+    environment: start them through ``workflow.workers.start_page_workers``, which makes them single-threaded.
     """
-    # numpy's OpenBLAS otherwise starts a thread per core in every worker as it is imported: 0.18 s of CPU
-    # per worker start taken from the other workers, for no page work (no page op is big enough to use
-    # them).  Workers inherit the environment when they are spawned, replacements included.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     pool = _RecyclingPool(max(1, workers), initializer=init_worker, initargs=(os.getpid(),),
-                          max_tasks_per_child=pages_per_worker())
+                          max_tasks_per_child=pages_per_worker)
     for _ in range(max(1, workers)):
         pool.submit(os.getpid)  # each submission with no idle worker starts one
     return pool
@@ -104,6 +94,7 @@ class PageJob:
     work_dir: Path
     split_blank: bool = False  # blank pages separate documents (and are not archived)
     text_layer: bool = False  # a PDF page with real text: read it, do not OCR it
+    ocr: OcrConfig = DEFAULT_OCR  # the page worker's whole configuration travels with the job
 
 
 @dataclass(frozen=True)
@@ -127,15 +118,15 @@ def run_page_job(job: PageJob) -> PageOutcome:
     return run_page(job)
 
 
-def submit_pages(pool: ProcessPoolExecutor, source: SourceFile, work_dir: Path,
-                 split_blank: bool = False) -> list[Future]:
+def submit_pages(pool: ProcessPoolExecutor, source: SourceFile, work_dir: Path, split_blank: bool = False,
+                 ocr: OcrConfig = DEFAULT_OCR) -> list[Future]:
     """One job per page of ``source``; each writes its searchable page PDF into ``work_dir``."""
     # A signed PDF is one document kept byte for byte: its pages are OCRed for text only, never split.
     split_blank = split_blank and not source.signed
     # A mixed PDF is decided page by page: real text is read, scanned pages are OCRed.
     text_pages = source.text_pages or (False,) * source.page_count
     return [pool.submit(run_page_job, PageJob(source.path, source.kind, i, work_dir, split_blank,
-                                              text_layer=text_pages[i] and not source.signed))
+                                              text_layer=text_pages[i] and not source.signed, ocr=ocr))
             for i in range(source.page_count)]
 
 
@@ -155,7 +146,7 @@ class Prefetched:
 
 
 def prefetch(paths: Iterable[Path], pool: ProcessPoolExecutor, tmp_root: Path, max_pages: int,
-             split_blank: bool = False) -> dict[Path, Prefetched]:
+             split_blank: bool = False, ocr: OcrConfig = DEFAULT_OCR) -> dict[Path, Prefetched]:
     """Submit the pages of the first inputs (up to about ``max_pages``) to the workers right away.
 
     Only inspection happens here; whether an input is a duplicate is checked once the index is open, and
@@ -177,6 +168,6 @@ def prefetch(paths: Iterable[Path], pool: ProcessPoolExecutor, tmp_root: Path, m
             continue
         tmp_root.mkdir(parents=True, exist_ok=True)
         work_dir = Path(tempfile.mkdtemp(prefix="doc-", dir=tmp_root))
-        prefetched[path] = Prefetched(source, work_dir, submit_pages(pool, source, work_dir, split_blank))
+        prefetched[path] = Prefetched(source, work_dir, submit_pages(pool, source, work_dir, split_blank, ocr))
         pages += source.page_count
     return prefetched

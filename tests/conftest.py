@@ -19,6 +19,24 @@ SAMPLES = ROOT / "samples"
 SOHOA = Path(sys.executable).parent / "sohoa"
 
 
+# Modules whose tests read full pages with Tesseract or run whole batches through `sohoa` (marked `slow`).
+SLOW_MODULES = {"test_api", "test_backfill", "test_batches", "test_cleanup", "test_cli", "test_memory",
+                "test_pipeline", "test_rejections", "test_s3_pipeline", "test_understanding"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers from what a test needs, so that `make test-fast` can leave out the slow and the served."""
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES or "processed" in needs:
+            item.add_marker(pytest.mark.slow)
+        if "s3_server" in needs or params.get("archive") == "s3":
+            item.add_marker(pytest.mark.s3)
+        if params.get("index_url") == "postgresql" or "postgresql" in item.name or "postgres" in item.name:
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("sohoa-data")
@@ -26,7 +44,7 @@ def data_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(data_dir):
-    from settings import load_settings
+    from workflow.settings import load_settings
 
     old = os.environ.get("SOHOA_DATA_DIR")
     os.environ["SOHOA_DATA_DIR"] = str(data_dir)
@@ -41,7 +59,7 @@ def settings(data_dir):
 
 @pytest.fixture(scope="session")
 def rooms(settings):
-    from digitize.pipeline import open_rooms
+    from workflow.rooms import open_rooms
 
     return open_rooms(settings)
 
@@ -49,9 +67,9 @@ def rooms(settings):
 @pytest.fixture(scope="session")
 def processed(rooms):
     """Every committed sample processed once through the real pipeline (2 workers)."""
-    from digitize.pipeline import Pipeline
+    from workflow.ingest import Ingest, IngestOptions
 
-    outcomes = list(Pipeline(rooms, workers=2).process([SAMPLES]))
+    outcomes = list(Ingest(rooms, IngestOptions(workers=2)).run([SAMPLES]))
     return {Path(o.source).name: o for o in outcomes}
 
 

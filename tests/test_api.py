@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import SAMPLES, SOHOA, json_lines, run_cli
+from tests.schemas import assert_valid
 
 
 def free_port() -> int:
@@ -91,6 +92,7 @@ def test_every_other_endpoint_needs_a_valid_token(api, auth):
 def test_metadata_and_document(api):
     row = api["rows"]["TB"]
     meta = get(api, f"/v1/results/{row['code']}").json()
+    assert_valid("result", meta)  # docs/schema/result.schema.json
     assert meta["code"] == row["code"] and meta["sha256"] == row["sha256"]
     assert meta["doc_type"]["name"] == "Thông báo" and meta["versions"] == [1]
     assert "DEVELOPMENT" in meta["signature"]["signer"]
@@ -169,8 +171,8 @@ def test_hostile_input_gets_a_json_error(api, path, status):
 def test_access_log_records_who_fetched_what(api):
     code = api["rows"]["KH"]["code"]
     get(api, f"/v1/results/{code}/document", client="plain")
-    from settings import load_settings
     from storage import Index
+    from workflow.settings import load_settings
 
     os.environ["SOHOA_DATA_DIR"] = str(api["data_dir"])
     try:
@@ -178,7 +180,7 @@ def test_access_log_records_who_fetched_what(api):
     finally:
         os.environ.pop("SOHOA_DATA_DIR")
     for _ in range(50):  # entries are written in batches every 0.2 s
-        entries = [(e.client, e.code, e.action, e.status) for e in index.access_log("plain")]
+        entries = [(e.client, e.code, e.action, e.status) for e in index.clients.access_log("plain")]
         if ("plain", code, "document", 200) in entries:
             break
         time.sleep(0.1)

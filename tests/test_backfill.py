@@ -66,8 +66,8 @@ def read_outcomes(proc, count):
 
 
 def check_exactly_once(data_dir, tree):
-    from settings import load_settings
     from storage import Index, LocalArchive, ResultStore, audit
+    from workflow.settings import load_settings
 
     os.environ["SOHOA_DATA_DIR"] = str(data_dir)
     try:
@@ -76,7 +76,7 @@ def check_exactly_once(data_dir, tree):
         os.environ.pop("SOHOA_DATA_DIR")
     index = Index(settings.database_url)
     store = ResultStore(LocalArchive(settings.data_dir / "archive"), index)
-    results = index.results()
+    results = index.results.all()
     per_source = Counter(r.source_sha256 for r in results)
     assert set(per_source.values()) == {1}  # no content archived twice
     assert len(results) == 28  # 26 PDFs + 2 scans; the duplicate and the corrupt file add none

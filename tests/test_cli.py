@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from tests.conftest import SAMPLES, json_lines, run_cli
+from tests.schemas import assert_valid
 
 CONTRACT_KEYS = {"source", "status", "error", "code", "doc_type", "fields", "level", "pages", "text", "sha256",
                  "archive_key"}
@@ -33,6 +34,7 @@ def test_process_json_contract(cli_run):
     for row in rows:
         assert row.keys() >= CONTRACT_KEYS
         assert row["status"] in {"archived", "needs_review", "rejected"}
+        assert_valid("outcome", row)  # docs/schema/outcome.schema.json
     dn = by_name["08-dang-ky-doanh-nghiep.png"]
     assert dn["status"] == "archived" and dn["error"] is None
     assert dn["source"] == str(inputs / "08-dang-ky-doanh-nghiep.png")
@@ -54,6 +56,7 @@ def test_fetch_returns_the_archived_bytes(cli_run, tmp_path):
     run_cli("fetch", row["code"], "-o", str(target), data_dir=data_dir)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == row["sha256"]
     meta = json.loads(run_cli("fetch", row["code"], "--meta", data_dir=data_dir).stdout)
+    assert_valid("metadata", meta)  # docs/schema/metadata.schema.json
     assert meta["code"] == row["code"] and meta["files"]["document.pdf"]["sha256"] == row["sha256"]
 
 

@@ -62,9 +62,9 @@ def test_agency_ids_validated():
 
 def test_code_round_trip(tmp_path):
     index = Index(f"sqlite:///{tmp_path / 'i.sqlite3'}")
-    first = assign_code("000.00.00.H26", "KS", date(2023, 5, 15), index)
-    second = assign_code("000.00.00.H26", "KS", date(2023, 5, 15), index)
-    other_day = assign_code("000.00.00.H26", "KS", date(2023, 5, 16), index)
+    first = assign_code("000.00.00.H26", "KS", date(2023, 5, 15), index.sequences)
+    second = assign_code("000.00.00.H26", "KS", date(2023, 5, 15), index.sequences)
+    other_day = assign_code("000.00.00.H26", "KS", date(2023, 5, 16), index.sequences)
     assert str(first) == "000.00.00.H26-KS-230515-0001"
     assert str(second) == "000.00.00.H26-KS-230515-0002"
     assert str(other_day).endswith("-230516-0001")
@@ -94,7 +94,7 @@ def test_malformed_codes_rejected_with_reason(code, message):
 
 def _allocate(url: str, count: int, queue) -> None:
     index = Index(url)
-    queue.put([index.next_sequence("race") for _ in range(count)])
+    queue.put([index.sequences.next_sequence("race") for _ in range(count)])
 
 
 def _race(url: str, processes: int = 4, each: int = 25) -> list[int]:

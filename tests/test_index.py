@@ -17,20 +17,20 @@ def record(code: str, version: int = 1, sha: str = "aa" * 32) -> ResultRecord:
 
 def exercise(index: Index) -> dict:
     """The same operations on any database; returns what can be compared across databases."""
-    codes = [f"000.00.00.H26-KS-230515-{index.next_sequence('k'):04d}" for _ in range(3)]
-    index.add_result(record(codes[0]), [Event("ingestion", "test", "success", code=codes[0])])
-    index.add_result(record(codes[1]))
-    index.add_result(record(codes[1], version=2, sha="cc" * 32))  # a new version replaces the row
-    index.record_input("/scans/a.png", "dd" * 32, "rejected", error="the file is empty (0 bytes)")
-    index.record_input("/scans/a.png", "dd" * 32, "archived", code=codes[0], doc_type="KS")  # same input again
-    index.record_input("/scans/b.png", "ee" * 32, "needs_review", review={"reasons": ["số không rõ"]})
+    codes = [f"000.00.00.H26-KS-230515-{index.sequences.next_sequence('k'):04d}" for _ in range(3)]
+    index.results.add(record(codes[0]), [Event("ingestion", "test", "success", code=codes[0])])
+    index.results.add(record(codes[1]))
+    index.results.add(record(codes[1], version=2, sha="cc" * 32))  # a new version replaces the row
+    index.inputs.record("/scans/a.png", "dd" * 32, "rejected", error="the file is empty (0 bytes)")
+    index.inputs.record("/scans/a.png", "dd" * 32, "archived", code=codes[0], doc_type="KS")  # same input again
+    index.inputs.record("/scans/b.png", "ee" * 32, "needs_review", review={"reasons": ["số không rõ"]})
     return {
         "revision": index.revision(),
         "codes": codes,
         "results": [(r.code, r.version, r.sha256, r.fields["holder"], r.created_at)
-                    for r in index.results()],
-        "inputs": [(i.source, i.status, i.error, i.code, i.review) for i in index.inputs()],
-        "events": [(e.code, e.event_type, e.outcome) for e in index.events()],
+                    for r in index.results.all()],
+        "inputs": [(i.source, i.status, i.error, i.code, i.review) for i in index.inputs.all()],
+        "events": [(e.code, e.event_type, e.outcome) for e in index.results.events()],
     }
 
 
@@ -62,10 +62,10 @@ def test_sqlite_and_postgresql_give_the_same_results(tmp_path):
 
 
 def test_reopening_an_index_keeps_its_data(index_url):
-    Index(index_url).add_result(record("000.00.00.H26-KS-230515-0009"))
+    Index(index_url).results.add(record("000.00.00.H26-KS-230515-0009"))
     again = Index(index_url)
     assert again.revision() == "0003"
-    assert again.get_result("000.00.00.H26-KS-230515-0009").doc_type == "KS"
+    assert again.results.get("000.00.00.H26-KS-230515-0009").doc_type == "KS"
 
 
 def test_schema_head_constant_is_alembics_newest_revision():
@@ -73,7 +73,7 @@ def test_schema_head_constant_is_alembics_newest_revision():
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from storage.index import MIGRATIONS, SCHEMA_HEAD
+    from storage.index.schema import MIGRATIONS, SCHEMA_HEAD
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

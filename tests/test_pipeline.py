@@ -36,7 +36,7 @@ def rescan_of(sample: str, target: Path) -> Path:
 def test_every_sample_gets_its_type_date_and_level(processed, name):
     outcome, spec = processed[name], SPECS[name]
     assert outcome.status in {"archived", "needs_review"}, outcome.error
-    assert outcome.doc_type["code"] == spec.doc_type
+    assert outcome.doc_type.code == spec.doc_type
     assert outcome.fields["issued_on"] == spec.issued_iso
     assert outcome.level == spec.level
     assert unicodedata.is_normalized("NFC", outcome.text)
@@ -56,7 +56,7 @@ def test_each_input_kind_is_archived_signed_and_fetchable(processed, rooms, name
     assert outcome.status == "archived", (kind, outcome.review_reasons, outcome.error)
     assert outcome.code.startswith(f"{rooms.settings.agency}-{spec.doc_type}-")
     assert outcome.fields["number"] == spec.number
-    record = rooms.index.get_result(outcome.code)
+    record = rooms.index.results.get(outcome.code)
     pdf = rooms.archive.get(record.archive_key)
     assert hashlib.sha256(pdf).hexdigest() == record.sha256 == outcome.sha256
     report = verify_pdf(pdf, rooms.trust_roots)
@@ -135,69 +135,70 @@ def test_a_document_going_to_review_is_not_joined_into_a_pdf(rooms, tmp_path, mo
     that waits for review (it joins only what it signs, or a part of a split stack, which keeps its pages)."""
     from dataclasses import replace
 
-    import digitize.pipeline as pipeline_module
-    from digitize.pipeline import Pipeline
+    import workflow.publish as publish_module
+    from workflow.ingest import Ingest, IngestOptions
 
     rescan = rescan_of("03-ho-kinh-doanh.jpg", tmp_path / "hkd-rescan.png")
     joined = []
-    real_assemble = pipeline_module.assemble
-    monkeypatch.setattr(pipeline_module, "assemble",
+    real_assemble = publish_module.assemble
+    monkeypatch.setattr(publish_module, "assemble",
                         lambda pages, out, meta: joined.append(out) or real_assemble(pages, out, meta))
     strict = replace(rooms, settings=replace(rooms.settings, review_threshold=1.01))  # every type uncertain
-    [outcome] = Pipeline(strict, workers=1).process([rescan])
-    assert outcome.status == "needs_review" and outcome.doc_type["code"] == "HKD"
+    [outcome] = Ingest(strict, IngestOptions(workers=1)).run([rescan])
+    assert outcome.status == "needs_review" and outcome.doc_type.code == "HKD"
     assert joined == []
     assert (rooms.settings.review_dir / outcome.source_sha256 / "original.png").exists()
 
 
 def test_same_input_twice_is_not_archived_twice(processed, rooms):
-    from digitize.pipeline import Pipeline
     from tests.conftest import SAMPLES as SAMPLE_DIR
+    from workflow.ingest import Ingest, IngestOptions
 
-    before = len(rooms.index.results())
+    before = len(rooms.index.results.all())
     first = processed["09-ly-lich-tu-phap.jpg"]
-    again = next(Pipeline(rooms, workers=1).process([SAMPLE_DIR / "09-ly-lich-tu-phap.jpg"]))
+    again = next(Ingest(rooms, IngestOptions(workers=1)).run([SAMPLE_DIR / "09-ly-lich-tu-phap.jpg"]))
     assert again.status == "archived" and again.code == first.code and again.sha256 == first.sha256
-    assert len(rooms.index.results()) == before
+    assert len(rooms.index.results.all()) == before
 
 
 def test_pages_submitted_early_are_used_or_dropped(processed, rooms, tmp_path):
     """`sohoa process` hands the first pages to the workers before the index is open: a new input uses
     that work (no second submission); a duplicate drops it, leaving no record and no work folder."""
 
-    from digitize.pipeline import Pipeline
-    from digitize.workers import prefetch, start_pool
+    from digitize.workers import prefetch
     from tests.conftest import SAMPLES as SAMPLE_DIR
+    from workflow.ingest import Ingest, IngestOptions
+    from workflow.workers import start_page_workers
 
     fresh = rescan_of("08-dang-ky-doanh-nghiep.png", tmp_path / "dkdn-rescan.png")
     duplicate = SAMPLE_DIR / "09-ly-lich-tu-phap.jpg"
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
     tmp_root = tmp_path / "work"
-    before = len(rooms.index.results())
-    with start_pool(1) as pool:
+    before = len(rooms.index.results.all())
+    with start_page_workers(rooms.settings, 1) as pool:
         submitted = []
         submit = pool.submit
         pool.submit = lambda fn, *args: submitted.append(args) or submit(fn, *args)
         early = prefetch([broken, fresh, duplicate, SAMPLE_DIR / "06-thong-bao.pdf"], pool, tmp_root, max_pages=4)
         assert list(early) == [fresh, duplicate]  # the broken file and the born-digital PDF are left to the pipeline
         assert len(submitted) == 2
-        outcomes = list(Pipeline(rooms, workers=1, pool=pool).process([broken, fresh, duplicate], early))
+        outcomes = list(Ingest(rooms, IngestOptions(workers=1), pool).run([broken, fresh, duplicate], prefetched=early))
     assert len(submitted) == 2  # nothing was OCRed twice
     assert [o.status for o in outcomes] == ["rejected", "archived", "archived"]
     assert outcomes[1].fields["number"] == "0109876543"
     assert outcomes[2].code == processed["09-ly-lich-tu-phap.jpg"].code  # not a second record
-    assert len(rooms.index.results()) == before + 1
+    assert len(rooms.index.results.all()) == before + 1
     assert early == {} and list(tmp_root.iterdir()) == []
 
 
-def test_the_workers_are_fed_while_a_long_page_holds_the_head_of_the_queue(rooms, tmp_path):
+def test_the_workers_are_fed_while_a_long_page_holds_the_head_of_the_queue(rooms, tmp_path, monkeypatch):
     """Documents finish in input order, but a long page first must not leave the other worker idle: while
     it is read, the quick pages behind it keep being handed out beyond the look-ahead of 2 × workers."""
     from PIL import Image
 
-    from digitize.pipeline import Pipeline
-    from digitize.workers import start_pool
+    from workflow.ingest import Ingest, IngestOptions, _Batch
+    from workflow.workers import start_page_workers
 
     long_page = rescan_of("09-ly-lich-tu-phap.jpg", tmp_path / "qd-rescan.png")
     blanks = []
@@ -206,17 +207,16 @@ def test_the_workers_are_fed_while_a_long_page_holds_the_head_of_the_queue(rooms
         blank.putpixel((i, 0), 254)
         blanks.append(tmp_path / f"blank-{i}.png")
         blank.save(blanks[-1], dpi=(300, 300))
-    pipeline = Pipeline(rooms, workers=2)
     submitted_when_head_done = []
-    finish = pipeline._finish
-    pipeline._finish = lambda item: submitted_when_head_done.append(len(submitted)) or finish(item)
-    with start_pool(2) as pool:
+    finish = _Batch._finish
+    monkeypatch.setattr(_Batch, "_finish",
+                        lambda batch, item: submitted_when_head_done.append(len(submitted)) or finish(batch, item))
+    with start_page_workers(rooms.settings, 2) as pool:
         submitted = []
         submit = pool.submit
         pool.submit = lambda fn, *args: submitted.append(args) or submit(fn, *args)
-        pipeline.pool = pool
-        outcomes = list(pipeline.process([long_page, *blanks]))
-    assert outcomes[0].status in {"archived", "needs_review"} and outcomes[0].doc_type["code"] == "LLTP"
+        outcomes = list(Ingest(rooms, IngestOptions(workers=2), pool).run([long_page, *blanks]))
+    assert outcomes[0].status in {"archived", "needs_review"} and outcomes[0].doc_type.code == "LLTP"
     assert all(o.status == "rejected" for o in outcomes[1:])
     # The look-ahead alone stops at 4 pages (the long one and 3 blanks) until the long page is done.
     assert submitted_when_head_done[0] >= 6, submitted_when_head_done
@@ -226,19 +226,20 @@ def _blas_threads(pools: list[dict]) -> set[int]:
     return {pool["num_threads"] for pool in pools if pool["user_api"] == "blas"}
 
 
-def test_page_workers_are_single_threaded(monkeypatch):
+def test_page_workers_are_single_threaded(monkeypatch, settings):
     """Pages are spread over processes: neither Tesseract, OpenCV nor numpy's BLAS may start threads of
     their own in a worker (on 2 cores, 2 workers with a thread per core each would compete for the same
     cores)."""
     import cv2
     from threadpoolctl import threadpool_info
 
-    from digitize.workers import start_pool
+    from workflow.workers import start_page_workers
 
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
     assert cv2.getNumThreads() > 1 or os.cpu_count() == 1  # OpenCV's default, which the workers must not keep
     assert max(_blas_threads(threadpool_info())) > 1 or os.cpu_count() == 1  # and OpenBLAS's
-    with start_pool(2) as pool:
+    with start_page_workers(settings, 2) as pool:
         answers = [(pool.submit(cv2.getNumThreads), pool.submit(os.getenv, "OMP_THREAD_LIMIT")) for _ in range(4)]
         assert {(threads.result(), limit.result()) for threads, limit in answers} == {(1, "1")}
         assert _blas_threads(pool.submit(threadpool_info).result()) == {1}
@@ -250,9 +251,10 @@ def test_a_worker_that_reached_its_page_limit_is_always_replaced():
     Python 3.11 to 3.13 may not replace them (CPython gh-115634: a stale idle-worker token), and then the
     run waits forever.  Run in a child process with a timeout, so that a regression fails, not hangs."""
     script = ("import os, sys\n"
-              "from digitize.workers import start_pool\n"
+              "from workflow.settings import load_settings\n"
+              "from workflow.workers import start_page_workers\n"
               "if __name__ == '__main__':\n"
-              "    pool = start_pool(1)\n"
+              "    pool = start_page_workers(load_settings(), 1)\n"
               "    pids = [f.result(timeout=60) for f in [pool.submit(os.getpid) for _ in range(10)]]\n"
               "    print(len(set(pids)))\n"
               "    pool.shutdown()\n")
@@ -291,7 +293,7 @@ def test_a_bad_pages_per_worker_setting_is_refused_before_any_work(tmp_path):
 def test_the_main_process_does_not_load_the_imaging_libraries():
     """The process that classifies, signs and archives shares the cores with the page workers: it must not
     spend CPU importing what only the workers use (OpenCV, reportlab, img2pdf, pypdf: 0.25 s a run)."""
-    script = ("import sys, cli, digitize.pipeline; "
+    script = ("import sys, cli, workflow.ingest, workflow.review, workflow.maintenance, web.api; "
               "print(sorted(m for m in ('cv2', 'reportlab', 'img2pdf', 'pypdf') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parents[1]).stdout.strip()
@@ -311,13 +313,13 @@ def test_what_the_cli_loads_is_kept_out_of_garbage_collection(tmp_path):
 
 
 def test_a_second_record_only_when_asked(processed, rooms):
-    from digitize.pipeline import Pipeline
     from tests.conftest import SAMPLES as SAMPLE_DIR
+    from workflow.ingest import Ingest, IngestOptions
 
     first = processed["06-thong-bao.pdf"]
-    again = next(Pipeline(rooms, workers=1, allow_duplicate=True).process([SAMPLE_DIR / "06-thong-bao.pdf"]))
+    again = next(Ingest(rooms, IngestOptions(workers=1, allow_duplicate=True)).run([SAMPLE_DIR / "06-thong-bao.pdf"]))
     assert again.status == "archived" and again.code != first.code
-    assert rooms.index.get_result(first.code) is not None  # the first record stays
+    assert rooms.index.results.get(first.code) is not None  # the first record stays
 
 
 def test_archived_objects_cannot_be_overwritten(processed, rooms):

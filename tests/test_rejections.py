@@ -47,9 +47,9 @@ def bad_batch(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bad_outcomes(rooms, bad_batch):
-    from digitize.pipeline import Pipeline
+    from workflow.ingest import Ingest, IngestOptions
 
-    return {o.source.rsplit("/", 1)[1]: o for o in Pipeline(rooms, workers=2).process([bad_batch])}
+    return {o.source.rsplit("/", 1)[1]: o for o in Ingest(rooms, IngestOptions(workers=2)).run([bad_batch])}
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_bad_file_rejected_with_reason_and_kept(bad_outcomes, bad_batch, rooms, 
     assert reason in outcome.error
     assert outcome.code is None and outcome.archive_key is None
     assert (bad_batch / name).exists()  # the original is never removed
-    row = [r for r in rooms.index.inputs() if r.source.endswith(name)]
+    row = [r for r in rooms.index.inputs.all() if r.source.endswith(name)]
     assert len(row) == 1 and row[0].status == "rejected" and reason in row[0].error
 
 

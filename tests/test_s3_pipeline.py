@@ -66,16 +66,18 @@ def test_api_presigned_redirect_on_s3(s3_env, tmp_path, monkeypatch):
     import httpx
     from fastapi.testclient import TestClient
 
-    from api import create_app, token_hash
-    from digitize.pipeline import Pipeline, open_rooms
-    from settings import load_settings
+    from web.api import create_app
+    from workflow.ingest import Ingest, IngestOptions
+    from workflow.results import token_hash
+    from workflow.rooms import open_rooms
+    from workflow.settings import load_settings
 
     data_dir, env = s3_env
     for key, value in {**env, "SOHOA_DATA_DIR": str(data_dir)}.items():
         monkeypatch.setenv(key, value)
     rooms = open_rooms(load_settings())
-    outcome = next(Pipeline(rooms, workers=1, allow_duplicate=True).process([SAMPLES / "06-thong-bao.pdf"]))
-    rooms.index.add_client("presign", token_hash("sohoa_presign_test_token"), {})
+    outcome = next(Ingest(rooms, IngestOptions(workers=1, allow_duplicate=True)).run([SAMPLES / "06-thong-bao.pdf"]))
+    rooms.index.clients.add("presign", token_hash("sohoa_presign_test_token"), {})
     client = TestClient(create_app(rooms))
     headers = {"Authorization": "Bearer sohoa_presign_test_token"}
     response = client.get(f"/v1/results/{outcome.code}/document?redirect=presigned", headers=headers,

@@ -18,8 +18,20 @@ import pytest
 from minio import Minio
 from minio.error import S3Error
 
-from storage import ArchiveError, Event, Index, LocalArchive, ResultStore, Retention, S3Archive, audit
-from storage.results import MANIFEST, METADATA
+from storage import (
+    ArchiveError,
+    DocTypeRef,
+    Event,
+    Index,
+    LocalArchive,
+    ResultMetadata,
+    ResultStore,
+    Retention,
+    S3Archive,
+    SourceInfo,
+    audit,
+)
+from storage.layout import MANIFEST, METADATA
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -30,11 +42,13 @@ def archive(request, tmp_path):
     return S3Archive(f"sohoa-{uuid.uuid4().hex[:12]}", server.endpoint, server.access_key, server.secret_key)
 
 
-def metadata_for(code: str, doc_type: str = "KS") -> dict:
-    return {"agency": "000.00.00.H26", "doc_type": {"code": doc_type, "name": "Giấy khai sinh", "confidence": 0.97},
-            "fields": {"number": "125/2020", "issued_on": "2020-04-08", "issuer": None, "holder": "NGUYỄN MINH ANH"},
-            "level": "commune", "pages": 1, "source": {"name": "a.png", "sha256": "ab" * 32, "kind": "png"},
-            "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}
+def metadata_for(code: str, doc_type: str = "KS") -> ResultMetadata:
+    return ResultMetadata(
+        agency="000.00.00.H26", doc_type=DocTypeRef(doc_type, "Giấy khai sinh", 0.97),
+        fields={"number": "125/2020", "issued_on": "2020-04-08", "issuer": None, "holder": "NGUYỄN MINH ANH"},
+        level="commune", pages=1, source=SourceInfo("a.png", "ab" * 32, "png"), ocr={"engine": "pdf text layer"},
+        pipeline_version="test", signer="test", signature={}, evidence=[],
+        created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat())
 
 
 PERMANENT = Retention(None)
@@ -122,9 +136,9 @@ def test_a_correction_is_a_new_version_never_an_overwrite(archive, tmp_path):
     first = write_result(store, code, b"%PDF v1")
     second = write_result(store, code, b"%PDF v2 corrected")
     assert (first.version, second.version) == (1, 2)
-    assert store.index.get_result(code).version == 2
+    assert store.index.results.get(code).version == 2
     assert archive.get(first.archive_key) == b"%PDF v1"
-    assert store.metadata(code, 2)["supersedes"] == f"{code}/v1"
+    assert store.metadata(code, 2).supersedes == f"{code}/v1"
     assert audit(store).ok
 
 
@@ -146,24 +160,26 @@ def test_audit_catches_a_tampered_file_and_a_missing_object(tmp_path):
     assert "does not match its SHA-256" in problems[tampered]
     assert "missing" in problems[missing]
     assert fine not in problems
-    assert [e.outcome for e in store.index.events(fine, "fixity_check")] == ["success"]
-    assert [e.outcome for e in store.index.events(tampered, "fixity_check")] == ["failure"]
+    assert [e.outcome for e in store.index.results.events(fine, "fixity_check")] == ["success"]
+    assert [e.outcome for e in store.index.results.events(tampered, "fixity_check")] == ["failure"]
 
 
 def test_audit_repairs_what_a_crash_left(archive, tmp_path):
-    class CrashingIndex(Index):
-        def add_result(self, record, events=()):
-            raise RuntimeError("killed before the index commit")
-
     url = f"sqlite:///{tmp_path / 'i.sqlite3'}"
     index = Index(url)
+    crashing = Index(url)
+
+    def killed(record, events=()):
+        raise RuntimeError("killed before the index commit")
+
+    crashing.results.add = killed
     # crash 1: after every object and the manifest, before the index row
     with pytest.raises(RuntimeError):
-        write_result(ResultStore(archive, CrashingIndex(url)), "000.00.00.H26-KS-230515-0006")
+        write_result(ResultStore(archive, crashing), "000.00.00.H26-KS-230515-0006")
     # crash 2: in the middle of the uploads, before metadata and manifest
     archive.put("000.00.00.H26-KS-230515-0007/v1/document.pdf", b"%PDF half", Retention(None))
     store = ResultStore(archive, index)
-    assert index.get_result("000.00.00.H26-KS-230515-0006") is None
+    assert index.results.get("000.00.00.H26-KS-230515-0006") is None
     report = audit(store)
     assert not report.ok
     assert {f.code: f.problem.split(" (")[0] for f in report.findings} == {
@@ -171,9 +187,9 @@ def test_audit_repairs_what_a_crash_left(archive, tmp_path):
         "000.00.00.H26-KS-230515-0007": "incomplete ingest",
     }
     assert audit(store, repair=True).ok
-    assert index.get_result("000.00.00.H26-KS-230515-0006").sha256 == hashlib.sha256(b"%PDF-1.7 signed").hexdigest()
-    assert index.get_result("000.00.00.H26-KS-230515-0007") is None
-    assert index.events("000.00.00.H26-KS-230515-0007", "abandoned_ingest")
+    assert index.results.get("000.00.00.H26-KS-230515-0006").sha256 == hashlib.sha256(b"%PDF-1.7 signed").hexdigest()
+    assert index.results.get("000.00.00.H26-KS-230515-0007") is None
+    assert index.results.events("000.00.00.H26-KS-230515-0007", "abandoned_ingest")
     assert audit(store).ok  # nothing left to report
 
 
@@ -199,8 +215,8 @@ def test_a_run_killed_with_sigkill_leaves_no_half_record(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     store = ResultStore(LocalArchive(tmp_path / "archive"), Index(f"sqlite:///{tmp_path / 'i.sqlite3'}"))
-    for record in store.index.results():  # every indexed result is whole
+    for record in store.index.results.all():  # every indexed result is whole
         assert store.archive.exists(f"{record.code}/v1/{MANIFEST}")
     assert audit(store, repair=True).ok
     assert audit(store).ok
-    assert len(store.index.results()) >= done
+    assert len(store.index.results.all()) >= done

@@ -23,8 +23,8 @@ CATALOGUE = load_catalogue()
 
 
 def rooms_at(data_dir: Path, catalogue: Path | None = None):
-    from digitize.pipeline import open_rooms
-    from settings import load_settings
+    from workflow.rooms import open_rooms
+    from workflow.settings import load_settings
 
     base = load_settings()
     return open_rooms(dataclasses.replace(
@@ -44,17 +44,17 @@ def born_digital(doc, folder: Path) -> Path:
 
 
 def process(rooms, paths: list[Path], workers: int = 2):
-    from digitize.pipeline import Pipeline
+    from workflow.ingest import Ingest, IngestOptions
 
-    return {Path(o.source).name: o for o in Pipeline(rooms, workers=workers).process(paths)}
+    return {Path(o.source).name: o for o in Ingest(rooms, IngestOptions(workers=workers)).run(paths)}
 
 
 def test_every_catalogue_type_is_recognized(understanding_rooms, tmp_path):
     rng = random.Random(4242)  # not the training seed
     docs = [synth_document(doc_type, rng, 500 + i) for i, doc_type in enumerate(CATALOGUE)]
     outcomes = process(understanding_rooms, [born_digital(d, tmp_path) for d in docs])
-    wrong = {d.doc_type: outcomes[f"{d.doc_type.lower()}-{d.seed}.pdf"].doc_type["code"] for d in docs
-             if outcomes[f"{d.doc_type.lower()}-{d.seed}.pdf"].doc_type["code"] != d.doc_type}
+    wrong = {d.doc_type: outcomes[f"{d.doc_type.lower()}-{d.seed}.pdf"].doc_type.code for d in docs
+             if outcomes[f"{d.doc_type.lower()}-{d.seed}.pdf"].doc_type.code != d.doc_type}
     assert not wrong
     for doc in docs:
         outcome = outcomes[f"{doc.doc_type.lower()}-{doc.seed}.pdf"]
@@ -72,9 +72,9 @@ def test_scanned_cong_van_and_thong_bao_told_apart(understanding_rooms, tmp_path
     cv, tb = (synth_document(CATALOGUE.get(code), rng, 900) for code in ("CV", "TB"))
     paths = [save_sample(to_spec(doc, "jpg", skew=1.0), tmp_path) for doc in (cv, tb)]
     outcomes = process(understanding_rooms, paths)
-    assert outcomes["cv-900.jpg"].doc_type["code"] == "CV"
+    assert outcomes["cv-900.jpg"].doc_type.code == "CV"
     assert any("V/v" in e for e in outcomes["cv-900.jpg"].evidence)
-    assert outcomes["tb-900.jpg"].doc_type["code"] == "TB"
+    assert outcomes["tb-900.jpg"].doc_type.code == "TB"
 
 
 def test_title_and_symbol_that_disagree_go_to_review(understanding_rooms, tmp_path):
@@ -120,7 +120,7 @@ holder_labels = ["Họ và tên"]
     new_type = rooms.catalogue.get("GCNHDV")
     doc = synth_document(new_type, random.Random(8), 903)
     outcome = process(rooms, [born_digital(doc, tmp_path)])["gcnhdv-903.pdf"]
-    assert outcome.status == "archived" and outcome.doc_type["code"] == "GCNHDV"
+    assert outcome.status == "archived" and outcome.doc_type.code == "GCNHDV"
     assert outcome.code.split("-")[1] == "GCNHDV"
     assert rooms.text_model.predict("GIẤY CHỨNG NHẬN HƯỚNG DẪN VIÊN DU LỊCH")[0].type_code == "GCNHDV"
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from digitize.pipeline import Outcome, Pipeline
+from workflow.contracts import Outcome, Status
+from workflow.ingest import Ingest
 
 IGNORED_SUFFIXES = {".part", ".tmp", ".crdownload", ".partial"}
 
@@ -22,10 +24,9 @@ def _unique(target: Path) -> Path:
     raise RuntimeError(f"too many files named {target.name}")
 
 
-def watch(folder: Path, pipeline: Pipeline, interval: float = 1.0, settle: float = 2.0,
-          on_outcome: Callable[[Outcome], None] | None = None, should_stop: Callable[[], bool] = lambda: False,
-          ) -> None:
-    """Poll ``folder`` until ``should_stop()``; a file is taken once its size has not changed for ``settle`` s.
+def watch(folder: Path, ingest: Ingest, stop: threading.Event, interval: float = 1.0, settle: float = 2.0,
+          on_outcome: Callable[[Outcome], None] | None = None) -> None:
+    """Poll ``folder`` until ``stop`` is set; a file is taken once its size has not changed for ``settle`` s.
 
     Originals of documents archived or waiting for review go to ``done/``; the others to ``failed/`` with
     ``NAME.reason.txt`` beside them.  A bad file never stops the watch.
@@ -34,7 +35,7 @@ def watch(folder: Path, pipeline: Pipeline, interval: float = 1.0, settle: float
     done.mkdir(exist_ok=True)
     failed.mkdir(exist_ok=True)
     seen: dict[Path, tuple[int, int, float]] = {}  # path -> (size, mtime_ns, unchanged since)
-    while not should_stop():
+    while not stop.is_set():
         now = time.monotonic()
         ready = []
         for path in sorted(folder.iterdir()):
@@ -48,20 +49,20 @@ def watch(folder: Path, pipeline: Pipeline, interval: float = 1.0, settle: float
             elif now - previous[2] >= settle:
                 ready.append(path)
         if ready:
-            by_file: dict[str, list[Outcome]] = {str(p): [] for p in ready}
-            for outcome in pipeline.process(ready):
-                by_file.setdefault(outcome.source.split("#", 1)[0], []).append(outcome)
+            by_file: dict[Path, list[Outcome]] = {p: [] for p in ready}
+            for outcome in ingest.run(ready, stop=stop):
+                by_file.setdefault(outcome.part.path, []).append(outcome)
                 if on_outcome:
                     on_outcome(outcome)
             for path in ready:
-                outcomes = by_file.get(str(path), [])
+                outcomes = by_file.get(path, [])
                 if not outcomes:
                     continue  # not started before a stop: stays for the next run
-                ok = all(o.status in {"archived", "needs_review"} for o in outcomes)
+                ok = all(o.status in {Status.ARCHIVED, Status.NEEDS_REVIEW} for o in outcomes)
                 target = _unique((done if ok else failed) / path.name)
                 shutil.move(str(path), target)
                 if not ok:
                     reasons = [f"{o.source}: {o.error or o.status}" for o in outcomes]
                     target.with_name(target.name + ".reason.txt").write_text("\n".join(reasons) + "\n", "utf-8")
                 seen.pop(path, None)
-        time.sleep(interval)
+        stop.wait(interval)

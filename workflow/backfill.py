@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digitize.pipeline import Outcome, Pipeline, Rooms, expand_inputs
+from digitize.intake import expand_inputs
 from storage import recover
+from workflow.contracts import Outcome, Status
+from workflow.ingest import Ingest
+from workflow.rooms import Rooms
 
 REPORT_COLUMNS = ("source", "code", "doc_type", "status", "reason", "pages", "seconds")
 
@@ -63,9 +67,9 @@ class ReportWriter:
     def write(self, outcome: Outcome) -> None:
         if self.csv_file is None:
             return
-        row = {"source": outcome.source, "code": outcome.code, "doc_type": (outcome.doc_type or {}).get("code"),
-               "status": outcome.status, "reason": outcome.error or "; ".join(outcome.review_reasons) or None,
-               "pages": outcome.pages, "seconds": outcome.seconds}
+        row = {"source": outcome.source, "code": outcome.code, "doc_type": outcome.doc_type_code,
+               "status": str(outcome.status), "reason": outcome.reason or None, "pages": outcome.pages,
+               "seconds": outcome.seconds}
         self.csv.writerow([row[c] if row[c] is not None else "" for c in REPORT_COLUMNS])
         self.jsonl_file.write(json.dumps(row, ensure_ascii=False) + "\n")
         self.csv_file.flush()
@@ -78,40 +82,43 @@ class ReportWriter:
             self.jsonl_file.close()
 
 
-def backfill(rooms: Rooms, root: Path, workers: int, report: Path | None = None, retry_failed: bool = False,
+def backfill(ingest: Ingest, root: Path, report: Path | None = None, retry_failed: bool = False,
              on_start: Callable[[int], None] | None = None, on_outcome: Callable[[Outcome], None] | None = None,
-             pipeline: Pipeline | None = None) -> BackfillSummary:
-    """Process every supported file under ``root``; see the module docstring for the guarantees."""
+             stop: threading.Event | None = None) -> BackfillSummary:
+    """Process every supported file under ``root``; see the module docstring for the guarantees.
+
+    ``stop``: once set, the documents in flight are finished and the run ends (a rerun continues).
+    """
+    rooms: Rooms = ingest.rooms
+    stop = stop or threading.Event()
     summary = BackfillSummary()
     summary.recovered = len(recover(rooms.store, agent="sohoa backfill recovery"))
     files = list(expand_inputs([root]))
     if on_start:
         on_start(len(files))
-    statuses = rooms.index.input_statuses()
-    skip_statuses = {"archived": "already archived", "needs_review": "waiting for review"}
+    statuses = rooms.index.inputs.statuses()
+    skip_statuses = {Status.ARCHIVED: "already archived", Status.NEEDS_REVIEW: "waiting for review"}
     if not retry_failed:
-        skip_statuses["rejected"] = "failed before (rerun with --retry-failed)"
+        skip_statuses[Status.REJECTED] = "failed before (rerun with --retry-failed)"
 
     def skip(path: Path) -> str | None:
         return skip_statuses.get(statuses.get(str(path), ""))
 
-    pipeline = pipeline or Pipeline(rooms, workers)
-    pipeline.skip = skip
     writer = ReportWriter(report)
     started = time.perf_counter()
     try:
-        for outcome in pipeline.process(files):
+        for outcome in ingest.run(files, stop=stop, skip=skip):
             summary.files += 1
-            summary.by_status[outcome.status] += 1
-            if outcome.status != "skipped":
+            summary.by_status[str(outcome.status)] += 1
+            if outcome.status != Status.SKIPPED:
                 summary.pages += outcome.pages
-                summary.by_type[(outcome.doc_type or {}).get("code") or "-"] += 1
+                summary.by_type[outcome.doc_type_code or "-"] += 1
                 summary.by_level[outcome.level or "-"] += 1
             writer.write(outcome)
             if on_outcome:
                 on_outcome(outcome)
     finally:
         summary.seconds = time.perf_counter() - started
-        summary.stopped = pipeline.stop_requested
+        summary.stopped = stop.is_set()
         writer.close(summary)
     return summary

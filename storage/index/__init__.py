@@ -1,0 +1,50 @@
+"""The index: every processed input, every archived result, preservation events, code sequences,
+imported agencies and targets, API clients and their access log.
+
+SQLAlchemy models over one engine (``schema.Database``); SQLite by default, PostgreSQL by URL.  The schema
+is managed by Alembic migrations in ``storage/migrations`` and brought up to date when an ``Index`` is
+opened.  Each concern has its own small face: ``index.results``, ``index.inputs``, ``index.sequences``,
+``index.agencies``, ``index.clients``.
+"""
+
+from __future__ import annotations
+
+from storage.index.clients import ApiClients
+from storage.index.registry import AgencyFigures, Sequences
+from storage.index.results import InputLog, ResultIndex
+from storage.index.schema import (
+    SCHEMA_HEAD,
+    AccessRecord,
+    Base,
+    ClientRecord,
+    Database,
+    Event,
+    InputRecord,
+    ResultQuery,
+    ResultRecord,
+)
+
+__all__ = ["SCHEMA_HEAD", "AccessRecord", "AgencyFigures", "ApiClients", "Base", "ClientRecord", "Database",
+           "Event", "Index", "InputLog", "InputRecord", "ResultIndex", "ResultQuery", "ResultRecord", "Sequences"]
+
+
+class Index:
+    """The index's parts over one database."""
+
+    def __init__(self, url: str):
+        self.db = Database(url)
+        self.results = ResultIndex(self.db)
+        self.inputs = InputLog(self.db)
+        self.sequences = Sequences(self.db)
+        self.agencies = AgencyFigures(self.db)
+        self.clients = ApiClients(self.db)
+
+    @property
+    def engine(self):
+        return self.db.engine
+
+    def revision(self) -> str | None:
+        return self.db.revision()
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,165 @@
+"""Results and inputs: what was archived (with its preservation events) and what was read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.index.schema import (
+    Database,
+    Event,
+    EventRow,
+    InputRecord,
+    InputRow,
+    ResultQuery,
+    ResultRecord,
+    ResultRow,
+    input_from_row,
+    result_from_row,
+    utc_now,
+)
+
+
+class ResultIndex:
+    """Archived results (one row per code: its current version) and their preservation events."""
+
+    def __init__(self, db: Database):
+        self.engine, self.writer = db.engine, db.writer
+
+    def add_events(self, events: list[Event]) -> None:
+        with Session(self.writer) as session, session.begin():
+            session.add_all(EventRow(code=e.code, event_type=e.event_type, agent=e.agent, at=e.at,
+                                     outcome=e.outcome, detail=e.detail) for e in events)
+
+    def events(self, code: str | None = None, event_type: str | None = None) -> list[Event]:
+        with Session(self.engine) as session:
+            query = select(EventRow).order_by(EventRow.id)
+            if code is not None:
+                query = query.where(EventRow.code == code)
+            if event_type is not None:
+                query = query.where(EventRow.event_type == event_type)
+            return [Event(r.event_type, r.agent, r.outcome, r.detail, r.at, r.code) for r in session.scalars(query)]
+
+    def add(self, record: ResultRecord, events: list[Event] = ()) -> None:
+        """Record a result (or its new version) and its events in one transaction."""
+        with Session(self.writer) as session, session.begin():
+            session.merge(ResultRow(**{k: getattr(record, k) for k in record.__dataclass_fields__},
+                                    issued_on=record.fields.get("issued_on"),
+                                    holder_id=record.fields.get("holder_id"),
+                                    issuer_agency=record.fields.get("issuer_agency")))
+            session.add_all(EventRow(code=e.code or record.code, event_type=e.event_type, agent=e.agent, at=e.at,
+                                     outcome=e.outcome, detail=e.detail) for e in events)
+
+    def get(self, code: str) -> ResultRecord | None:
+        with Session(self.engine) as session:
+            row = session.get(ResultRow, code)
+            return result_from_row(row) if row else None
+
+    def for_source(self, source_sha256: str) -> list[ResultRecord]:
+        """Results made from one input file (several when a stack was split), oldest first."""
+        with Session(self.engine) as session:
+            return [result_from_row(r) for r in session.scalars(select(ResultRow)
+                                                        .where(ResultRow.source_sha256 == source_sha256)
+                                                        .order_by(ResultRow.created_at, ResultRow.code))]
+
+    def all(self) -> list[ResultRecord]:
+        with Session(self.engine) as session:
+            return [result_from_row(r) for r in session.scalars(select(ResultRow).order_by(ResultRow.code))]
+
+    def search(self, query: ResultQuery, offset: int = 0, limit: int = 50) -> tuple[int, list[ResultRecord]]:
+        """Results matching ``query`` (newest first) and how many match in all."""
+        from sqlalchemy import func, or_
+
+        conditions = []
+        if query.doc_types:
+            conditions.append(ResultRow.doc_type.in_(query.doc_types))
+        if query.levels:
+            conditions.append(ResultRow.level.in_(query.levels))
+        if query.agencies:
+            conditions.append(ResultRow.agency.in_(query.agencies))
+        if query.issued_from:
+            conditions.append(ResultRow.issued_on >= query.issued_from)
+        if query.issued_to:
+            conditions.append(ResultRow.issued_on <= query.issued_to)
+        if query.holder_id:
+            conditions.append(ResultRow.holder_id == query.holder_id)  # exact match only
+        if query.dossier_code:
+            conditions.append(ResultRow.dossier_code == query.dossier_code)
+        if query.text:
+            pattern = f"%{query.text.replace('%', '').replace('_', '')}%"
+            conditions.append(or_(ResultRow.code.like(pattern), ResultRow.doc_type_name.like(pattern)))
+        with Session(self.engine) as session:
+            total = session.scalar(select(func.count()).select_from(ResultRow).where(*conditions)) or 0
+            rows = session.scalars(select(ResultRow).where(*conditions)
+                                   .order_by(ResultRow.created_at.desc(), ResultRow.code).offset(offset).limit(limit))
+            return int(total), [result_from_row(r) for r in rows]
+
+    def by_alias(self, alias: str) -> ResultRecord | None:
+        with Session(self.engine) as session:
+            row = session.scalars(select(ResultRow).where(ResultRow.result_alias == alias)).first()
+            return result_from_row(row) if row else None
+
+    def count_in_dossier(self, dossier_code: str) -> int:
+        from sqlalchemy import func
+
+        with Session(self.engine) as session:
+            return int(session.scalar(select(func.count()).select_from(ResultRow)
+                                      .where(ResultRow.dossier_code == dossier_code)) or 0)
+
+    def digitized_by_issuer(self, until: dt.datetime) -> dict[str, int]:
+        """How many results of each issuing agency were archived before ``until``."""
+        from sqlalchemy import func
+
+        with Session(self.engine) as session:
+            rows = session.execute(select(ResultRow.issuer_agency, func.count())
+                                   .where(ResultRow.issuer_agency.is_not(None), ResultRow.created_at < until)
+                                   .group_by(ResultRow.issuer_agency))
+            return {agency: int(n) for agency, n in rows}
+
+
+
+class InputLog:
+    """Every processed input once per path and content, with its status (and review state)."""
+
+    def __init__(self, db: Database):
+        self.engine, self.writer = db.engine, db.writer
+
+    def record(self, source: str, source_sha256: str, status: str, error: str | None = None,
+                     code: str | None = None, doc_type: str | None = None,
+                     review: dict[str, Any] | None = None) -> InputRecord:
+        """Insert or update the row of one processed input (one row per path and content)."""
+        review_json = json.loads(json.dumps(review, ensure_ascii=False)) if review is not None else None
+        with Session(self.writer) as session, session.begin():
+            row = session.scalars(select(InputRow).where(InputRow.source_sha256 == source_sha256,
+                                                         InputRow.source == source)).first()
+            if row is None:
+                row = InputRow(source=source, source_sha256=source_sha256, status=status)
+                session.add(row)
+            row.status, row.error, row.code, row.doc_type, row.review = status, error, code, doc_type, review_json
+            row.updated_at = utc_now()
+            session.flush()
+            return input_from_row(row)
+
+    def statuses(self) -> dict[str, str]:
+        """Latest status of every input path (for resuming a batch without re-reading files)."""
+        with Session(self.engine) as session:
+            rows = session.execute(select(InputRow.source, InputRow.status).order_by(InputRow.updated_at))
+            return {source: status for source, status in rows}
+
+    def source_for_code(self, code: str) -> str | None:
+        """The input label (path, or path#k for part of a stack) a result was made from."""
+        with Session(self.engine) as session:
+            return session.scalars(select(InputRow.source).where(InputRow.code == code).order_by(InputRow.id)).first()
+
+    def get(self, input_id: int) -> InputRecord | None:
+        with Session(self.engine) as session:
+            row = session.get(InputRow, input_id)
+            return input_from_row(row) if row else None
+
+    def all(self) -> list[InputRecord]:
+        with Session(self.engine) as session:
+            return [input_from_row(r) for r in session.scalars(select(InputRow).order_by(InputRow.id))]

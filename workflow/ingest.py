@@ -1,0 +1,329 @@
+"""Ingest: the batch loop.  Files in, one ``Outcome`` per document out, pages read in parallel processes.
+
+intake → per page in the page workers (clean-up, OCR, page PDF) → understanding (type, fields, level) →
+archived (``publish``), kept for a clerk (``review``), or rejected with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytesseract import TesseractError
+
+from codes import parse_dossier_code
+from digitize.fields import extract_personal_id
+from digitize.intake import RejectedInput, SourceFile, expand_inputs, file_sha256, inspect, text_layer_pages
+from digitize.model import CoverSheet, PageText
+from digitize.text import mask_personal_ids, nfc
+from digitize.understand import apply_cover, understand
+from digitize.workers import PageOutcome, Prefetched, submit_pages
+from storage import DocTypeRef, ResultRecord
+from storage.layout import TEXT
+from workflow.contracts import Outcome, ReviewDecision, SourcePart, Status
+from workflow.publish import Reading, assemble_pages, publish
+from workflow.review import apply_decision, keep_for_review
+from workflow.rooms import Rooms
+from workflow.workers import start_page_workers
+
+log = logging.getLogger("sohoa.ingest")
+SkipRule = Callable[[Path], "str | None"]  # a reason not to read an input this time, or None
+
+
+@dataclass(frozen=True)
+class DocumentJob:
+    """One input to ingest, with what is already decided about it.
+
+    ``recorded_as``: the name the input keeps in the index (a review re-reads its kept original under the
+    name it first came in with); ``dossier``: the dossier its results belong to; ``decision``: a clerk's
+    answer that replaces what sohoa would propose.
+    """
+
+    path: Path
+    recorded_as: SourcePart | None = None
+    dossier: str | None = None
+    decision: ReviewDecision | None = None
+
+    def part(self, number: int | None = None) -> SourcePart:
+        if number is not None:
+            return SourcePart(self.path, number)
+        return self.recorded_as or SourcePart(self.path)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How a batch is read.  A dossier code from outside is validated here (raises ``codes.InvalidCode``)."""
+
+    workers: int = 1
+    allow_duplicate: bool = False
+    dossier: str | None = None
+    split_blank: bool = False  # blank pages separate documents too (cover sheets always do)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "workers", max(1, self.workers))
+        if self.dossier:
+            object.__setattr__(self, "dossier", str(parse_dossier_code(self.dossier)))
+
+
+@dataclass
+class _Pending:
+    job: DocumentJob
+    started: float
+    source: SourceFile | None = None
+    outcomes: list[Outcome] = field(default_factory=list)  # decided before any page work (rejected, duplicate)
+    futures: list[Future] = field(default_factory=list)
+    work_dir: Path | None = None
+
+
+class Ingest:
+    """Reads documents one after another while their pages are OCRed in parallel."""
+
+    def __init__(self, rooms: Rooms, options: IngestOptions | None = None, pool: ProcessPoolExecutor | None = None):
+        self.rooms = rooms
+        self.options = options or IngestOptions()
+        self.pool = pool  # page workers started by the caller (``workflow.workers.start_page_workers``)
+        rooms.ocr.check()  # an unknown or missing OCR engine is refused before any work (ValueError)
+
+    def run(self, inputs: Iterable[Path | DocumentJob], *, stop: threading.Event | None = None,
+            skip: SkipRule | None = None, prefetched: dict[Path, Prefetched] | None = None) -> Iterator[Outcome]:
+        """Yield one ``Outcome`` per document, in input order (a stack split by separator pages gives several).
+
+        ``stop``: once set, the documents in flight are finished and no more are started.  ``skip``: a reason
+        not to read an input (reported as skipped).  ``prefetched``: pages of the first inputs already
+        submitted to ``self.pool`` (``workflow.workers.prefetch_pages``): each entry is taken out of the dict
+        when its input comes up (adopted, or discarded for a duplicate); those never reached are discarded.
+        """
+        batch = _Batch(self, stop or threading.Event(), skip, prefetched if prefetched is not None else {})
+        with contextlib.nullcontext(self.pool) if self.pool else \
+                start_page_workers(self.rooms.settings, self.options.workers) as pool:
+            yield from batch.run(self._jobs(inputs), pool)
+
+    def _jobs(self, inputs: Iterable[Path | DocumentJob]) -> Iterator[DocumentJob]:
+        for item in inputs:
+            if isinstance(item, DocumentJob):
+                yield item
+            else:
+                for path in expand_inputs([item]):
+                    yield DocumentJob(path, dossier=self.options.dossier)
+
+
+class _Batch:
+    """The state of one ``Ingest.run`` call."""
+
+    def __init__(self, ingest: Ingest, stop: threading.Event, skip: SkipRule | None,
+                 prefetched: dict[Path, Prefetched]):
+        self.rooms, self.options = ingest.rooms, ingest.options
+        self.stop, self.skip, self.prefetched = stop, skip, prefetched
+        self.tmp_root = self.rooms.settings.data_dir / "tmp"
+
+    def run(self, jobs: Iterator[DocumentJob], pool: ProcessPoolExecutor) -> Iterator[Outcome]:
+        self.tmp_root.mkdir(parents=True, exist_ok=True)
+        window = 2 * self.options.workers
+        pending: deque[_Pending] = deque()
+        exhausted = False
+
+        def top_up() -> None:
+            """Look ahead by at most `window` pages in flight and 2 × window documents queued."""
+            nonlocal exhausted
+            in_flight = sum(1 for p in pending for f in p.futures if not f.done())
+            while not exhausted and in_flight < window and len(pending) < 2 * window and not self.stop.is_set():
+                job = next(jobs, None)
+                if job is None:
+                    exhausted = True
+                    break
+                item = self._prepare(job, pool)
+                pending.append(item)
+                in_flight += len(item.futures)
+
+        try:
+            while True:
+                top_up()
+                if not pending:
+                    return
+                # Documents finish in input order, but the workers are fed as soon as any page is done: a
+                # long page at the head of the queue must not leave the other workers without pages.
+                head = pending[0]
+                while not self.stop.is_set() and not all(f.done() for f in head.futures):
+                    wait([f for p in pending for f in p.futures if not f.done()], return_when=FIRST_COMPLETED)
+                    top_up()
+                item = pending.popleft()
+                if self.stop.is_set() and not any(f.running() or f.done() for f in item.futures):
+                    self._discard(item)  # not started: a rerun will do it
+                    continue
+                yield from self._finish(item)
+        finally:
+            for item in pending:
+                self._discard(item)
+            for early in self.prefetched.values():  # pages submitted early for inputs never reached
+                early.discard()
+            self.prefetched.clear()
+
+    def _prepare(self, job: DocumentJob, pool: ProcessPoolExecutor) -> _Pending:
+        item = _Pending(job, time.perf_counter())
+        path = job.path
+        early = self.prefetched.pop(path, None)
+        reason = self.skip(path) if self.skip else None
+        if reason:
+            if early:
+                early.discard()
+            item.outcomes = [Outcome(job.part(), Status.SKIPPED, error=reason)]
+            return item
+        try:
+            sha = early.source.sha256 if early else file_sha256(path) if path.is_file() else None
+            if sha and not self.options.allow_duplicate:
+                existing = self.rooms.index.results.for_source(sha)
+                if existing:
+                    if early:
+                        early.discard()  # OCRed before the index was open: the work is dropped, not archived
+                    item.outcomes = self._already_archived(path, existing)
+                    return item
+            item.source = early.source if early else inspect(path, sha)
+        except RejectedInput as exc:
+            item.outcomes = [Outcome(job.part(), Status.REJECTED, error=str(exc))]
+            return item
+        if early:
+            item.work_dir, item.futures = early.work_dir, early.futures
+            return item
+        if item.source.kind == "pdf" and item.source.text_layer:
+            return item  # born-digital: read in _finish, no OCR
+        item.work_dir = Path(tempfile.mkdtemp(prefix="doc-", dir=self.tmp_root))
+        item.futures = submit_pages(pool, item.source, item.work_dir, self.options.split_blank, self.rooms.ocr)
+        return item
+
+    @staticmethod
+    def _discard(item: _Pending) -> None:
+        for future in item.futures:
+            future.cancel()
+        if item.work_dir:
+            shutil.rmtree(item.work_dir, ignore_errors=True)
+
+    def _already_archived(self, path: Path, existing: list[ResultRecord]) -> list[Outcome]:
+        store, index = self.rooms.store, self.rooms.index
+        outcomes = []
+        metas = {r.code: store.metadata(r.code, r.version) for r in existing}
+        existing = sorted(existing, key=lambda r: (metas[r.code].source_pages or [0])[0])  # order in the stack
+        for number, record in enumerate(existing, start=1):
+            meta = metas[record.code]
+            text = store.read(record.code, record.version, TEXT).decode()
+            first = SourcePart.parse(index.inputs.source_for_code(record.code) or str(path))
+            part = SourcePart(path) if len(existing) == 1 and first.part is None else \
+                SourcePart(path, first.part or number)
+            index.inputs.record(str(part), record.source_sha256, Status.ARCHIVED, code=record.code,
+                                doc_type=record.doc_type)
+            outcomes.append(Outcome(
+                part, Status.ARCHIVED, code=record.code, doc_type=meta.doc_type, fields=dict(meta.fields),
+                level=record.level, pages=record.pages, text=text, sha256=record.sha256,
+                archive_key=record.archive_key, source_sha256=record.source_sha256,
+                dossier_code=record.dossier_code, result_alias=record.result_alias,
+                evidence=[f"already archived as {record.code}: not archived twice"],
+            ))
+        return outcomes
+
+    def _rejected(self, part: SourcePart, item: _Pending, error: str) -> Outcome:
+        path = item.job.path
+        sha = item.source.sha256 if item.source else (file_sha256(path) if path.is_file() else "-")
+        self.rooms.index.inputs.record(str(part), sha, Status.REJECTED, error=error)
+        return Outcome(part, Status.REJECTED, error=error, source_sha256=sha)
+
+    def _finish(self, item: _Pending) -> list[Outcome]:
+        try:
+            if item.outcomes:
+                outcomes = item.outcomes
+                if outcomes[0].status == Status.REJECTED:
+                    outcomes = [self._rejected(outcomes[0].part, item, outcomes[0].error or "")]
+            else:
+                outcomes = self._documents(item)
+        except RejectedInput as exc:
+            outcomes = [self._rejected(item.job.part(), item, str(exc))]
+        except TesseractError as exc:
+            outcomes = [self._rejected(SourcePart(item.job.path), item, f"OCR failed on this file: {exc.message}")]
+        finally:
+            self._discard(item)
+        for outcome in outcomes:
+            outcome.seconds = round((time.perf_counter() - item.started) / len(outcomes), 3)
+            log.info("%s %s %s", outcome.status, outcome.code or "-", mask_personal_ids(outcome.error or ""))
+        return outcomes
+
+    def _documents(self, item: _Pending) -> list[Outcome]:
+        """The documents of one input: the whole file, or the parts between separator pages."""
+        if not item.futures:  # born-digital PDF: one document, no OCR
+            return [self._document(item, item.job.part(), [], text_layer_pages(item.source.path), None)]
+        results: list[PageOutcome] = [f.result() for f in item.futures]
+        groups: list[tuple[CoverSheet | None, list[PageOutcome]]] = [(None, [])]
+        for result in results:
+            if result.cover is not None:
+                groups.append((result.cover, []))
+            elif result.blank_separator:  # the next result of the same dossier: dossier kept, type not
+                current = groups[-1][0]
+                groups.append((CoverSheet(current.dossier_code) if current else None, []))
+            else:
+                groups[-1][1].append(result)
+        groups = [(cover, pages) for cover, pages in groups if pages]
+        if not groups:
+            raise RejectedInput("only separator pages (cover sheets or blank pages): no document to archive")
+        split = len(results) != sum(len(pages) for _cover, pages in groups)
+        outcomes = []
+        for number, (cover, group) in enumerate(groups, start=1):
+            part = item.job.part(number if split else None)
+            try:
+                outcomes.append(self._document(item, part, group, [r.page for r in group], cover, split=split))
+            except RejectedInput as exc:
+                outcomes.append(self._rejected(part, item, str(exc)))
+        return outcomes
+
+    def _document(self, item: _Pending, part: SourcePart, results: list[PageOutcome], pages: list[PageText],
+                  cover: CoverSheet | None, split: bool = False) -> Outcome:
+        """Understand one document, then archive it, keep it for review, or reject it."""
+        rooms, source, decision = self.rooms, item.source, item.job.decision
+        text = nfc("\n\n".join(p.text for p in pages))
+        if not text.strip():
+            raise RejectedInput("no readable text: the page is blank or not a document")
+        understanding = understand(pages, rooms.catalogue, rooms.text_model, rooms.agencies,
+                                   rooms.settings.review_threshold)
+        if decision is not None:
+            understanding = apply_decision(understanding, decision, rooms.catalogue)
+        if cover is not None:
+            understanding = apply_cover(understanding, cover, rooms.catalogue)
+        dossier = cover.dossier_code if cover else item.job.dossier
+        cls = understanding.classification
+        fields = {**understanding.fields_dict(), "holder_id": extract_personal_id(pages).value,
+                  "issuer_agency": understanding.issuer_agency}
+        if decision is not None and decision.fields.get("holder_id"):
+            fields["holder_id"] = decision.fields["holder_id"]
+        outcome = Outcome(
+            part, Status.ARCHIVED, pages=len(pages), text=text, source_sha256=source.sha256,
+            doc_type=DocTypeRef(cls.type_code, cls.type_name, cls.confidence),
+            fields=fields, review_decision=decision is not None, level=understanding.level,
+            evidence=list(cls.evidence), review_reasons=list(understanding.review_reasons), dossier_code=dossier,
+        )
+        doc_type = rooms.catalogue.get(cls.type_code) if cls.type_code else None
+        pdf: Path | None = None
+        # A document that goes to review unsplit is kept as its original file: joining its pages would be wasted.
+        if results and not source.signed and (split or not understanding.review_reasons):
+            pdf = assemble_pages(rooms, [r.pdf_path for r in results],
+                                 item.work_dir / f"document-{part.part if split else 1}.pdf", doc_type)
+        if understanding.review_reasons:
+            outcome.status = Status.NEEDS_REVIEW
+            # A part of a split stack keeps its own pages (searchable PDF) as the original to review.
+            keep_for_review(rooms, source, outcome, pdf if split else None)
+            return outcome
+        assert doc_type is not None and outcome.doc_type is not None
+        reading = Reading(source, outcome.doc_type, outcome.fields, outcome.level, outcome.pages, text,
+                          outcome.evidence, ocr_used=bool(results), dossier=dossier,
+                          source_pages=[r.page.index + 1 for r in results] if split else None)
+        # Born-digital or already signed: the issuer's bytes are kept and signed incrementally.
+        published = publish(rooms, reading, doc_type, pdf or source.path)
+        rooms.index.inputs.record(str(part), source.sha256, Status.ARCHIVED, code=published.code,
+                                  doc_type=doc_type.code)
+        outcome.code, outcome.sha256 = published.code, published.record.sha256
+        outcome.archive_key, outcome.result_alias = published.record.archive_key, published.result_alias
+        return outcome

@@ -1,0 +1,110 @@
+"""Publishing an understood document: code → (assembled PDF) → signature → archive and index."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from codes import CODE_FORMAT_VERSION, DocumentType, assign_code
+from digitize.intake import SourceFile
+from digitize.pdfa import assemble
+from storage import DocTypeRef, Event, ResultMetadata, ResultRecord, Retention, SourceInfo
+from storage.layout import DOCUMENT, TEXT, original_name
+from workflow.rooms import PIPELINE_VERSION, Rooms, pyhanko_version
+
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What was read of one document and is to be published with it."""
+
+    source: SourceFile
+    doc_type: DocTypeRef
+    fields: dict
+    level: str | None
+    pages: int
+    text: str
+    evidence: list[str]
+    ocr_used: bool
+    dossier: str | None = None
+    source_pages: list[int] | None = None  # this document's pages in a split stack
+
+
+@dataclass(frozen=True)
+class Published:
+    code: str
+    record: ResultRecord
+    result_alias: str | None
+
+
+def assemble_pages(rooms: Rooms, page_pdfs: list[Path], target: Path, doc_type: DocumentType | None) -> Path:
+    """Join the searchable page PDFs of one document into one PDF/A file."""
+    assemble(page_pdfs, target, {
+        "Title": doc_type.name if doc_type else "sohoa", "Producer": f"sohoa {PIPELINE_VERSION}",
+        "Creator": f"sohoa (Tesseract {rooms.ocr.tesseract_version()})",
+    })
+    return target
+
+
+def publish(rooms: Rooms, reading: Reading, doc_type: DocumentType, pdf: Path) -> Published:
+    """Give ``reading`` its code, sign ``pdf`` and store it with the original and the text as a new result.
+
+    ``pdf`` is the assembled PDF/A of a scan, or the input itself when it is born-digital or already signed
+    (then signed incrementally: the issuer's bytes are kept).
+    """
+    settings, index = rooms.settings, rooms.index
+    today = dt.datetime.now(dt.UTC).astimezone(VIETNAM).date()
+    code = str(assign_code(settings.agency, doc_type.code, today, index.sequences))
+    engine = rooms.ocr.description() if reading.ocr_used else "pdfplumber (PDF text layer)"
+    events = [
+        Event("ingestion", f"sohoa {PIPELINE_VERSION}", "success", f"{reading.source.kind}, {reading.pages} pages, "
+              f"source sha256 {reading.source.sha256}", code=code),
+        Event("ocr" if reading.ocr_used else "text_extraction", engine, "success", f"{len(reading.text)} characters",
+              code=code),
+        Event("classification", f"sohoa {PIPELINE_VERSION} rules", "success",
+              f"{doc_type.code} ({reading.doc_type.confidence:.2f}): " + "; ".join(reading.evidence), code=code),
+        Event("code_assignment", f"sohoa codes format {CODE_FORMAT_VERSION}", "success", code, code=code),
+    ]
+    signer = rooms.signer
+    agency = rooms.agencies.get(settings.agency)
+    # Signed file to file, then archived from the file: a long document never sits whole in memory.
+    (settings.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    fd, signed_name = tempfile.mkstemp(dir=settings.data_dir / "tmp", prefix="signed-", suffix=".pdf")
+    os.close(fd)
+    signed = Path(signed_name)
+    try:
+        signer.sign_file(pdf, signed, reason=f"Bản số hóa từ bản chính - mã {code}", location=settings.agency,
+                         code=code, agency_name=agency.name if agency else settings.agency)
+        events.append(Event("signing", f"pyHanko {pyhanko_version()}", "success",
+                            f"PAdES {signer.level} by {signer.subject}", code=code))
+        return _store(rooms, reading, doc_type, signed, code, events)
+    finally:
+        signed.unlink(missing_ok=True)
+
+
+def _store(rooms: Rooms, reading: Reading, doc_type: DocumentType, signed: Path, code: str,
+           events: list[Event]) -> Published:
+    settings, index, signer = rooms.settings, rooms.index, rooms.signer
+    source = reading.source
+    ocr = rooms.ocr
+    alias = f"{reading.dossier}-KQ{index.results.count_in_dossier(reading.dossier) + 1}" if reading.dossier else None
+    metadata = ResultMetadata(
+        agency=settings.agency, doc_type=reading.doc_type, fields=reading.fields, level=reading.level,
+        pages=reading.pages, source=SourceInfo(source.path.name, source.sha256, source.kind),
+        ocr={"engine": "tesseract", "version": ocr.tesseract_version(), "lang": ocr.lang, "binding": ocr.binding}
+        if reading.ocr_used else {"engine": "pdf text layer"},
+        pipeline_version=PIPELINE_VERSION, signer=signer.subject,
+        signature={"level": signer.level, "signer": signer.subject, "development_key": signer.development,
+                   "timestamp_authority": settings.tsa_url if signer.level != "B-B" else None},
+        evidence=list(reading.evidence), created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        signed_input=("the input was already signed: kept byte for byte with sohoa's signature appended; its "
+                      "text is in text.txt, not in the PDF") if source.signed else None,
+        source_pages=reading.source_pages, dossier_code=reading.dossier, result_alias=alias,
+    )
+    files = {DOCUMENT: signed, original_name(source.suffix): source.path, TEXT: reading.text.encode("utf-8")}
+    record = rooms.store.write(code, files, metadata, Retention.from_catalogue(doc_type.retention), events)
+    return Published(code, record, alias)

@@ -1,0 +1,149 @@
+"""Reading archived results by code, for every face: look-up, verified fetch, verification, API clients."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codes import DossierCode, InvalidCode, ResultAlias, parse_any
+from storage import ClientRecord, FixityError, InputRecord, ResultRecord
+from workflow.rooms import Rooms
+
+
+class ResultLookupError(Exception):
+    """Base of the look-up errors; ``str(exc)`` is the sentence to show."""
+
+
+class BadCode(ResultLookupError):
+    """The code from outside is malformed, or names a dossier rather than a result."""
+
+
+class UnknownResult(ResultLookupError):
+    """No result has this code (or alias)."""
+
+
+class UnknownVersion(ResultLookupError):
+    """The result exists, not in this version."""
+
+
+def find_result(rooms: Rooms, code: str) -> ResultRecord:
+    """The record a sohoa code or a ``-KQ{n}`` result alias names (validated strictly before any read)."""
+    try:
+        parsed = parse_any(code)
+    except InvalidCode as exc:
+        raise BadCode(f"invalid code: {exc}") from None
+    if isinstance(parsed, DossierCode):
+        raise BadCode("a dossier code names a dossier, not a result: search with ?dossier=")
+    if isinstance(parsed, ResultAlias):
+        record = rooms.index.results.by_alias(str(parsed))
+    else:
+        record = rooms.index.results.get(str(parsed))
+    if record is None:
+        raise UnknownResult(f"no result with code {code}")
+    return record
+
+
+def check_version(rooms: Rooms, record: ResultRecord, version: int | None) -> int:
+    """The version asked for (default: the current one), if it is complete in the archive."""
+    number = version or record.version
+    if version and number not in rooms.store.versions(record.code):
+        raise UnknownVersion(f"{record.code} has no version {number} (versions: {rooms.store.versions(record.code)})")
+    return number
+
+
+def expected_sha256(rooms: Rooms, record: ResultRecord, version: int) -> str:
+    """The SHA-256 the signed PDF of ``version`` must have (the index's for the current version)."""
+    return record.sha256 if version == record.version else rooms.store.document_info(record.code, version).sha256
+
+
+@dataclass(frozen=True)
+class Fetched:
+    path: Path
+    size: int
+    sha256: str
+
+
+def fetch_to_file(rooms: Rooms, record: ResultRecord, version: int, target: Path) -> Fetched:
+    """Write a version's signed PDF to ``target``, streamed and hashed on the way.
+
+    The bytes go to a hidden file beside the target, which takes the target's name only once its SHA-256
+    matches (``storage.FixityError`` otherwise, and nothing is left behind).
+    """
+    expected = expected_sha256(rooms, record, version)
+    partial = target.with_name(f".{target.name}.part")
+    size = 0
+    try:
+        with partial.open("wb") as fh:
+            for chunk in rooms.store.stream_verified(record.code, version, expected):
+                fh.write(chunk)
+                size += len(chunk)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return Fetched(target, size, expected)
+
+
+def verification(rooms: Rooms, record: ResultRecord) -> dict[str, Any]:
+    """Signature and fixity report of a result's current version."""
+    document = rooms.store.read_document(record)
+    report = rooms.verify(document.data)
+    return {"code": record.code, "version": record.version, "valid": report.valid and document.intact,
+            "fixity": {"sha256": record.sha256, "ok": document.intact}, "fixity_problems": document.problems,
+            **report.to_dict()}
+
+
+@dataclass(frozen=True)
+class ListedInput:
+    """One processed input with its result's checksum (``sohoa list``)."""
+
+    input: InputRecord
+    sha256: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        row = self.input
+        return {"code": row.code, "source": row.source, "doc_type": row.doc_type, "status": row.status,
+                "error": row.error, "sha256": self.sha256, "source_sha256": row.source_sha256}
+
+
+def list_inputs(rooms: Rooms) -> list[ListedInput]:
+    """Every processed input once, whatever its status."""
+    results = {r.code: r for r in rooms.index.results.all()}
+    return [ListedInput(row, results[row.code].sha256 if row.code in results else None)
+            for row in rooms.index.inputs.all()]
+
+
+# -- API clients
+def token_hash(token: str) -> str:
+    """Tokens are long random strings: a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_client(rooms: Rooms, name: str, scopes: dict[str, Any]) -> str:
+    """Register a client system; return its token (shown once: only its hash is stored)."""
+    token = "sohoa_" + secrets.token_urlsafe(32)
+    rooms.index.clients.add(name, token_hash(token), scopes)
+    return token
+
+
+def client_for_token(rooms: Rooms, token: str) -> ClientRecord | None:
+    """The active client a token belongs to, or None."""
+    return rooms.index.clients.for_token(token_hash(token))
+
+
+def list_clients(rooms: Rooms) -> list[ClientRecord]:
+    """Registered client systems, revoked ones included."""
+    return rooms.index.clients.all()
+
+
+def revoke_client(rooms: Rooms, name: str) -> bool:
+    """Cut a client off at once; False if no active client has that name."""
+    return rooms.index.clients.revoke(name)
+
+
+__all__ = ["BadCode", "FixityError", "ResultLookupError", "UnknownResult", "UnknownVersion", "add_client",
+           "check_version", "client_for_token", "expected_sha256", "fetch_to_file", "find_result", "list_clients",
+           "list_inputs", "revoke_client", "token_hash", "verification"]
