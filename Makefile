@@ -10,7 +10,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export SOHOA_DATA_DIR ?= $(CURDIR)/sohoa-data
 
-.PHONY: demo test lint samples clean system bench-tools
+.PHONY: demo test test-fast lint samples clean system bench-tools
 
 system: $(VENV)/.apt-stamp
 
@@ -28,7 +28,7 @@ $(VENV)/bin/python:
 	$(VENV)/bin/pip install -q --upgrade pip
 
 $(VENV)/.install-stamp: pyproject.toml $(VENV)/.apt-stamp | $(VENV)/bin/python
-	$(VENV)/bin/pip install -q -e .
+	$(VENV)/bin/pip install -q -e '.[chart]'
 	@touch $@
 
 $(VENV)/.test-stamp: pyproject.toml $(VENV)/.install-stamp
@@ -46,6 +46,11 @@ demo: $(VENV)/.install-stamp
 test: $(VENV)/.test-stamp
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -q
+
+# The quick part: no full-page OCR, no servers (S3, PostgreSQL), no browser; under two minutes.
+test-fast: $(VENV)/.test-stamp
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest -q -m "not slow and not postgres and not s3 and not browser"
 
 lint: $(VENV)/.test-stamp
 	$(VENV)/bin/ruff check .
