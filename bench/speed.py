@@ -104,9 +104,11 @@ def page_workers_alone(workers: int, pages: list[Path]) -> None:
     """What `sohoa process` does in its page workers (clean-up, OCR, page PDF), with no main-process work
     (no classification, signature or archive): shows how far the page work itself scales."""
     from digitize.intake import inspect
-    from digitize.workers import start_pool, submit_pages
+    from digitize.workers import submit_pages
+    from workflow.settings import load_settings
+    from workflow.workers import start_page_workers
 
-    with tempfile.TemporaryDirectory() as work, start_pool(workers) as pool:
+    with tempfile.TemporaryDirectory() as work, start_page_workers(load_settings(), workers) as pool:
         futures = [future for page in pages
                    for future in submit_pages(pool, inspect(page), Path(tempfile.mkdtemp(dir=work)))]
         for future in futures:
