@@ -38,13 +38,20 @@ STATUS_MARK = {"archived": "[green]archived[/]", "needs_review": "[yellow]needs 
 _opened_rooms: list = []  # closed by `run` before it exits
 
 
+@contextlib.contextmanager
+def _exit_on(errors: type[Exception] | tuple[type[Exception], ...], code: int, label: str = ""):
+    """Turn ``errors`` raised inside into their message on stderr (after ``label``) and exit ``code``."""
+    try:
+        yield
+    except errors as exc:
+        err.print(f"[red]{label}[/] {exc}" if label else f"[red]{exc}[/]")
+        raise typer.Exit(code) from None
+
+
 def _settings() -> Settings:
     """The settings, or exit 2 with the setting that is wrong."""
-    try:
+    with _exit_on(SettingsError, 2, "setting:"):
         return load_settings()
-    except SettingsError as exc:
-        err.print(f"[red]setting:[/] {exc}")
-        raise typer.Exit(2) from None
 
 
 def _rooms() -> Rooms:
@@ -70,15 +77,9 @@ def _open_rooms() -> Rooms:
     from workflow.rooms import open_rooms
 
     settings = _settings()
-    try:
+    with _exit_on(ValueError, 2, "OCR engine:"), _exit_on(SigningKeyError, 2, "signing key:"):
         rooms = open_rooms(settings)
         rooms.ocr.check()
-    except ValueError as exc:
-        err.print(f"[red]OCR engine:[/] {exc}")
-        raise typer.Exit(2) from None
-    except SigningKeyError as exc:
-        err.print(f"[red]signing key:[/] {exc}")
-        raise typer.Exit(2) from None
     _opened_rooms.append(rooms)
     return rooms
 
@@ -111,14 +112,8 @@ def _result_for(rooms: Rooms, code: str) -> ResultRecord:
     """The record a code or a -KQ{n} result alias names; exit 2 if malformed, 1 if unknown."""
     from workflow.results import BadCode, UnknownResult, find_result
 
-    try:
+    with _exit_on(BadCode, 2), _exit_on(UnknownResult, 1):
         return find_result(rooms, code)
-    except BadCode as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
-    except UnknownResult as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(1) from None
 
 
 @app.callback()
@@ -151,22 +146,16 @@ def process(
     if dossier:
         from workflow.ingest import IngestOptions
 
-        try:
+        with _exit_on(ValueError, 2, "invalid dossier code:"):
             IngestOptions(dossier=dossier)
-        except ValueError as exc:
-            err.print(f"[red]invalid dossier code[/]: {exc}")
-            raise typer.Exit(2) from None
     from workflow.workers import prefetch_pages, start_page_workers
 
     settings = _settings()
     # The page workers start first and get the first pages at once; they read them while this process
     # loads the rest of the pipeline and opens the archive, the index and the keys.
     workers = workers or os.cpu_count() or 1
-    try:
+    with _exit_on(ValueError, 2, "OCR engine:"):
         pool = start_page_workers(settings, workers)
-    except ValueError as exc:
-        err.print(f"[red]OCR engine:[/] {exc}")
-        raise typer.Exit(2) from None
     with pool:
         early = prefetch_pages(settings, pool, paths, max_pages=2 * workers, split_blank=split == "blank")
         try:
@@ -386,11 +375,8 @@ def clients_add(
         err.print("[red]client name[/]: letters, digits, '.', '_' or '-', at most 100 characters")
         raise typer.Exit(2)
     scopes = _parse_scopes(scope or [])
-    try:
+    with _exit_on(ValueError, 1):
         token = add_client(_rooms(), name, scopes)
-    except ValueError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(1) from None
     print(f"client {name} added; scopes: {json.dumps(scopes)}")
     print("token (shown only now; store it safely):")
     print(token)
@@ -478,11 +464,8 @@ def coversheet(
     """Print cover sheets (QR code + text) to put before each dossier in a scanned stack."""
     from workflow.registry import RegistryInputError, write_coversheets_for
 
-    try:
+    with _exit_on(RegistryInputError, 2):
         count = write_coversheets_for(_settings(), entries, output)
-    except RegistryInputError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
     print(f"{count} cover sheets written to {output}")
 
 
@@ -645,11 +628,8 @@ def review_accept(
             err.print(f"[red]--field {item!r}[/]: write name=value")
             raise typer.Exit(2)
         fields[name.strip()] = unicodedata.normalize("NFC", value.strip())
-    try:
+    with _exit_on(ReviewError, 1, "not accepted:"):
         outcome = accept(_rooms(), review_id, ReviewDecision(doc_type, fields))
-    except ReviewError as exc:
-        err.print(f"[red]not accepted[/]: {exc}")
-        raise typer.Exit(1) from None
     if as_json:
         print(outcome.to_json())
     else:
@@ -666,11 +646,8 @@ def review_reject(
     """Reject a document at review. Its original stays in the review folder."""
     from workflow.review import ReviewError, reject
 
-    try:
+    with _exit_on(ReviewError, 1, "not rejected:"):
         reject(_rooms(), review_id, reason)
-    except ReviewError as exc:
-        err.print(f"[red]not rejected[/]: {exc}")
-        raise typer.Exit(1) from None
     print(f"document {review_id} rejected")
 
 
@@ -684,11 +661,8 @@ def codes_parse(code: Annotated[str, typer.Argument(help="A code to take apart."
     """Print the segments of a code as JSON, or say precisely what is wrong (exit 2)."""
     from workflow.registry import InvalidCode, code_segments
 
-    try:
+    with _exit_on(InvalidCode, 2, "invalid:"):
         print(json.dumps(code_segments(code), ensure_ascii=False))
-    except InvalidCode as exc:
-        err.print(f"[red]invalid[/]: {exc}")
-        raise typer.Exit(2) from None
 
 
 @codes_app.command("validate")
@@ -721,11 +695,8 @@ def agencies_import(file: Annotated[Path, typer.Argument(help="CSV with columns 
     from workflow.registry import RegistryInputError, import_agencies
 
     rooms = _rooms()
-    try:
+    with _exit_on(RegistryInputError, 2, "not imported:"):
         count = import_agencies(rooms, file.read_text("utf-8"))
-    except RegistryInputError as exc:
-        err.print(f"[red]not imported[/]: {exc}")
-        raise typer.Exit(2) from None
     print(f"imported {count} agencies")
 
 
@@ -751,11 +722,8 @@ def targets_import(file: Annotated[Path, typer.Argument(help="CSV with columns a
     from workflow.registry import RegistryInputError, import_valid_results
 
     rooms = _rooms()
-    try:
+    with _exit_on(RegistryInputError, 2, "not imported:"):
         count = import_valid_results(rooms, file.read_text("utf-8"))
-    except RegistryInputError as exc:
-        err.print(f"[red]not imported[/]: {exc}")
-        raise typer.Exit(2) from None
     print(f"imported {count} counts")
 
 
@@ -776,11 +744,8 @@ def report(
     else:
         _print_report(figures)
     if chart:
-        try:
+        with _exit_on(RuntimeError, 2, "chart:"):
             draw_targets_chart(figures, chart)
-        except RuntimeError as exc:
-            err.print(f"[red]chart:[/] {exc}")
-            raise typer.Exit(2) from None
         err.print(f"chart written to {chart}")
 
 

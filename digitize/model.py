@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from codes.catalogue import FIELD_NAMES
+
 COVER_PREFIX = "SOHOA-COVER"
 COVER_VERSION = "1"
 
@@ -116,9 +118,5 @@ class Understanding:
     issuer_agency: str | None = None  # identifier of the registered agency the issuer designates
 
     def fields_dict(self) -> dict[str, str | None]:
-        return {
-            "number": self.number.value,
-            "issued_on": self.issued_on.value,
-            "issuer": self.issuer.value,
-            "holder": self.holder.value,
-        }
+        """The read fields by name (``codes.catalogue.FIELD_NAMES``, the names the catalogue requires)."""
+        return {name: getattr(self, name).value for name in FIELD_NAMES}

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from codes import AgencyRegistry, Catalogue, InvalidCode, parse_dossier_code
+from codes.catalogue import FIELD_NAMES
 from digitize.classify import classify, combine
 from digitize.fields import (
     cross_check_issuer,
@@ -44,7 +45,7 @@ def understand(pages: list[PageText], catalogue: Catalogue, text_model: TextMode
         reasons.append(f"document type uncertain ({classification.confidence:.2f}): "
                        + "; ".join(classification.evidence))
     if doc_type is not None:
-        values = {"number": number, "issued_on": issued_on, "issuer": issuer, "holder": holder}
+        values = dict(zip(FIELD_NAMES, (number, issued_on, issuer, holder), strict=True))
         for name in doc_type.required:
             if not values[name].value:
                 reasons.append(f"{name} not found")

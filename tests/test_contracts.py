@@ -11,7 +11,7 @@ from jsonschema.exceptions import ValidationError
 
 from storage import DocTypeRef, FileInfo, ResultMetadata, SourceInfo
 from tests.schemas import SCHEMAS, assert_valid, validator
-from workflow.contracts import Outcome, SourcePart, Status
+from workflow.contracts import OUTCOME_FIELDS, READ_FIELDS, Outcome, SourcePart, Status
 
 SHA = "ab" * 32
 
@@ -29,6 +29,8 @@ def test_the_schema_lists_exactly_what_the_outcome_writes():
     schema = json.loads((SCHEMAS / "outcome.schema.json").read_text("utf-8"))
     assert set(schema["required"]) == set(archived_outcome().to_dict())
     assert schema["properties"]["status"]["enum"] == [s.value for s in Status]
+    fields = schema["properties"]["fields"]
+    assert set(fields["properties"]) == set(OUTCOME_FIELDS) and fields["required"] == list(READ_FIELDS)
 
 
 @pytest.mark.parametrize("outcome", [

@@ -9,10 +9,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from codes.catalogue import FIELD_NAMES
 from storage.metadata import DocTypeRef
 
-# The fields sohoa reads from a document (and a clerk may correct), then what it adds to them.
-READ_FIELDS = ("number", "issued_on", "issuer", "holder")
+# The fields sohoa reads from a document (named once, by the catalogue), what a clerk may correct, and what
+# the outcome adds to them.
+READ_FIELDS = FIELD_NAMES
 CORRECTABLE_FIELDS = (*READ_FIELDS, "holder_id")
 OUTCOME_FIELDS = (*CORRECTABLE_FIELDS, "issuer_agency")
 
