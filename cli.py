@@ -54,6 +54,14 @@ def _settings() -> Settings:
         return load_settings()
 
 
+def _outside_data(settings: Settings, path: Path, what: str) -> None:
+    """Exit 2 if ``path`` lies in sohoa's data folder or archive: sohoa never writes over its own records."""
+    from workflow.results import UnsafePath, check_outside_data
+
+    with _exit_on(UnsafePath, 2):
+        check_outside_data(settings, path, what)
+
+
 def _rooms() -> Rooms:
     """Import the pipeline and open its rooms (index, archive, keys, catalogue); exit 2 on a bad setting.
 
@@ -91,11 +99,16 @@ def run() -> None:
     work is done (measured on `sohoa process`).  Nothing is lost by skipping it: files are closed by their
     ``with`` blocks, the index connections are closed here, output and log handlers are flushed.
     """
+    from workflow.results import ArchiveError
+
     try:
         app()
         code: object = 0
     except SystemExit as exc:
         code = exc.code
+    except ArchiveError as exc:  # the archive refused or lost something: a sentence, not a traceback
+        err.print(f"[red]archive:[/] {exc}")
+        code = 1
     for rooms in _opened_rooms:
         rooms.close()
     if code is not None and not isinstance(code, int):
@@ -225,8 +238,10 @@ def fetch(
     if meta:
         sys.stdout.write(rooms.store.metadata_bytes(record.code, number).decode("utf-8") + "\n")
         return
+    target = output or Path(f"{record.code}.pdf")
+    _outside_data(rooms.settings, target, "the output file")
     try:
-        fetched = fetch_to_file(rooms, record, number, output or Path(f"{record.code}.pdf"))
+        fetched = fetch_to_file(rooms, record, number, target)
     except FixityError:
         err.print(f"[red]fixity failure[/]: the archived PDF of {code} does not match its SHA-256")
         raise typer.Exit(1) from None
@@ -243,21 +258,27 @@ def verify(
     For each signature: integrity, the chain to the trusted roots, the timestamp, embedded revocation data,
     and whether anything but long-term validation data was added after it.
     """
+    from workflow.results import content_warnings
+
     rooms = _rooms()
     problems: list[str] = []
+    recorded: list[str] = []
     path = Path(target)
     if path.is_file():
         data = path.read_bytes()
         subject = str(path)
     else:
-        document = rooms.store.read_document(_result_for(rooms, target))
+        record = _result_for(rooms, target)
+        document = rooms.store.read_document(record)
         data, problems = document.data, document.problems
+        recorded = rooms.store.metadata(record.code, record.version).active_content or []
         subject = target
     report = rooms.verify(data)
     valid = report.valid and not problems
+    warnings = content_warnings(data, recorded)
     if as_json:
         print(json.dumps({"subject": subject, "valid": valid, "fixity_problems": problems,
-                          **report.to_dict()}, ensure_ascii=False))
+                          **report.to_dict(), "active_content": warnings}, ensure_ascii=False))
     else:
         print(f"{subject}: {'VALID' if valid else 'NOT VALID'}")
         for sig in report.signatures:
@@ -275,6 +296,8 @@ def verify(
                 print("    NOTE: development key and CA made by `sohoa keys init-dev` - not a real agency certificate")
         for problem in problems + report.problems:
             print(f"  problem: {problem}")
+        for warning in warnings:
+            print(f"  warning: active content: {warning}")
     raise typer.Exit(0 if valid else 1)
 
 
@@ -434,7 +457,9 @@ def watch(
     from workflow.ingest import Ingest, IngestOptions
     from workflow.watch import watch as run_watch
 
-    ingest = Ingest(_rooms(), IngestOptions(workers or os.cpu_count() or 1, split_blank=split == "blank"))
+    rooms = _rooms()
+    _outside_data(rooms.settings, folder, "the watched folder")
+    ingest = Ingest(rooms, IngestOptions(workers or os.cpu_count() or 1, split_blank=split == "blank"))
     stop = threading.Event()
 
     def request_stop(_signum, _frame):
@@ -464,8 +489,10 @@ def coversheet(
     """Print cover sheets (QR code + text) to put before each dossier in a scanned stack."""
     from workflow.registry import RegistryInputError, write_coversheets_for
 
+    settings = _settings()
+    _outside_data(settings, output, "the output file")
     with _exit_on(RegistryInputError, 2):
-        count = write_coversheets_for(_settings(), entries, output)
+        count = write_coversheets_for(settings, entries, output)
     print(f"{count} cover sheets written to {output}")
 
 
@@ -489,7 +516,10 @@ def backfill(
     from workflow.backfill import backfill as run_backfill
     from workflow.ingest import Ingest, IngestOptions
 
-    ingest = Ingest(_rooms(), IngestOptions(workers or os.cpu_count() or 1))
+    rooms = _rooms()
+    if report:
+        _outside_data(rooms.settings, report, "the report")
+    ingest = Ingest(rooms, IngestOptions(workers or os.cpu_count() or 1))
     stop = threading.Event()
 
     def request_stop(_signum, _frame):

@@ -21,6 +21,11 @@ MAX_FILE_BYTES = 1 << 30  # 1 GiB
 MAX_PAGES = 2000
 MAX_PAGE_PIXELS = 120_000_000  # ~A0 at 300 dpi; larger is a decompression bomb, not a scan
 MIN_SIDE_PIXELS = 200
+# OpenCV's geometric operations (remap, warpAffine) take at most 32767 pixels a side; A0 at 600 dpi is 28087.
+MAX_SIDE_PIXELS = 32_000
+MAX_ASPECT_RATIO = 8.0  # a long receipt is 1:7.5; a 200 x 599,000 image is a strip, not a page
+MAX_PDF_PAGE_SIDE_POINTS = 4_000  # 141 cm: an A0 sheet is 119 cm long
+MAX_RENDER_PIXELS = 36_000_000  # A2 at 300 dpi; a larger page is rendered at a lower resolution to fit
 TEXT_LAYER_MIN_CHARS = 20
 PDF_RENDER_DPI = 300
 
@@ -41,6 +46,7 @@ class SourceFile:
     text_layer: bool = False  # PDF whose every page carries real text
     signed: bool = False  # PDF that already carries a signature: never rasterized or rewritten
     text_pages: tuple[bool, ...] = ()  # PDF: which pages carry real text (the others are scans to OCR)
+    active_content: tuple[str, ...] = ()  # PDF: scripts, launch actions, embedded files, appended bytes found
 
     @property
     def suffix(self) -> str:
@@ -65,14 +71,19 @@ def file_sha256(path: Path) -> str:
 
 
 def sniff_kind(head: bytes) -> str | None:
+    """The kind of file its first bytes say it is; ``RejectedInput`` for a PDF with something in front of it."""
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return "tiff"
-    if b"%PDF-" in head[:1024]:
+    if head.startswith(b"%PDF-"):
         return "pdf"
+    if b"%PDF-" in head[:1024]:
+        # An HTML page or a ZIP archive with a PDF behind it (a polyglot): readers disagree on what it is.
+        raise RejectedInput(f"{head.index(b'%PDF-')} bytes of something else (HTML, an archive?) come before the "
+                            "PDF header: a disguised file is not taken; ask for the PDF itself")
     return None
 
 
@@ -93,7 +104,7 @@ def inspect(path: Path, sha256: str | None = None) -> SourceFile:
     digest = sha256 or file_sha256(path)
     if kind == "pdf":
         pages, text_pages, signed = _inspect_pdf(path)
-        return SourceFile(path, kind, digest, size, pages, all(text_pages), signed, text_pages)
+        return SourceFile(path, kind, digest, size, pages, all(text_pages), signed, text_pages, _active_content(path))
     return SourceFile(path, kind, digest, size, _inspect_image(path))
 
 
@@ -113,11 +124,26 @@ def _inspect_image(path: Path) -> int:
         frames = getattr(img, "n_frames", 1)
         if frames > MAX_PAGES:
             raise RejectedInput(f"more than {MAX_PAGES} pages")
-        if min(img.size) < MIN_SIDE_PIXELS:
-            raise RejectedInput(f"the image is only {img.size[0]}x{img.size[1]} pixels: too small for a page")
-        if img.size[0] * img.size[1] > MAX_PAGE_PIXELS:
-            raise RejectedInput("the image is too large to be a scanned page (decompression bomb?)")
+        for index in range(frames):
+            if index:
+                try:
+                    img.seek(index)
+                except (EOFError, OSError, ValueError) as exc:
+                    raise RejectedInput(f"page {index + 1} cannot be read: {exc}") from None
+            check_page_pixels(img.size[0], img.size[1], index if frames > 1 else None)
         return frames
+
+
+def check_page_pixels(width: int, height: int, index: int | None = None) -> None:
+    """Refuse a page whose pixel size no scan of a document has, before any pixel is decoded."""
+    where = f"page {index + 1}: " if index is not None else ""
+    if min(width, height) < MIN_SIDE_PIXELS:
+        raise RejectedInput(f"{where}the image is only {width}x{height} pixels: too small for a page")
+    if max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
+        raise RejectedInput(f"{where}the image is {width}x{height} pixels: a strip, not the shape of a page")
+    if width * height > MAX_PAGE_PIXELS or max(width, height) > MAX_SIDE_PIXELS:
+        raise RejectedInput(f"{where}the image is {width}x{height} pixels: too large to be a scanned page "
+                            "(decompression bomb?)")
 
 
 def _has_signature(reader) -> bool:
@@ -158,15 +184,44 @@ def _inspect_pdf(path: Path) -> tuple[int, tuple[bool, ...], bool]:
             document = pdfium.PdfDocument(str(path))
             try:
                 page = document[index]
+                check_page_points(*page.get_size(), index)
                 text = page.get_textpage()
                 text_pages.append(len(text.get_text_range().strip()) >= TEXT_LAYER_MIN_CHARS)
                 text.close()
                 page.close()
             finally:
                 document.close()
+    except RejectedInput:
+        raise
     except Exception as exc:  # pdfium raises its own error type on broken files
         raise RejectedInput(f"the PDF is damaged and cannot be read: {exc}") from None
     return pages, tuple(text_pages), signed
+
+
+def _active_content(path: Path) -> tuple[str, ...]:
+    from digitize.active_content import active_content
+
+    try:
+        return active_content(path)
+    except Exception as exc:  # pikepdf (qpdf) raises its own error types on broken structures
+        raise RejectedInput(f"the PDF is damaged and cannot be read: {exc}") from None
+
+
+def check_page_points(width: float, height: float, index: int) -> None:
+    """Refuse a PDF page no document has (a MediaBox of metres would be rendered into gigabytes)."""
+    cm = 2.54 / 72
+    if max(width, height) > MAX_PDF_PAGE_SIDE_POINTS or min(width, height) < 36:
+        raise RejectedInput(f"page {index + 1} measures {width * cm:.0f} x {height * cm:.0f} cm: "
+                            "not the size of a document page")
+    if max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
+        raise RejectedInput(f"page {index + 1} measures {width * cm:.0f} x {height * cm:.0f} cm: "
+                            "a strip, not the shape of a page")
+
+
+def render_scale(width: float, height: float) -> float:
+    """Pixels per point to render a page at: 300 dpi, or less for a page larger than A2 (bounded memory)."""
+    scale = PDF_RENDER_DPI / 72
+    return min(scale, (MAX_RENDER_PIXELS / max(width * height, 1.0)) ** 0.5)
 
 
 @dataclass(frozen=True)
@@ -191,6 +246,7 @@ def load_page_image(path: Path, kind: str, index: int) -> PageImage:
     try:
         if index:
             img.seek(index)
+        check_page_pixels(img.size[0], img.size[1], index)
         dpi = _dpi_of(img)
         img.load()
         single = getattr(img, "n_frames", 1) == 1
@@ -237,16 +293,20 @@ def _render_pdf_page(path: Path, index: int) -> PageImage:
         pdf = pdfium.PdfDocument(str(path))
         try:
             page = pdf[index]
-            bitmap = page.render(scale=PDF_RENDER_DPI / 72)
+            width, height = page.get_size()
+            check_page_points(width, height, index)
+            scale = render_scale(width, height)
+            bitmap = page.render(scale=scale)
             rgb = bitmap.to_pil().convert("RGB")
             page.close()
         finally:
             pdf.close()
     except pdfium.PdfiumError as exc:
         raise RejectedInput(f"page {index + 1} of the PDF cannot be rendered: {exc}") from None
+    dpi = scale * 72
     buf = io.BytesIO()
-    rgb.save(buf, format="JPEG", quality=88, dpi=(PDF_RENDER_DPI, PDF_RENDER_DPI))
-    return PageImage(np.asarray(rgb), PDF_RENDER_DPI, buf.getvalue())
+    rgb.save(buf, format="JPEG", quality=88, dpi=(dpi, dpi))
+    return PageImage(np.asarray(rgb), dpi, buf.getvalue())
 
 
 TextLayerWord = tuple[str, float, float, float, float]  # text, x, y, width, height (points)

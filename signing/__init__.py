@@ -1,7 +1,15 @@
 """Signing digitized results with the digitizing agency's key (PAdES, pyHanko) and verifying them."""
 
 from signing.keys import KeyMaterial, Pkcs11Key, SigningKeyError, init_dev_keys, load_key_material
-from signing.pades import LEVELS, SignatureReport, Signer, SigningOptions, VerificationReport, verify_pdf
+from signing.pades import (
+    LEVELS,
+    SignatureReport,
+    Signer,
+    SigningInputError,
+    SigningOptions,
+    VerificationReport,
+    verify_pdf,
+)
 
 __all__ = [
     "LEVELS",
@@ -9,6 +17,7 @@ __all__ = [
     "Pkcs11Key",
     "SignatureReport",
     "Signer",
+    "SigningInputError",
     "SigningKeyError",
     "SigningOptions",
     "VerificationReport",

@@ -100,6 +100,10 @@ class _KeptKeySigner(signers.SimpleSigner):
         return self._key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
 
 
+class SigningInputError(ValueError):
+    """A PDF that cannot be signed as it is (malformed structure); the message says why."""
+
+
 class Signer:
     """Signs PDFs with the digitizing agency's key; one instance opens the key (file or token) once."""
 
@@ -161,6 +165,18 @@ class Signer:
         out = io.BytesIO()
         self._sign(io.BytesIO(pdf), out, pdf, reason, location, code, agency_name)
         return out.getvalue()
+
+    def check_signable(self, source: Path) -> None:
+        """Raise ``SigningInputError`` if pyHanko cannot take ``source`` for an incremental signature.
+
+        Cheap (the cross-reference and trailer are read): callers check before they give the result a code,
+        so a file that cannot be signed burns no code.
+        """
+        try:
+            with source.open("rb") as inp:
+                IncrementalPdfFileWriter(inp, strict=False)
+        except Exception as exc:  # pyHanko raises several error types on malformed PDFs
+            raise SigningInputError(f"the PDF cannot be signed: {' '.join(str(exc).split())[:300]}") from None
 
     def sign_file(self, source: Path, target: Path, reason: str, location: str, code: str | None = None,
                   agency_name: str | None = None) -> None:

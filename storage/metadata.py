@@ -76,6 +76,7 @@ class ResultMetadata:
     source_pages: list[int] | None = None  # this document's pages in a split stack
     dossier_code: str | None = None
     result_alias: str | None = None
+    active_content: list[str] | None = None  # what an archived PDF carries that could run (SOHOA_ACTIVE_CONTENT=flag)
     code: str = ""
     version: int = 0
     supersedes: str | None = None
@@ -110,6 +111,8 @@ class ResultMetadata:
         if self.dossier_code:
             data["dossier_code"] = self.dossier_code
             data["result_alias"] = self.result_alias
+        if self.active_content:
+            data["active_content"] = list(self.active_content)
         data.update({"code": self.code, "version": self.version, "supersedes": self.supersedes,
                      "retention": self.retention, "files": {n: f.to_dict() for n, f in self.files.items()},
                      "events": list(self.events)})
@@ -126,7 +129,8 @@ class ResultMetadata:
             signature=dict(raw.get("signature", {})), evidence=list(raw.get("evidence", [])),
             created_at=raw["created_at"], signed_input=raw.get("signed_input"),
             source_pages=raw.get("source_pages"), dossier_code=raw.get("dossier_code"),
-            result_alias=raw.get("result_alias"), code=raw["code"], version=int(raw["version"]),
+            result_alias=raw.get("result_alias"), active_content=raw.get("active_content"), code=raw["code"],
+            version=int(raw["version"]),
             supersedes=raw.get("supersedes"), retention=str(raw.get("retention", "permanent")),
             files={name: FileInfo(f["sha256"], int(f["size"])) for name, f in raw.get("files", {}).items()},
             events=list(raw.get("events", [])),

@@ -144,6 +144,9 @@ def test_review_accept_with_corrections(review_data):
     bad = run_cli("review", "accept", str(waiting[0]["id"]), "--field", "issued_on=08/04/2020", data_dir=data_dir,
                   check=False)
     assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
+    bad = run_cli("review", "accept", str(waiting[0]["id"]), "--field", "issued_on=20200101", data_dir=data_dir,
+                  check=False)  # ISO 8601's basic form is a date too, but not the contract's
+    assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
     accepted = json.loads(run_cli("review", "accept", str(waiting[0]["id"]), "--field", "number=125/2020", "--json",
                                   data_dir=data_dir).stdout)
     assert accepted["status"] == "archived" and accepted["fields"]["number"] == "125/2020"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from digitize.intake import expand_inputs
 from storage import recover
-from workflow.contracts import Outcome, Status
+from workflow.contracts import Outcome, SourcePart, Status
 from workflow.ingest import Ingest
 from workflow.rooms import Rooms
 
@@ -102,7 +102,7 @@ def backfill(ingest: Ingest, root: Path, report: Path | None = None, retry_faile
         skip_statuses[Status.REJECTED] = "failed before (rerun with --retry-failed)"
 
     def skip(path: Path) -> str | None:
-        return skip_statuses.get(statuses.get(str(path), ""))
+        return skip_statuses.get(statuses.get(str(SourcePart(path)), ""))
 
     writer = ReportWriter(report)
     started = time.perf_counter()

@@ -19,6 +19,13 @@ CORRECTABLE_FIELDS = (*READ_FIELDS, "holder_id")
 OUTCOME_FIELDS = (*CORRECTABLE_FIELDS, "issuer_agency")
 
 
+def printable(text: str) -> str:
+    """``text`` as it can be stored and shown: bytes that are not UTF-8 (a file name from another system)
+    and control or direction characters are written as escapes, the rest as it is."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 class Status(StrEnum):
     """How a document ended."""
 
@@ -39,7 +46,8 @@ class SourcePart:
     part: int | None = None
 
     def __str__(self) -> str:
-        return str(self.path) if self.part is None else f"{self.path}#{self.part}"
+        name = printable(str(self.path))
+        return name if self.part is None else f"{name}#{self.part}"
 
     @classmethod
     def parse(cls, label: str) -> SourcePart:

@@ -7,8 +7,11 @@ archived (``publish``), kept for a clerk (``review``), or rejected with the reas
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
+import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -27,7 +30,7 @@ from digitize.model import CoverSheet, PageText
 from digitize.text import mask_personal_ids, nfc
 from digitize.understand import apply_cover, understand
 from digitize.workers import PageOutcome, Prefetched, submit_pages
-from storage import DocTypeRef, ResultRecord
+from storage import STORAGE_ERRORS, DocTypeRef, ResultRecord
 from storage.layout import TEXT
 from workflow.contracts import Outcome, ReviewDecision, SourcePart, Status
 from workflow.publish import Reading, assemble_pages, publish
@@ -36,6 +39,39 @@ from workflow.rooms import Rooms
 from workflow.workers import start_page_workers
 
 log = logging.getLogger("sohoa.ingest")
+MAX_REASON_CHARS = 500
+
+
+CLAIM_TTL = dt.timedelta(hours=12)  # a claim this old is a run that died on another machine
+
+
+def run_owner() -> str:
+    """Who claims inputs: this machine and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim_is_stale(owner: str, since: dt.datetime) -> bool:
+    """A claim of a run that no longer runs: a dead process on this machine, or one too old anywhere."""
+    host, _, pid = owner.rpartition(":")
+    if dt.datetime.now(dt.UTC) - since > CLAIM_TTL:
+        return True
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The sentence a rejected document carries: the reason itself, or what failed while handling it."""
+    if isinstance(exc, RejectedInput):
+        return str(exc)
+    detail = " ".join(str(exc).split())[:MAX_REASON_CHARS] or "no detail"
+    return f"this file could not be processed ({type(exc).__name__}: {detail}); nothing was archived"
 SkipRule = Callable[[Path], "str | None"]  # a reason not to read an input this time, or None
 
 
@@ -82,6 +118,7 @@ class _Pending:
     outcomes: list[Outcome] = field(default_factory=list)  # decided before any page work (rejected, duplicate)
     futures: list[Future] = field(default_factory=list)
     work_dir: Path | None = None
+    claimed: str | None = None  # the SHA-256 this run claimed in the index, released when the item ends
 
 
 class Ingest:
@@ -124,6 +161,7 @@ class _Batch:
         self.rooms, self.options = ingest.rooms, ingest.options
         self.stop, self.skip, self.prefetched = stop, skip, prefetched
         self.tmp_root = self.rooms.settings.data_dir / "tmp"
+        self.owner = run_owner()
 
     def run(self, jobs: Iterator[DocumentJob], pool: ProcessPoolExecutor) -> Iterator[Outcome]:
         self.tmp_root.mkdir(parents=True, exist_ok=True)
@@ -179,6 +217,17 @@ class _Batch:
             return item
         try:
             sha = early.source.sha256 if early else file_sha256(path) if path.is_file() else None
+            if sha:
+                # Another run working on the same content (a second `process`, a watch beside a backfill)
+                # would archive it a second time: one run holds each input at a time.
+                holder = self.rooms.index.inputs.claim(sha, self.owner, claim_is_stale)
+                if holder is not None:
+                    if early:
+                        early.discard()
+                    item.outcomes = [Outcome(job.part(), Status.SKIPPED, source_sha256=sha,
+                                             error=f"being processed by another run ({holder}): not read twice")]
+                    return item
+                item.claimed = sha
             if sha and not self.options.allow_duplicate:
                 existing = self.rooms.index.results.for_source(sha)
                 if existing:
@@ -187,8 +236,13 @@ class _Batch:
                     item.outcomes = self._already_archived(path, existing)
                     return item
             item.source = early.source if early else inspect(path, sha)
-        except RejectedInput as exc:
-            item.outcomes = [Outcome(job.part(), Status.REJECTED, error=str(exc))]
+            self._check_active_content(item.source)
+        except STORAGE_ERRORS:
+            raise  # the archive or the index failed, not this document: the run stops, a rerun resumes
+        except Exception as exc:  # noqa: BLE001 - whatever this one file does, the batch goes on
+            if early:
+                early.discard()
+            item.outcomes = [Outcome(job.part(), Status.REJECTED, error=failure_reason(exc))]
             return item
         if early:
             item.work_dir, item.futures = early.work_dir, early.futures
@@ -199,12 +253,20 @@ class _Batch:
         item.futures = submit_pages(pool, item.source, item.work_dir, self.options.split_blank, self.rooms.ocr)
         return item
 
-    @staticmethod
-    def _discard(item: _Pending) -> None:
+    def _check_active_content(self, source: SourceFile) -> None:
+        if source.active_content and self.rooms.settings.active_content == "reject":
+            raise RejectedInput("the PDF carries active content: " + "; ".join(source.active_content)
+                                + ": ask the issuer for a plain copy (SOHOA_ACTIVE_CONTENT=flag archives such "
+                                "files with what was found listed)")
+
+    def _discard(self, item: _Pending) -> None:
         for future in item.futures:
             future.cancel()
         if item.work_dir:
             shutil.rmtree(item.work_dir, ignore_errors=True)
+        if item.claimed:
+            self.rooms.index.inputs.release(item.claimed, self.owner)
+            item.claimed = None
 
     def _already_archived(self, path: Path, existing: list[ResultRecord]) -> list[Outcome]:
         store, index = self.rooms.store, self.rooms.index
@@ -242,10 +304,12 @@ class _Batch:
                     outcomes = [self._rejected(outcomes[0].part, item, outcomes[0].error or "")]
             else:
                 outcomes = self._documents(item)
-        except RejectedInput as exc:
-            outcomes = [self._rejected(item.job.part(), item, str(exc))]
+        except STORAGE_ERRORS:
+            raise  # the archive or the index failed, not this document: the run stops, a rerun resumes
         except TesseractError as exc:
             outcomes = [self._rejected(SourcePart(item.job.path), item, f"OCR failed on this file: {exc.message}")]
+        except Exception as exc:  # noqa: BLE001 - whatever this one file does, the batch goes on
+            outcomes = [self._rejected(item.job.part(), item, failure_reason(exc))]
         finally:
             self._discard(item)
         for outcome in outcomes:
@@ -276,8 +340,10 @@ class _Batch:
             part = item.job.part(number if split else None)
             try:
                 outcomes.append(self._document(item, part, group, [r.page for r in group], cover, split=split))
-            except RejectedInput as exc:
-                outcomes.append(self._rejected(part, item, str(exc)))
+            except STORAGE_ERRORS:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one part of a stack does not end the others
+                outcomes.append(self._rejected(part, item, failure_reason(exc)))
         return outcomes
 
     def _document(self, item: _Pending, part: SourcePart, results: list[PageOutcome], pages: list[PageText],
@@ -290,7 +356,7 @@ class _Batch:
         understanding = understand(pages, rooms.catalogue, rooms.text_model, rooms.agencies,
                                    rooms.settings.review_threshold)
         if decision is not None:
-            understanding = apply_decision(understanding, decision, rooms.catalogue)
+            understanding = apply_decision(understanding, decision, rooms.catalogue, rooms.agencies)
         if cover is not None:
             understanding = apply_cover(understanding, cover, rooms.catalogue)
         dossier = cover.dossier_code if cover else item.job.dossier

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codes import CODE_FORMAT_VERSION, DocumentType, assign_code
-from digitize.intake import SourceFile
+from digitize.intake import RejectedInput, SourceFile
 from digitize.pdfa import assemble
+from signing import SigningInputError
 from storage import DocTypeRef, Event, ResultMetadata, ResultRecord, Retention, SourceInfo
 from storage.layout import DOCUMENT, TEXT, original_name
+from workflow.contracts import printable
 from workflow.rooms import PIPELINE_VERSION, Rooms, pyhanko_version
 
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
@@ -57,6 +59,12 @@ def publish(rooms: Rooms, reading: Reading, doc_type: DocumentType, pdf: Path) -
     (then signed incrementally: the issuer's bytes are kept).
     """
     settings, index = rooms.settings, rooms.index
+    if pdf == reading.source.path:
+        # The issuer's own file is signed as it is: one pyHanko cannot take is refused before it gets a code.
+        try:
+            rooms.signer.check_signable(pdf)
+        except SigningInputError as exc:
+            raise RejectedInput(str(exc)) from None
     today = dt.datetime.now(dt.UTC).astimezone(VIETNAM).date()
     code = str(assign_code(settings.agency, doc_type.code, today, index.sequences))
     engine = rooms.ocr.description() if reading.ocr_used else "pdfplumber (PDF text layer)"
@@ -94,7 +102,7 @@ def _store(rooms: Rooms, reading: Reading, doc_type: DocumentType, signed: Path,
     alias = f"{reading.dossier}-KQ{index.results.count_in_dossier(reading.dossier) + 1}" if reading.dossier else None
     metadata = ResultMetadata(
         agency=settings.agency, doc_type=reading.doc_type, fields=reading.fields, level=reading.level,
-        pages=reading.pages, source=SourceInfo(source.path.name, source.sha256, source.kind),
+        pages=reading.pages, source=SourceInfo(printable(source.path.name), source.sha256, source.kind),
         ocr={"engine": "tesseract", "version": ocr.tesseract_version(), "lang": ocr.lang, "binding": ocr.binding}
         if reading.ocr_used else {"engine": "pdf text layer"},
         pipeline_version=PIPELINE_VERSION, signer=signer.subject,
@@ -104,6 +112,7 @@ def _store(rooms: Rooms, reading: Reading, doc_type: DocumentType, signed: Path,
         signed_input=("the input was already signed: kept byte for byte with sohoa's signature appended; its "
                       "text is in text.txt, not in the PDF") if source.signed else None,
         source_pages=reading.source_pages, dossier_code=reading.dossier, result_alias=alias,
+        active_content=list(source.active_content) or None,
     )
     files = {DOCUMENT: signed, original_name(source.suffix): source.path, TEXT: reading.text.encode("utf-8")}
     record = rooms.store.write(code, files, metadata, Retention.from_catalogue(doc_type.retention), events)

@@ -10,8 +10,33 @@ from pathlib import Path
 from typing import Any
 
 from codes import DossierCode, InvalidCode, ResultAlias, parse_any
-from storage import ClientRecord, FixityError, InputRecord, ResultRecord
+from storage import ArchiveError, ClientRecord, FixityError, InputRecord, ResultRecord
 from workflow.rooms import Rooms
+from workflow.settings import Settings
+
+
+class UnsafePath(ValueError):
+    """A path from outside points into sohoa's own data folder or archive."""
+
+
+def protected_folders(settings: Settings) -> list[Path]:
+    """Where sohoa keeps its records: the data folder, and a local archive wherever it is."""
+    from urllib.parse import unquote, urlparse
+
+    folders = [settings.data_dir.resolve()]
+    url = urlparse(settings.archive_url)
+    if url.scheme == "file":
+        folders.append(Path(unquote(url.path)).resolve())
+    return folders
+
+
+def check_outside_data(settings: Settings, path: Path, what: str) -> None:
+    """Refuse a path to write, move or watch that lies in the data folder or the archive (``UnsafePath``)."""
+    resolved = path.expanduser().resolve()
+    for folder in protected_folders(settings):
+        if resolved == folder or folder in resolved.parents:
+            raise UnsafePath(f"{what} {path} is inside sohoa's own records ({folder}): sohoa never writes, moves "
+                             "or watches files there; choose another place")
 
 
 class ResultLookupError(Exception):
@@ -88,12 +113,25 @@ def fetch_to_file(rooms: Rooms, record: ResultRecord, version: int, target: Path
 
 
 def verification(rooms: Rooms, record: ResultRecord) -> dict[str, Any]:
-    """Signature and fixity report of a result's current version."""
+    """Signature and fixity report of a result's current version, with any active content it carries."""
     document = rooms.store.read_document(record)
     report = rooms.verify(document.data)
+    recorded = rooms.store.metadata(record.code, record.version).active_content or []
     return {"code": record.code, "version": record.version, "valid": report.valid and document.intact,
             "fixity": {"sha256": record.sha256, "ok": document.intact}, "fixity_problems": document.problems,
-            **report.to_dict()}
+            **report.to_dict(), "active_content": content_warnings(document.data, recorded)}
+
+
+def content_warnings(pdf: bytes, recorded: list[str] | None = None) -> list[str]:
+    """Active content (scripts, launch actions, embedded files, appended bytes) found in a PDF now, and what
+    was recorded when it was archived (an appended payload is inside the file once sohoa signed after it)."""
+    from digitize.active_content import active_content
+
+    try:
+        found = list(active_content(pdf))
+    except Exception as exc:  # noqa: BLE001 - a PDF qpdf cannot parse is reported, not a crash
+        found = [f"the PDF's structure cannot be read to look for active content ({type(exc).__name__})"]
+    return list(dict.fromkeys([*(recorded or []), *found]))
 
 
 @dataclass(frozen=True)
@@ -144,6 +182,7 @@ def revoke_client(rooms: Rooms, name: str) -> bool:
     return rooms.index.clients.revoke(name)
 
 
-__all__ = ["BadCode", "FixityError", "ResultLookupError", "UnknownResult", "UnknownVersion", "add_client",
-           "check_version", "client_for_token", "expected_sha256", "fetch_to_file", "find_result", "list_clients",
-           "list_inputs", "revoke_client", "token_hash", "verification"]
+__all__ = ["ArchiveError", "BadCode", "FixityError", "ResultLookupError", "UnknownResult", "UnknownVersion",
+           "UnsafePath", "add_client", "check_outside_data", "check_version", "client_for_token", "content_warnings",
+           "expected_sha256", "fetch_to_file", "find_result", "list_clients", "list_inputs", "protected_folders",
+           "revoke_client", "token_hash", "verification"]

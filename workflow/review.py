@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from codes import Catalogue
+from codes import AgencyRegistry, Catalogue
+from digitize.fields import level_of_issuer
 from digitize.intake import SourceFile
 from digitize.model import Classification, FieldValue, Understanding
 from storage import InputRecord
@@ -20,6 +23,12 @@ from workflow.contracts import CORRECTABLE_FIELDS, READ_FIELDS, Outcome, ReviewD
 from workflow.rooms import Rooms
 
 PROPOSAL = "proposal.json"
+FIRST_ISSUE_DATE = dt.date(1945, 9, 2)  # the state whose results these are was founded that day
+MAX_NUMBER_CHARS = 40
+MAX_NAME_CHARS = 200
+NUMBER_RE = re.compile(r"[0-9A-Za-zĐđ]+(?:[/.\-– ][0-9A-Za-zĐđ]+)*")  # 125/2020, 07/CT-UBND, 0109876543
+HOLDER_ID_RE = re.compile(r"\d{9}|\d{12}")  # CMND (9 digits) or CCCD (12 digits)
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
 
 
 class ReviewError(Exception):
@@ -69,18 +78,50 @@ def _waiting_row(rooms: Rooms, input_id: int) -> InputRecord:
     return row
 
 
-def check_decision(decision: ReviewDecision, catalogue: Catalogue) -> None:
-    """Refuse a decision naming an unknown type or field, or a date that is not YYYY-MM-DD."""
+def check_decision(decision: ReviewDecision, catalogue: Catalogue) -> ReviewDecision:
+    """The decision with every value checked and normalized as the pipeline's own readings are.
+
+    Refuses (``ReviewError``) an unknown type or field, a date that is not an existing YYYY-MM-DD day
+    between 2 September 1945 and today, a number or an ID of the wrong shape or length, and names with
+    control or direction characters.
+    """
     if decision.doc_type and catalogue.get(decision.doc_type) is None:
         raise ReviewError(f"{decision.doc_type} is not a type of the catalogue")
     unknown = set(decision.fields) - set(CORRECTABLE_FIELDS)
     if unknown:
         raise ReviewError(f"unknown field(s): {', '.join(sorted(unknown))}")
-    if decision.fields.get("issued_on"):
+    return replace(decision, fields={name: _checked(name, value) for name, value in decision.fields.items()})
+
+
+def _checked(name: str, raw: str) -> str:
+    value = " ".join(unicodedata.normalize("NFC", raw).split())
+    if any(unicodedata.category(ch).startswith("C") for ch in value):
+        raise ReviewError(f"{name} contains control or direction characters: type it again")
+    if not value:
+        raise ReviewError(f"{name} is empty")
+    if name == "issued_on":
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ReviewError("issued_on must be a date YYYY-MM-DD, e.g. 2020-04-08")
         try:
-            dt.date.fromisoformat(decision.fields["issued_on"])
+            day = dt.date.fromisoformat(value)
         except ValueError:
-            raise ReviewError("issued_on must be a date YYYY-MM-DD") from None
+            raise ReviewError(f"issued_on {value} is not a day of the calendar") from None
+        today = dt.datetime.now(VIETNAM).date()
+        if not FIRST_ISSUE_DATE <= day <= today:
+            raise ReviewError(f"issued_on {value} is not between {FIRST_ISSUE_DATE} and today ({today})")
+    elif name == "number":
+        if len(value) > MAX_NUMBER_CHARS or not NUMBER_RE.fullmatch(value):
+            raise ReviewError(f"number must be letters and digits joined by / . - (e.g. 125/2020 or 07/CT-UBND), "
+                              f"at most {MAX_NUMBER_CHARS} characters")
+    elif name == "holder_id":
+        if not HOLDER_ID_RE.fullmatch(value):
+            raise ReviewError("holder_id must be an ID number of 9 or 12 digits")
+    else:  # issuer, holder: names
+        if len(value) > MAX_NAME_CHARS:
+            raise ReviewError(f"{name} is longer than {MAX_NAME_CHARS} characters")
+        if not any(ch.isalpha() for ch in value):
+            raise ReviewError(f"{name} must be a name, with letters")
+    return value
 
 
 def accept(rooms: Rooms, input_id: int, decision: ReviewDecision) -> Outcome:
@@ -91,7 +132,7 @@ def accept(rooms: Rooms, input_id: int, decision: ReviewDecision) -> Outcome:
     from workflow.ingest import DocumentJob, Ingest  # ingest uses this module to keep documents for review
 
     row = _waiting_row(rooms, input_id)
-    check_decision(decision, rooms.catalogue)
+    decision = check_decision(decision, rooms.catalogue)
     folder = Path((row.review or {}).get("folder", ""))
     originals = sorted(folder.glob("original.*")) if folder.is_dir() else []
     if not originals:
@@ -116,8 +157,12 @@ def reject(rooms: Rooms, input_id: int, reason: str) -> None:
                               error=f"rejected at review: {reason.strip()}", doc_type=row.doc_type, review=row.review)
 
 
-def apply_decision(understanding: Understanding, decision: ReviewDecision, catalogue: Catalogue) -> Understanding:
-    """The clerk's word replaces what was proposed; what the clerk confirmed needs no more review."""
+def apply_decision(understanding: Understanding, decision: ReviewDecision, catalogue: Catalogue,
+                   agencies: AgencyRegistry) -> Understanding:
+    """The clerk's word replaces what was proposed; what the clerk confirmed needs no more review.
+
+    A corrected issuer gives the level and the agency again; a result is never archived without a level.
+    """
     cls = understanding.classification
     if decision.doc_type:
         doc_type = catalogue.get(decision.doc_type)
@@ -130,9 +175,16 @@ def apply_decision(understanding: Understanding, decision: ReviewDecision, catal
                if name in READ_FIELDS}
     doc_type = catalogue.get(cls.type_code)
     merged = replace(understanding, classification=cls, review_reasons=(), **changes)
+    if "issuer" in changes:
+        agency = agencies.match_issuer(merged.issuer.value)
+        merged = replace(merged, level=level_of_issuer(merged.issuer.value) or (agency.level if agency else None),
+                         issuer_agency=agency.id if agency else None)
     missing = [name for name in doc_type.required if not getattr(merged, name).value]
     if missing:
         raise ReviewError(f"still missing: {', '.join(missing)}: give them with --field name=value")
+    if merged.level is None:
+        raise ReviewError(f"the issuing level cannot be told from the issuer {merged.issuer.value or '(none)'!r}: "
+                          "give the issuer with its commune, district, province or ministry (--field issuer=…)")
     return merged
 
 

@@ -46,8 +46,10 @@ _KEYS = {
     "page_timeout": "SOHOA_PAGE_TIMEOUT",
     "pages_per_worker": "SOHOA_PAGES_PER_WORKER",
     "tessdata_dir": "TESSDATA_PREFIX",  # Tesseract's own variable
+    "active_content": "SOHOA_ACTIVE_CONTENT",
 }
 OCR_ENGINES = ("tesseract", "tesserocr")
+ACTIVE_CONTENT_POLICIES = ("reject", "flag")
 
 
 class SettingsError(ValueError):
@@ -88,6 +90,7 @@ class Settings:
     page_timeout: float = 180.0  # seconds of OCR allowed for one page
     pages_per_worker: int = 50  # a page worker is replaced after this many pages (bounds what a leak can take)
     tessdata_dir: Path | None = None  # where the language models are (default: Debian's folder)
+    active_content: str = "reject"  # a PDF with scripts, launch actions, embedded files: reject, or flag and archive
 
     @property
     def key_dir(self) -> Path:
@@ -131,6 +134,14 @@ def _ocr_engine(value: str) -> str:
     if name not in OCR_ENGINES:
         raise SettingsError(f"SOHOA_OCR_ENGINE must be one of {', '.join(OCR_ENGINES)}, not {name!r}")
     return name
+
+
+def _active_content_policy(value: str) -> str:
+    policy = value.strip().lower()
+    if policy not in ACTIVE_CONTENT_POLICIES:
+        raise SettingsError(f"SOHOA_ACTIVE_CONTENT must be one of {', '.join(ACTIVE_CONTENT_POLICIES)}, "
+                            f"not {value!r}")
+    return policy
 
 
 def _page_timeout(value: str) -> float:
@@ -197,4 +208,5 @@ def load_settings() -> Settings:
         page_timeout=_page_timeout(values.get("page_timeout", "180")),
         pages_per_worker=_pages_per_worker(values.get("pages_per_worker", "50")),
         tessdata_dir=_path(values, "tessdata_dir"),
+        active_content=_active_content_policy(values.get("active_content", "reject")),
     )

@@ -56,8 +56,8 @@ def watch(folder: Path, ingest: Ingest, stop: threading.Event, interval: float =
                     on_outcome(outcome)
             for path in ready:
                 outcomes = by_file.get(path, [])
-                if not outcomes:
-                    continue  # not started before a stop: stays for the next run
+                if not outcomes or any(o.status == Status.SKIPPED for o in outcomes):
+                    continue  # not started before a stop, or another run holds it: stays for the next look
                 ok = all(o.status in {Status.ARCHIVED, Status.NEEDS_REVIEW} for o in outcomes)
                 target = _unique((done if ok else failed) / path.name)
                 shutil.move(str(path), target)

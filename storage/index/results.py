@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.index.schema import (
+    ClaimRow,
     Database,
     Event,
     EventRow,
@@ -163,3 +166,41 @@ class InputLog:
     def all(self) -> list[InputRecord]:
         with Session(self.engine) as session:
             return [input_from_row(r) for r in session.scalars(select(InputRow).order_by(InputRow.id))]
+
+    # -- claims: one run works on an input at a time
+    def claim(self, source_sha256: str, owner: str, is_stale: Callable[[str, dt.datetime], bool]) -> str | None:
+        """Claim the input ``source_sha256`` for ``owner``; None when claimed, else the run that holds it.
+
+        A claim whose holder ``is_stale`` (a run that died) is taken over, atomically: of two runs taking
+        over the same stale claim, one wins.
+        """
+        for _ in range(5):
+            try:
+                with Session(self.writer) as session, session.begin():
+                    session.execute(insert(ClaimRow).values(source_sha256=source_sha256, owner=owner,
+                                                            claimed_at=utc_now()))
+                return None
+            except IntegrityError:
+                pass
+            with Session(self.engine) as session:
+                row = session.get(ClaimRow, source_sha256)
+                if row is None:
+                    continue  # released in between: try again
+                holder, since = row.owner, row.claimed_at
+            if holder == owner:
+                return None
+            if not is_stale(holder, since if since.tzinfo else since.replace(tzinfo=dt.UTC)):
+                return holder
+            with Session(self.writer) as session, session.begin():
+                taken = session.execute(update(ClaimRow).where(ClaimRow.source_sha256 == source_sha256,
+                                                               ClaimRow.owner == holder)
+                                        .values(owner=owner, claimed_at=utc_now())).rowcount
+            if taken:
+                return None
+        return holder
+
+    def release(self, source_sha256: str, owner: str) -> None:
+        """Give up the claim on an input (its document is finished, or was never started)."""
+        with Session(self.writer) as session, session.begin():
+            session.execute(delete(ClaimRow).where(ClaimRow.source_sha256 == source_sha256,
+                                                   ClaimRow.owner == owner))

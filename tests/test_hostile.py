@@ -1,0 +1,369 @@
+"""A hostile corpus made here: disguised, oversized and scripted files, odd names, concurrent runs, paths into
+sohoa's own records, and values a clerk should not be able to store.  Every file ends archived or rejected
+with a reason, the batch always completes, no code is burnt, and sohoa never writes over its own records."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pikepdf
+import pytest
+from PIL import Image
+from pypdf import PdfWriter
+
+from tests.conftest import SAMPLES, SOHOA, json_lines, run_cli
+from tests.schemas import assert_valid
+
+BORN_DIGITAL = SAMPLES / "06-thong-bao.pdf"
+
+
+def born_digital_variant(target: Path, tag: str, change=None) -> Path:
+    """The born-digital sample with distinct bytes (a metadata entry), optionally changed further."""
+    with pikepdf.open(BORN_DIGITAL) as pdf:
+        pdf.docinfo["/Subject"] = f"variant {tag}"
+        if change:
+            change(pdf)
+        pdf.save(target)
+    return target
+
+
+def javascript(pdf: pikepdf.Pdf, code: str = "app.alert('x')") -> pikepdf.Dictionary:
+    return pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String(code)))
+
+
+def open_action_js(pdf):
+    pdf.Root.OpenAction = javascript(pdf)
+
+
+def open_action_chain(pdf):  # a harmless first action whose /Next runs a script
+    pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.GoTo, D=pikepdf.Array([pdf.pages[0].obj,
+                                                                                     pikepdf.Name.Fit]),
+                                             Next=javascript(pdf))
+
+
+def launch(pdf):
+    pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("cmd.exe"))
+
+
+def names_javascript(pdf):
+    tree = pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("init"), javascript(pdf)]))
+    pdf.Root.Names = pikepdf.Dictionary(JavaScript=tree)
+
+
+def embedded_file(pdf):
+    pdf.attachments["payload.exe"] = pikepdf.AttachedFileSpec(pdf, b"MZ\x90\x00 not a document")
+
+
+def page_action(pdf):
+    pdf.pages[0].obj.AA = pikepdf.Dictionary(O=javascript(pdf))
+
+
+def annotation_action(pdf):
+    link = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link,
+                              Rect=pikepdf.Array([0, 0, 50, 50]), A=javascript(pdf))
+    pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(link)]))
+
+
+def submit_form(pdf):
+    widget = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget,
+                                Rect=pikepdf.Array([0, 0, 50, 50]),
+                                A=pikepdf.Dictionary(S=pikepdf.Name.SubmitForm, F=pikepdf.String("http://x/")))
+    pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(widget)]))
+
+
+def file_attachment_annotation(pdf):
+    spec = pikepdf.AttachedFileSpec(pdf, b"hidden", filename="a.txt")
+    note = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FileAttachment,
+                              Rect=pikepdf.Array([0, 0, 20, 20]), FS=spec.obj)
+    pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(note)]))
+
+
+def xfa(pdf):
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array(), XFA=pikepdf.Stream(pdf, b"<xdp/>"))
+
+
+ACTIVE = {"js-open-action": open_action_js, "js-after-goto": open_action_chain, "launch": launch,
+          "js-name-tree": names_javascript, "embedded-file": embedded_file, "page-action": page_action,
+          "annotation-js": annotation_action, "submit-form": submit_form,
+          "attachment-annot": file_attachment_annotation, "xfa-form": xfa}
+
+
+def blank_pdf(target: Path, width: float, height: float) -> Path:
+    writer = PdfWriter()
+    writer.add_blank_page(width, height)
+    with target.open("wb") as fh:
+        writer.write(fh)
+    return target
+
+
+def image_bytes(size: tuple[int, int], mode: str = "1", fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    Image.new(mode, size, 1 if mode == "1" else 255).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def make_corpus(folder: Path) -> dict[str, str | None]:
+    """The hostile files, each with the words its rejection must contain (None: it must be archived)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pdf = BORN_DIGITAL.read_bytes()
+    expected: dict[str, str | None] = {}
+
+    def put(name: str, data: bytes, reason: str | None) -> None:
+        (folder / name).write_bytes(data)
+        expected[name] = reason
+
+    put("polyglot-html.pdf", b"<html><body><script>alert(1)</script></body></html>\n" + pdf, "disguised")
+    put("polyglot-zip.pdf", b"PK\x03\x04\x14\x00\x00\x00" + b"\x00" * 100 + pdf, "disguised")
+    put("leading-newline.pdf", b"\r\n" + pdf, "2 bytes of something else")  # pyHanko would refuse to sign it
+    put("appended-zip.pdf", pdf + b"PK\x03\x04\x14\x00payload" * 40, "appended after the end")
+    put("appended-html.pdf", pdf + b"\n<html><script>x()</script></html>\n", "appended after the end")
+    put("tall-strip.png", image_bytes((200, 599_000)), "strip, not the shape of a page")
+    put("wide-strip.png", image_bytes((120_000, 400)), "strip")
+    put("too-wide.png", image_bytes((33_000, 5_000)), "too large")
+    put("tiny.png", image_bytes((100, 100)), "too small")
+    put("empty.pdf", b"", "empty")
+    put("header-only.pdf", b"%PDF-1.7\n", "damaged")
+    put("text-as.jpg", b"just some words, not an image\n" * 10, "unsupported file type")
+    put("gif.gif.png", b"GIF89a" + b"\x00" * 100, "unsupported file type")
+    put("jpeg-soi-only.jpg", b"\xff\xd8\xff", "cannot")
+    put("truncated.tiff", image_bytes((2480, 3508), "L", "TIFF")[:5000], "cannot")
+    for name, size in (("huge-mediabox.pdf", (14_400, 14_400)), ("long-mediabox.pdf", (5_000, 3_000)),
+                       ("strip-page.pdf", (100, 3_000)), ("stamp-page.pdf", (20, 20))):
+        blank_pdf(folder / name, *size)
+        expected[name] = "cm:"
+    # 106 x 71 cm: taken, rendered below 300 dpi to stay within A2's pixels, then found blank.
+    blank_pdf(folder / "poster-page.pdf", 3_000, 2_000)
+    expected["poster-page.pdf"] = "blank"
+    for name, change in ACTIVE.items():
+        born_digital_variant(folder / f"active-{name}.pdf", name, change)
+        expected[f"active-{name}.pdf"] = "active content"
+    # Accepted: a plain copy, and odd names (bytes that are not UTF-8, control characters).
+    born_digital_variant(folder / "plain.pdf", "plain")
+    expected["plain.pdf"] = None
+    odd = os.fsdecode(b"ho-so-\xff\xfe-cu.pdf")
+    born_digital_variant(folder / odd, "odd-bytes")
+    expected[odd] = None
+    born_digital_variant(folder / "bad\x1b[31mname\u202e.pdf", "control")
+    expected["bad\x1b[31mname\u202e.pdf"] = None
+    return expected
+
+
+def sequences_are_contiguous(codes: list[str]) -> bool:
+    """No code burnt: per agency, type and day, the sequence numbers archived are 1..n."""
+    by_key: dict[str, list[int]] = {}
+    for code in codes:
+        key, number = code.rsplit("-", 1)
+        by_key.setdefault(key, []).append(int(number))
+    return all(sorted(numbers) == list(range(1, len(numbers) + 1)) for numbers in by_key.values())
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[Path, dict[str, str | None]]:
+    folder = tmp_path_factory.mktemp("hostile") / "in"
+    return folder, make_corpus(folder)
+
+
+def by_name(rows: list[dict], folder: Path) -> dict[str, dict]:
+    return {row["source"][len(str(folder)) + 1:]: row for row in rows}
+
+
+def test_every_hostile_file_is_archived_or_rejected_and_the_batch_completes(corpus, tmp_path):
+    folder, expected = corpus
+    assert len(expected) >= 30
+    data_dir = tmp_path / "data"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = run_cli("process", str(folder), "--json", "--workers", "2", data_dir=data_dir, check=False, timeout=600)
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    rows = json_lines(result.stdout)
+    for row in rows:
+        assert_valid("outcome", row)
+    got = by_name(rows, folder)
+    # Names that are not UTF-8 or carry control characters are shown escaped, never raw.
+    assert "ho-so-\\xff\\xfe-cu.pdf" in got and "bad\\x1b[31mname\\u202e.pdf" in got
+    escaped = {"ho-so-\\xff\\xfe-cu.pdf": os.fsdecode(b"ho-so-\xff\xfe-cu.pdf"),
+               "bad\\x1b[31mname\\u202e.pdf": "bad\x1b[31mname\u202e.pdf"}
+    got = {escaped.get(name, name): row for name, row in got.items()}
+    assert set(got) == set(expected), set(got) ^ set(expected)
+    for name, reason in expected.items():
+        row = got[name]
+        if reason is None:
+            assert row["status"] == "archived", (name, row["error"], row["review_reasons"])
+        else:
+            assert row["status"] == "rejected" and reason in row["error"], (name, row["error"])
+            assert row["code"] is None
+    codes = [r["code"] for r in rows if r["code"]]
+    assert len(codes) == 3 and sequences_are_contiguous(codes)
+    audit = json.loads(run_cli("audit", "--json", data_dir=data_dir).stdout)
+    assert audit["ok"] and audit["checked"] == 3 and audit["findings"] == []
+    assert all((folder / name).exists() for name in expected)  # every original stays
+    # The largest process of the run (a worker rendering the 3000 x 5000 pt page, capped at A2 pixels).
+    assert max(peak_mib, before / 1024) < 1536, peak_mib
+
+
+def test_the_same_corpus_through_backfill_and_again(corpus, tmp_path):
+    folder, expected = corpus
+    data_dir = tmp_path / "data"
+    first = json_lines(run_cli("backfill", str(folder), "--json", "--workers", "2", data_dir=data_dir).stdout)
+    summary = first.pop()["summary"]
+    assert summary["files"] == len(expected) and not summary["stopped"]
+    assert summary["by_status"] == {"archived": 3, "rejected": len(expected) - 3}
+    again = json_lines(run_cli("backfill", str(folder), "--json", data_dir=data_dir).stdout)
+    assert again.pop()["summary"]["by_status"] == {"skipped": len(expected)}  # nothing read twice
+
+
+def test_a_hot_folder_moves_hostile_files_to_failed_with_their_reason(tmp_path):
+    inbox = tmp_path / "inbox"
+    expected = make_corpus(inbox)
+    keep = {"polyglot-html.pdf", "huge-mediabox.pdf", "active-launch.pdf", "tall-strip.png", "plain.pdf"}
+    for name in set(expected) - keep:
+        (inbox / name).unlink()
+    data_dir = tmp_path / "data"
+    watcher = subprocess.Popen([str(SOHOA), "watch", str(inbox), "--interval", "0.2", "--settle", "0.3"],
+                               env={**os.environ, "SOHOA_DATA_DIR": str(data_dir)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and any((inbox / name).exists() for name in keep):
+            time.sleep(0.3)
+    finally:
+        watcher.terminate()
+        out, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0 and "Traceback" not in err, err[-2000:]
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == ["plain.pdf"]
+    failed = {p.name for p in (inbox / "failed").iterdir()}
+    for name in keep - {"plain.pdf"}:
+        assert name in failed and f"{name}.reason.txt" in failed
+        assert expected[name] in (inbox / "failed" / f"{name}.reason.txt").read_text("utf-8")
+
+
+def test_active_content_is_archived_only_when_flagged_and_then_listed(tmp_path):
+    scripted = born_digital_variant(tmp_path / "scripted.pdf", "flag", open_action_js)
+    data_dir = tmp_path / "data"
+    row = json_lines(run_cli("process", str(scripted), "--json", data_dir=data_dir,
+                             env_extra={"SOHOA_ACTIVE_CONTENT": "flag"}).stdout)[0]
+    assert row["status"] == "archived"
+    meta = json.loads(run_cli("fetch", row["code"], "--meta", data_dir=data_dir).stdout)
+    assert_valid("metadata", meta)
+    assert meta["active_content"] == ["a script (JavaScript) when the document opens"]
+    report = json.loads(run_cli("verify", row["code"], "--json", data_dir=data_dir).stdout)
+    assert report["valid"] and report["active_content"] == ["a script (JavaScript) when the document opens"]
+    text = run_cli("verify", row["code"], data_dir=data_dir).stdout
+    assert "warning: active content: a script (JavaScript) when the document opens" in text
+    bad = run_cli("process", str(scripted), data_dir=tmp_path / "other", check=False,
+                  env_extra={"SOHOA_ACTIVE_CONTENT": "sometimes"})
+    assert bad.returncode == 2 and "SOHOA_ACTIVE_CONTENT must be one of reject, flag" in " ".join(bad.stderr.split())
+
+
+def test_two_concurrent_runs_archive_each_input_once(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(10):
+        born_digital_variant(folder / f"tb-{i:02d}.pdf", f"race-{i}")
+    data_dir = tmp_path / "data"
+    run_cli("keys", "init-dev", data_dir=data_dir)
+    env = {**os.environ, "SOHOA_DATA_DIR": str(data_dir)}
+    runs = [subprocess.Popen([str(SOHOA), "process", str(folder), "--json", "--workers", "1"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err[-1500:] for _out, err in outputs]
+    rows = [row for out, _err in outputs for row in json_lines(out)]
+    archived = Counter(row["source_sha256"] for row in rows if row["status"] == "archived")
+    assert len(archived) == 10
+    # Both runs name the same code for an input (one archived it, the other found it archived or in progress).
+    codes = {row["code"] for row in rows if row["status"] == "archived"}
+    assert len(codes) == 10 and sequences_are_contiguous(sorted(codes))
+    assert json.loads(run_cli("audit", "--json", data_dir=data_dir).stdout)["checked"] == 10
+    for row in rows:
+        assert row["status"] in {"archived", "skipped"}
+        if row["status"] == "skipped":
+            assert "another run" in row["error"]
+
+
+def test_sohoa_never_writes_into_its_own_records(tmp_path):
+    data_dir = tmp_path / "data"
+    row = json_lines(run_cli("process", str(BORN_DIGITAL), "--json", data_dir=data_dir).stdout)[0]
+    archived = data_dir / "archive" / row["archive_key"]
+    before = archived.read_bytes()
+    for args in (("fetch", row["code"], "-o", str(archived)),
+                 ("fetch", row["code"], "-o", str(data_dir / "copy.pdf")),
+                 ("coversheet", "000.00.00.H26-230515-0001", "-o", str(archived.parent / "bia.pdf")),
+                 ("watch", str(archived.parent)),
+                 ("backfill", str(SAMPLES), "--report", str(data_dir / "bao-cao.csv"))):
+        result = run_cli(*args, data_dir=data_dir, check=False, timeout=60)
+        assert result.returncode == 2 and "inside sohoa's own records" in " ".join(result.stderr.split()), args
+    assert archived.read_bytes() == before and sorted(p.name for p in archived.parent.iterdir()) == sorted(
+        p.name for p in archived.parent.iterdir() if not p.name.startswith("bia"))
+    assert run_cli("verify", row["code"], data_dir=data_dir).returncode == 0
+
+
+def test_a_missing_archive_object_is_a_sentence_not_a_traceback(tmp_path):
+    data_dir = tmp_path / "data"
+    row = json_lines(run_cli("process", str(BORN_DIGITAL), "--json", data_dir=data_dir).stdout)[0]
+    version = data_dir / "archive" / row["archive_key"].rsplit("/", 1)[0]
+    version.chmod(0o755)
+    for child in version.iterdir():
+        child.chmod(0o644)
+    shutil.move(str(version), str(tmp_path / "moved-away"))
+    result = run_cli("fetch", row["code"], "-o", str(tmp_path / "out.pdf"), data_dir=data_dir, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert re.search(r"archive:.*", result.stderr)
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("issued_on", "20200101", "YYYY-MM-DD"),
+    ("issued_on", "2020-W01-1", "YYYY-MM-DD"),
+    ("issued_on", "2020-02-30", "not a day of the calendar"),
+    ("issued_on", "9999-12-31", "not between"),
+    ("issued_on", "1900-01-01", "not between"),
+    ("number", "1" * 500, "at most 40 characters"),
+    ("number", "12; DROP TABLE", "letters and digits"),
+    ("holder_id", "x" * 304, "9 or 12 digits"),
+    ("holder_id", "0012345", "9 or 12 digits"),
+    ("holder", "NGUYỄN\u202eVĂN A", "control or direction characters"),
+    ("holder", "LÊ\x00VĂN", "control or direction characters"),
+    ("issuer", "1234", "with letters"),
+    ("holder", "A" * 201, "longer than 200"),
+])
+def test_a_clerk_cannot_store_a_value_the_pipeline_would_not(field, value, reason):
+    from codes import load_catalogue
+    from workflow.contracts import ReviewDecision
+    from workflow.review import ReviewError, check_decision
+
+    with pytest.raises(ReviewError, match=re.escape(reason)):
+        check_decision(ReviewDecision(None, {field: value}), load_catalogue())
+
+
+def test_clean_values_are_normalized_and_a_result_needs_a_level():
+    import unicodedata
+
+    from codes import load_agencies, load_catalogue
+    from digitize.model import Classification, FieldValue, Understanding
+    from workflow.contracts import ReviewDecision
+    from workflow.review import ReviewError, apply_decision, check_decision
+
+    decomposed = unicodedata.normalize("NFD", "NGUYỄN  VĂN   AN")
+    checked = check_decision(ReviewDecision("KS", {"holder": decomposed, "number": "125/2020",
+                                                   "issued_on": "2020-04-08", "holder_id": "001234567890"}),
+                             load_catalogue())
+    assert checked.fields["holder"] == unicodedata.normalize("NFC", "NGUYỄN VĂN AN")
+    blank = FieldValue(None, 0.0)
+    understanding = Understanding(Classification("KS", "Giấy khai sinh", 0.5, ()), FieldValue("1/2020", 0.9),
+                                  FieldValue("2020-04-08", 0.9), FieldValue("ỦY BAN NHÂN DÂN", 0.9),
+                                  FieldValue("AN", 0.9), None, ("issuing level unknown",))
+    with pytest.raises(ReviewError, match="issuing level cannot be told"):
+        apply_decision(understanding, ReviewDecision(), load_catalogue(), load_agencies())
+    fixed = apply_decision(understanding, ReviewDecision(fields={"issuer": "UBND XÃ AN KHÁNH, HUYỆN HOÀI ĐỨC"}),
+                           load_catalogue(), load_agencies())
+    assert fixed.level == "commune" and fixed.review_reasons == ()
+    assert blank.value is None
