@@ -101,6 +101,9 @@ def run() -> None:
     """
     from workflow.results import ArchiveError
 
+    # What sohoa writes (originals, the index, review proposals, corrections) holds personal data: for
+    # sohoa's own user only.
+    os.umask(0o077)
     try:
         app()
         code: object = 0

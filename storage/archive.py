@@ -158,7 +158,7 @@ class LocalArchive:
                     size += len(chunk)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.chmod(tmp, 0o444)
+            os.chmod(tmp, 0o440)  # read-only; personal data: not for other users of the machine
             try:
                 os.link(tmp, path)  # fails if the key exists: archived objects are never replaced
             except FileExistsError:

@@ -145,6 +145,9 @@ class ResultStore:
             digest.update(chunk)
             yield chunk
         if digest.hexdigest() != expected_sha256:
+            self.index.results.add_events([Event("fixity_check", "sohoa reader", "failure",
+                                                 f"v{version}/{DOCUMENT} read back with another SHA-256",
+                                                 code=code)])
             raise FixityError(f"the archived PDF of {code} v{version} does not match its SHA-256")
 
     def presigned_document_url(self, code: str, version: int, seconds: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -41,7 +42,7 @@ def api(tmp_path_factory):
     assert {r["status"] for r in rows.values()} == {"archived"}
     tokens = {}
     for name, scopes in (("portal", ["--scope", "holder_id"]), ("commune-only", ["--scope", "level=commune"]),
-                         ("plain", []), ("revoked", [])):
+                         ("plain", []), ("revoked", []), ("guesser", [])):
         out = run_cli("clients", "add", name, *scopes, data_dir=data_dir).stdout
         tokens[name] = out.strip().splitlines()[-1]
     run_cli("clients", "revoke", "revoked", data_dir=data_dir)
@@ -127,10 +128,57 @@ def test_search_and_the_holder_id(api):
     found = get(api, "/v1/results?holder_id=040190006789").json()
     assert found["total"] == 1 and found["results"][0]["fields"]["holder_id"] == "040190006789"
     assert get(api, "/v1/results?holder_id=040190006780").json()["total"] == 0  # exact match only
-    masked = get(api, "/v1/results?holder_id=040190006789", client="plain").json()
+    masked = get(api, "/v1/results?type=LLTP", client="plain").json()
     assert masked["results"][0]["fields"]["holder_id"] == "040******789"
     one = get(api, f"/v1/results/{api['rows']['LLTP']['code']}", client="plain").json()
     assert "040190006789" not in str(one)
+
+
+def test_personal_data_stays_with_clients_allowed_to_read_it(api):
+    """A client without the holder_id scope can neither search by ID number (an oracle) nor take the PDF of a
+    result that carries one (it shows the number in clear)."""
+    refused = get(api, "/v1/results?holder_id=040190006789", client="plain")
+    assert refused.status_code == 403 and "holder_id scope" in refused.json()["error"]["message"]
+    assert get(api, f"/v1/results/{api['rows']['LLTP']['code']}/document", client="plain").status_code == 403
+    assert get(api, f"/v1/results/{api['rows']['LLTP']['code']}/document", client="portal").status_code == 200
+    assert get(api, f"/v1/results/{api['rows']['TB']['code']}/document", client="plain").status_code == 200
+
+
+def test_searches_are_logged_with_a_keyed_hash_of_their_parameters(api):
+    get(api, "/v1/results?holder_id=040190006789")
+    entries = wait_for_access(api, "portal", lambda e: e.action == "search" and e.detail)
+    details = {e.detail for e in entries if e.action == "search"}
+    assert all(re.fullmatch(r"[0-9a-f]{32}", d) for d in details if d)
+    assert not any("040190006789" in str(e) for e in entries)
+
+
+def test_guessing_codes_is_slowed_down(api):
+    statuses = []
+    for n in range(1, 61):  # the server has a process per core: the limit holds across them within 0.2 s
+        statuses.append(get(api, f"/v1/results/000.00.00.H26-KS-230101-{n:04d}", client="guesser").status_code)
+        if statuses[-1] == 429:
+            break
+        time.sleep(0.02)
+    assert statuses[-1] == 429 and 20 <= statuses.index(429) <= 30, statuses
+    slowed = get(api, f"/v1/results/{api['rows']['TB']['code']}", client="guesser")
+    assert slowed.status_code == 429 and int(slowed.headers["retry-after"]) >= 1
+    assert get(api, f"/v1/results/{api['rows']['TB']['code']}", client="plain").status_code == 200  # others go on
+
+
+def test_answers_are_not_cached_sniffed_or_framed_and_head_works(api):
+    row = api["rows"]["TB"]
+    answer = get(api, f"/v1/results/{row['code']}")
+    assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'none'" in answer.headers["content-security-policy"]
+    head = httpx.head(api["base"] + f"/v1/results/{row['code']}/document",
+                      headers={"Authorization": f"Bearer {api['tokens']['portal']}"})
+    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == f'"{row["sha256"]}"'
+    assert httpx.get(api["base"] + "/docs").status_code == 404  # no page that loads scripts from a CDN
+    huge = get(api, f"/v1/results/{row['code']}/document", headers={"Range": "bytes=" + "9" * 4400 + "-"})
+    assert huge.status_code == 416
+    assert get(api, "/v1/results?q=%").json()["total"] == 0  # % is a character here, not a wildcard
+    assert get(api, "/v1/results?q=_").json()["total"] == 0
 
 
 def test_scopes_are_enforced(api):
@@ -168,23 +216,25 @@ def test_hostile_input_gets_a_json_error(api, path, status):
     assert response.json()["error"]["status"] == status
 
 
-def test_access_log_records_who_fetched_what(api):
-    code = api["rows"]["KH"]["code"]
-    get(api, f"/v1/results/{code}/document", client="plain")
+def wait_for_access(api, client: str, found) -> list:
+    """The access log of ``client`` once an entry satisfies ``found`` (entries are written every 0.2 s)."""
     from storage import Index
-    from workflow.settings import load_settings
 
-    os.environ["SOHOA_DATA_DIR"] = str(api["data_dir"])
-    try:
-        index = Index(load_settings().database_url)
-    finally:
-        os.environ.pop("SOHOA_DATA_DIR")
-    for _ in range(50):  # entries are written in batches every 0.2 s
-        entries = [(e.client, e.code, e.action, e.status) for e in index.clients.access_log("plain")]
-        if ("plain", code, "document", 200) in entries:
+    index = Index(f"sqlite:///{api['data_dir'] / 'index.sqlite3'}")
+    for _ in range(50):
+        entries = index.clients.access_log(client)
+        if any(found(e) for e in entries):
             break
         time.sleep(0.1)
-    assert ("plain", code, "document", 200) in entries
+    index.close()
+    return entries
+
+
+def test_access_log_records_who_fetched_what(api):
+    code = api["rows"]["TB"]["code"]
+    get(api, f"/v1/results/{code}/document", client="plain")
+    entries = wait_for_access(api, "plain", lambda e: (e.code, e.action, e.status) == (code, "document", 200))
+    assert ("plain", code, "document", 200) in [(e.client, e.code, e.action, e.status) for e in entries]
 
 
 def test_openapi_schema_served(api):
@@ -212,6 +262,9 @@ def test_targets_statistics_match_the_report(api):
     assert figures == _json.loads(cli)
     assert get(api, "/v1/stats/targets?year=1800").status_code == 422
     assert get(api, "/v1/stats/targets", client=None).status_code == 401
+    commune = get(api, "/v1/stats/targets?year=2026", client="commune-only").json()
+    assert [row["level"] for row in commune["levels"]] == ["commune"]
+    assert {row["level"] for row in commune["agencies"]} <= {"commune"}
 
 
 def test_dossier_search_and_alias_codes(api):

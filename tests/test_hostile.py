@@ -367,3 +367,16 @@ def test_clean_values_are_normalized_and_a_result_needs_a_level():
                            load_catalogue(), load_agencies())
     assert fixed.level == "commune" and fixed.review_reasons == ()
     assert blank.value is None
+
+
+def test_personal_data_on_disk_is_for_sohoa_only(tmp_path):
+    import stat
+
+    data_dir = tmp_path / "data"
+    run_cli("process", str(BORN_DIGITAL), str(SAMPLES / "01-giay-khai-sinh.png"), data_dir=data_dir)
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data_dir / "index.sqlite3").stat().st_mode) == 0o600
+    archived = [p for p in (data_dir / "archive").rglob("*") if p.is_file() and not p.name.startswith(".")]
+    assert archived and {stat.S_IMODE(p.stat().st_mode) for p in archived} == {0o440}
+    waiting = [p for p in (data_dir / "review").rglob("*") if p.is_file()]
+    assert waiting and all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in waiting)

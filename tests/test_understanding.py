@@ -158,6 +158,7 @@ def test_review_accept_with_corrections(review_data):
     corrections = (data_dir / "training" / "corrections.jsonl").read_text("utf-8").splitlines()
     assert json.loads(corrections[-1])["doc_type"] == "KS"
     assert run_cli("review", "list", "--json", data_dir=data_dir).stdout.strip() == ""
+    assert list((data_dir / "review").iterdir()) == []  # the original is in the archive now
     again = run_cli("review", "accept", str(waiting[0]["id"]), data_dir=data_dir, check=False)
     assert again.returncode == 1 and "waiting for review" in again.stderr
 

@@ -58,6 +58,32 @@ class UrlLengthLimit:
         await self.app(scope, receive, send)
 
 
+class SecurityHeaders:
+    """Plain ASGI middleware: nothing sohoa answers may be cached by a shared cache, sniffed into another
+    type, framed, or run as a page (the answers are JSON and PDFs)."""
+
+    HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
+               (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+               (b"referrer-policy", b"no-referrer")]
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _value in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *(h for h in self.HEADERS if h[0] not in present)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -95,13 +121,16 @@ def create_app(rooms: Rooms) -> FastAPI:
         yield
         log_access.close()  # write what is still queued before the server exits
 
+    # The schema stays public at /openapi.json (it says what exists, no data); the interactive pages load
+    # scripts from a CDN, so they are not served.
     app = FastAPI(title="sohoa", version="1", summary="Digitized results of administrative procedures, by code",
                   description="Fetch signed digitized results by their code. Authenticate with a Bearer token.",
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.rooms = rooms
     # A revoked token stops working within CLIENT_CACHE_SECONDS.
     app.state.client_cache = TTLCache(maxsize=10_000, ttl=CLIENT_CACHE_SECONDS)
     store = rooms.store
+    throttle = sharing.MissThrottle(rooms.index)
     metadata_cache: LRUCache = LRUCache(maxsize=4096)  # archived metadata never changes (WORM)
     version_cache: TTLCache = TTLCache(maxsize=10_000, ttl=1.0)  # a new version shows within a second
 
@@ -136,14 +165,25 @@ def create_app(rooms: Rooms) -> FastAPI:
         return _error(500, "internal error")
 
     app.add_middleware(UrlLengthLimit)
+    app.add_middleware(SecurityHeaders)
+
+    def not_throttled(who: ClientRecord, action: str, code: str | None = None) -> None:
+        try:
+            throttle.check(who.name)
+        except sharing.Throttled as exc:
+            log_access(who.name, code, action, 429)
+            raise ApiError(429, str(exc), {"Retry-After": str(exc.retry_after)}) from None
 
     def result_for(who: ClientRecord, code: str, action: str) -> ResultRecord:
+        not_throttled(who, action)
         try:
             record = results.find_result(rooms, code)
         except results.BadCode as exc:
+            log_access(who.name, None, action, 400)
             raise ApiError(400, str(exc)) from None
         except results.UnknownResult as exc:
-            log_access(who.name, code, action, 404)
+            throttle.miss(who.name)
+            log_access(who.name, None, action, 404)
             raise ApiError(404, str(exc)) from None
         if not sharing.in_scope(who, record):
             log_access(who.name, record.code, action, 403)
@@ -186,7 +226,7 @@ def create_app(rooms: Rooms) -> FastAPI:
         log_access(who.name, record.code, "metadata", 200)
         return JSONResponse(body)
 
-    @app.get("/v1/results/{code}/document", tags=["results"],
+    @app.api_route("/v1/results/{code}/document", methods=["GET", "HEAD"], tags=["results"],
              responses={200: {"content": {"application/pdf": {}}}, 206: {"description": "Partial content"},
                         304: {"description": "Not modified"}, 307: {"description": "Presigned redirect"},
                         416: {"description": "Range not satisfiable"}})
@@ -196,8 +236,16 @@ def create_app(rooms: Rooms) -> FastAPI:
         redirect: Annotated[Literal["presigned"] | None, Query(description="S3 only: redirect to a presigned URL")]
         = None,
     ) -> Response:
-        """The signed PDF (``ETag`` = its SHA-256; range requests supported)."""
+        """The signed PDF (``ETag`` = its SHA-256; range requests supported).
+
+        A result that carries an ID number goes only to clients with the ``holder_id`` scope: the PDF shows in
+        clear what the JSON masks.
+        """
         record = result_for(who, code, "document")
+        if not sharing.document_allowed(who, record):
+            log_access(who.name, record.code, "document", 403)
+            raise ApiError(403, "this result's document shows an ID number in clear: the client needs the "
+                                "holder_id scope to read it")
         number = version or record.version
         if number not in versions(record.code):
             raise ApiError(404, f"{record.code} has no version {number}")
@@ -261,11 +309,19 @@ def create_app(rooms: Rooms) -> FastAPI:
     ) -> dict[str, Any]:
         """Search results; a client sees only its scope, and holder IDs masked unless it has that scope."""
         filters = ResultFilters(type, level, issued_from, issued_to, holder_id, q, dossier)
+        fingerprint = sharing.search_fingerprint(rooms.settings, filters)
+        not_throttled(who, "search")
         try:
             total, records = sharing.search(rooms, who, filters, offset=(page - 1) * per_page, limit=per_page)
         except results.BadCode as exc:
+            log_access(who.name, None, "search", 400, fingerprint)
             raise ApiError(400, str(exc)) from None
-        log_access(who.name, None, "search", 200)
+        except sharing.PersonalDataRefused as exc:
+            log_access(who.name, None, "search", 403, fingerprint)
+            raise ApiError(403, str(exc)) from None
+        if holder_id and not total:
+            throttle.miss(who.name)  # guessing ID numbers one by one is slowed down
+        log_access(who.name, None, sharing.NO_HIT_SEARCH if holder_id and not total else "search", 200, fingerprint)
         return {"total": total, "page": page, "per_page": per_page,
                 "results": [summary(who, r) for r in records]}
 
@@ -276,7 +332,7 @@ def create_app(rooms: Rooms) -> FastAPI:
         """Digitization progress per level and agency against the year's targets (as `sohoa report`)."""
         from workflow.maintenance import targets_report
 
-        figures = targets_report(rooms, year or date.today().year)
+        figures = sharing.targets_in_scope(targets_report(rooms, year or date.today().year), who)
         log_access(who.name, None, "stats-targets", 200)
         return figures.to_dict()
 

@@ -145,6 +145,8 @@ def accept(rooms: Rooms, input_id: int, decision: ReviewDecision) -> Outcome:
     outcome = next(Ingest(rooms).run([job]))
     if outcome.status == Status.ARCHIVED:
         _keep_correction(rooms, outcome)
+        # The original is archived with the result now: the personal data leaves the review queue.
+        shutil.rmtree(folder, ignore_errors=True)
     return outcome
 
 

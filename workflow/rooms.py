@@ -64,6 +64,7 @@ class Rooms:
 def open_rooms(settings: Settings) -> Rooms:
     """Open the index (migrating it), the archive, the keys and the catalogue as ``settings`` say."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)  # originals, the index and the review queue hold personal data
     signer = open_signer(settings)
     archive = open_archive(
         settings.archive_url, s3_endpoint=settings.s3_endpoint, s3_access_key=settings.s3_access_key,

@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
+import hashlib
+import hmac
 import logging
+import os
 import queue
+import secrets
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 
-from codes import InvalidCode, parse_dossier_code
+from codes import InvalidCode, TargetsReport, parse_dossier_code
 from storage import AccessRecord, ClientRecord, Index, ResultQuery, ResultRecord
 from workflow.results import BadCode
 from workflow.rooms import Rooms
+from workflow.settings import Settings
 
 log = logging.getLogger("sohoa.sharing")
-__all__ = ["AccessLog", "ClientRecord", "ResultFilters", "ResultRecord", "in_scope", "search"]
+__all__ = ["AccessLog", "ClientRecord", "MissThrottle", "PersonalDataRefused", "ResultFilters", "ResultRecord",
+           "Throttled", "document_allowed", "in_scope", "search", "search_fingerprint", "targets_in_scope"]
+PERSONAL_DATA_SCOPE = "holder_id"
 
+
+class PersonalDataRefused(Exception):
+    """The client asked for personal data (an ID number in clear) without the scope for it."""
+
+
+def reads_personal_data(client: ClientRecord) -> bool:
+    return bool(client.scopes.get(PERSONAL_DATA_SCOPE))
+
+
+def document_allowed(client: ClientRecord, record: ResultRecord) -> bool:
+    """Whether a client may have the signed PDF: it shows in clear the ID number the JSON masks, so a
+    result that carries one goes only to clients with the personal-data scope."""
+    return reads_personal_data(client) or not record.fields.get("holder_id")
 
 def in_scope(client: ClientRecord, record: ResultRecord) -> bool:
     """Whether a client's scopes (levels, types, agencies) let it read ``record``."""
@@ -40,8 +65,14 @@ class ResultFilters:
 
 def search(rooms: Rooms, client: ClientRecord, filters: ResultFilters, offset: int,
            limit: int) -> tuple[int, list[ResultRecord]]:
-    """Results matching ``filters`` within the client's scope (newest first), and how many match in all."""
+    """Results matching ``filters`` within the client's scope (newest first), and how many match in all.
+
+    Searching by ID number needs the personal-data scope (``PersonalDataRefused``): exact matches on it
+    would otherwise tell a client without it whose number it is.
+    """
     scopes = client.scopes
+    if filters.holder_id and not reads_personal_data(client):
+        raise PersonalDataRefused("searching by ID number needs the holder_id scope")
     dossier = None
     if filters.dossier:
         try:
@@ -78,8 +109,9 @@ class AccessLog:
         self.thread = threading.Thread(target=self._run, name="access-log", daemon=True)
         self.thread.start()
 
-    def __call__(self, client: str, code: str | None, action: str, status: int) -> None:
-        self.queue.put(AccessRecord(client, code, action, status, dt.datetime.now(dt.UTC).replace(microsecond=0)))
+    def __call__(self, client: str, code: str | None, action: str, status: int, detail: str | None = None) -> None:
+        self.queue.put(AccessRecord(client, code, action, status, dt.datetime.now(dt.UTC).replace(microsecond=0),
+                                    detail))
 
     def flush(self) -> None:
         entries = []
@@ -99,3 +131,83 @@ class AccessLog:
     def close(self) -> None:
         self.stopping.set()
         self.thread.join(timeout=10)
+
+
+def targets_in_scope(report: TargetsReport, client: ClientRecord) -> TargetsReport:
+    """The targets report cut to what a client may read: its levels and agencies only."""
+    levels, agencies = client.scopes.get("levels") or [], client.scopes.get("agencies") or []
+    if not levels and not agencies:
+        return report
+
+    def allowed(row) -> bool:
+        return (not levels or row.level in levels) and (not agencies or row.key in agencies)
+
+    return dataclasses.replace(report, levels=[r for r in report.levels if not levels or r.level in levels],
+                               agencies=[r for r in report.agencies if allowed(r)],
+                               unknown_agencies=[a for a in report.unknown_agencies if not agencies or a in agencies])
+
+
+def _log_key(settings: Settings) -> bytes:
+    """This installation's secret for hashing search parameters (made once, readable by sohoa only)."""
+    path: Path = settings.key_dir / "access-log.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(FileExistsError):  # another server process made it first
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def search_fingerprint(settings: Settings, filters: ResultFilters) -> str:
+    """A keyed hash of a search's parameters for the access log: who searched for what can be checked by
+    someone holding the installation's key (recompute it for a given ID number), never read off the log."""
+    canonical = "&".join(f"{name}={value}" for name, value in sorted(dataclasses.asdict(filters).items())
+                         if value is not None)
+    return hmac.new(_log_key(settings), canonical.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+class Throttled(Exception):
+    """Too many look-ups that found nothing; ``retry_after`` seconds until the next is answered."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many look-ups that found nothing: try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+NO_HIT_SEARCH = "search-nohit"  # a search by ID number that found nothing, as the access log names it
+
+
+class MissThrottle:
+    """Slows guessing: a client whose look-ups found nothing ``limit`` times within ``window`` seconds (an
+    unknown code, a search by ID number with no hit) is refused until the window has room again.
+
+    Misses are counted here and, once a client has a few, in the access log too, which every server
+    process writes: the limit holds across processes (within the log's 0.2 s batching).
+    """
+
+    def __init__(self, index: Index | None = None, limit: int = 20, window: float = 60.0, ask_log_after: int = 5):
+        self.index, self.limit, self.window, self.ask_log_after = index, limit, window, ask_log_after
+        self.misses: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self.misses.setdefault(client, deque())
+        while times and now - times[0] > self.window:
+            times.popleft()
+        return times
+
+    def check(self, client: str) -> None:
+        with self.lock:
+            now = time.monotonic()
+            local = len(self._recent(client, now))
+        count = local
+        if self.index is not None and local >= self.ask_log_after:
+            since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.window)
+            count = max(local, self.index.clients.misses_since(client, since, (NO_HIT_SEARCH,)))
+        if count >= self.limit:
+            raise Throttled(int(self.window))
+
+    def miss(self, client: str) -> None:
+        with self.lock:
+            self._recent(client, time.monotonic()).append(time.monotonic())

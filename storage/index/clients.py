@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -49,12 +50,22 @@ class ApiClients:
     def log_accesses(self, entries: list[AccessRecord]) -> None:
         """Write several access-log entries in one transaction."""
         with Session(self.writer) as session, session.begin():
-            session.add_all(AccessRow(client=e.client, code=e.code, action=e.action, status=e.status, at=e.at)
-                            for e in entries)
+            session.add_all(AccessRow(client=e.client, code=e.code, action=e.action, status=e.status, at=e.at,
+                                      detail=e.detail) for e in entries)
 
     def access_log(self, client: str | None = None) -> list[AccessRecord]:
         with Session(self.engine) as session:
             query = select(AccessRow).order_by(AccessRow.id)
             if client:
                 query = query.where(AccessRow.client == client)
-            return [AccessRecord(r.client, r.code, r.action, r.status, r.at) for r in session.scalars(query)]
+            return [AccessRecord(r.client, r.code, r.action, r.status, r.at, r.detail)
+                    for r in session.scalars(query)]
+
+    def misses_since(self, client: str, since: dt.datetime, actions: tuple[str, ...]) -> int:
+        """How many of the client's look-ups found nothing since ``since`` (status 404, or a logged no-hit)."""
+        from sqlalchemy import func, or_
+
+        with Session(self.engine) as session:
+            return int(session.scalar(select(func.count()).select_from(AccessRow).where(
+                AccessRow.client == client, AccessRow.at >= since,
+                or_(AccessRow.status == 404, AccessRow.action.in_(actions)))) or 0)

@@ -93,8 +93,11 @@ class ResultIndex:
         if query.dossier_code:
             conditions.append(ResultRow.dossier_code == query.dossier_code)
         if query.text:
-            pattern = f"%{query.text.replace('%', '').replace('_', '')}%"
-            conditions.append(or_(ResultRow.code.like(pattern), ResultRow.doc_type_name.like(pattern)))
+            # The text is matched as written: % and _ are letters here, not LIKE wildcards.
+            escaped = query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
+            conditions.append(or_(ResultRow.code.like(pattern, escape="\\"),
+                                  ResultRow.doc_type_name.like(pattern, escape="\\")))
         with Session(self.engine) as session:
             total = session.scalar(select(func.count()).select_from(ResultRow).where(*conditions)) or 0
             rows = session.scalars(select(ResultRow).where(*conditions)

@@ -103,6 +103,7 @@ class AccessRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     status: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    detail: Mapped[str | None] = mapped_column(String(64), nullable=True)  # keyed hash of a search's parameters
 
 
 class EventRow(Base):
@@ -190,6 +191,7 @@ class AccessRecord:
     action: str
     status: int
     at: dt.datetime
+    detail: str | None = None  # a search: a keyed hash of its parameters (never the values themselves)
 
 
 @dataclass(frozen=True)
