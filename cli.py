@@ -239,7 +239,12 @@ def fetch(
         err.print(str(exc))
         raise typer.Exit(1) from None
     if meta:
-        sys.stdout.write(rooms.store.metadata_bytes(record.code, number).decode("utf-8") + "\n")
+        data = rooms.store.metadata_bytes(record.code, number)
+        sys.stdout.write(data.decode("utf-8", "replace") + "\n")
+        problem = rooms.store.metadata_problem(record.code, number, data)
+        if problem:
+            err.print(f"[red]fixity failure[/]: {problem}")
+            raise typer.Exit(1)
         return
     target = output or Path(f"{record.code}.pdf")
     _outside_data(rooms.settings, target, "the output file")

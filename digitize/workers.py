@@ -167,7 +167,7 @@ def prefetch(paths: Iterable[Path], pool: ProcessPoolExecutor, tmp_root: Path, m
         if source.kind == "pdf" and source.text_layer:
             continue
         tmp_root.mkdir(parents=True, exist_ok=True)
-        work_dir = Path(tempfile.mkdtemp(prefix="doc-", dir=tmp_root))
+        work_dir = Path(tempfile.mkdtemp(prefix=f"doc-{os.getpid()}-", dir=tmp_root))  # pid: leftovers found
         prefetched[path] = Prefetched(source, work_dir, submit_pages(pool, source, work_dir, split_blank, ocr))
         pages += source.page_count
     return prefetched

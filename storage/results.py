@@ -124,6 +124,18 @@ class ResultStore:
         """``metadata.json`` of one version exactly as archived."""
         return self.archive.get(object_key(code, version, METADATA))
 
+    def metadata_problem(self, code: str, version: int, data: bytes) -> str | None:
+        """Why ``data``, read as a version's ``metadata.json``, cannot be trusted (None when its SHA-256 is
+        the one the manifest lists)."""
+        try:
+            manifest = self.archive.get(object_key(code, version, MANIFEST)).decode("utf-8", "replace")
+        except ArchiveError:
+            return f"{version_prefix(code, version)}/{MANIFEST} is missing"
+        listed = dict(reversed(line.split("  ", 1)) for line in manifest.splitlines() if "  " in line)
+        if listed.get(METADATA) != hashlib.sha256(data).hexdigest():
+            return f"{version_prefix(code, version)}/{METADATA} does not match {MANIFEST} (changed after archiving)"
+        return None
+
     def read(self, code: str, version: int, name: str) -> bytes:
         """One object of a version, whole (small objects: text, metadata, originals for a renewal)."""
         return self.archive.get(object_key(code, version, name))
@@ -138,13 +150,23 @@ class ResultStore:
         return self.archive.stream(object_key(code, version, DOCUMENT), start, length)
 
     def stream_verified(self, code: str, version: int, expected_sha256: str) -> Iterator[bytes]:
-        """A version's signed PDF piece by piece, hashed on the way; ``FixityError`` after the last piece if
-        the bytes do not match ``expected_sha256`` (a reader must not keep them)."""
+        """A version's signed PDF piece by piece, hashed on the way.
+
+        The last piece is held back until the whole has been hashed: when the bytes do not match
+        ``expected_sha256``, ``FixityError`` is raised instead of it, so a reader (an HTTP response with its
+        length announced) is cut short rather than handed the whole of a changed document.
+        """
         digest = hashlib.sha256()
+        held: bytes | None = None
         for chunk in self.archive.stream(object_key(code, version, DOCUMENT)):
             digest.update(chunk)
-            yield chunk
-        if digest.hexdigest() != expected_sha256:
+            if held is not None:
+                yield held
+            held = chunk
+        if digest.hexdigest() == expected_sha256:
+            if held is not None:
+                yield held
+        else:
             self.index.results.add_events([Event("fixity_check", "sohoa reader", "failure",
                                                  f"v{version}/{DOCUMENT} read back with another SHA-256",
                                                  code=code)])

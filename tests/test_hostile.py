@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pikepdf
 import pytest
 from PIL import Image
@@ -136,6 +137,10 @@ def make_corpus(folder: Path) -> dict[str, str | None]:
     put("gif.gif.png", b"GIF89a" + b"\x00" * 100, "unsupported file type")
     put("jpeg-soi-only.jpg", b"\xff\xd8\xff", "cannot")
     put("truncated.tiff", image_bytes((2480, 3508), "L", "TIFF")[:5000], "cannot")
+    noise = io.BytesIO()  # random noise at page size: Tesseract would spend minutes on it
+    Image.fromarray(np.random.default_rng(5).integers(0, 256, (3508, 2480), dtype=np.uint8)).save(
+        noise, format="JPEG", quality=80, dpi=(300, 300))
+    put("noise.jpg", noise.getvalue(), "not a document")
     for name, size in (("huge-mediabox.pdf", (14_400, 14_400)), ("long-mediabox.pdf", (5_000, 3_000)),
                        ("strip-page.pdf", (100, 3_000)), ("stamp-page.pdf", (20, 20))):
         blank_pdf(folder / name, *size)
@@ -380,3 +385,51 @@ def test_personal_data_on_disk_is_for_sohoa_only(tmp_path):
     assert archived and {stat.S_IMODE(p.stat().st_mode) for p in archived} == {0o440}
     waiting = [p for p in (data_dir / "review").rglob("*") if p.is_file()]
     assert waiting and all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in waiting)
+
+
+def writable(path: Path) -> Path:
+    path.parent.chmod(0o700)
+    path.chmod(0o600)
+    return path
+
+
+def test_a_changed_archive_object_is_never_handed_out_as_intact(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from web.api import create_app
+    from workflow.results import FixityError, add_client
+    from workflow.rooms import open_rooms
+    from workflow.settings import load_settings
+
+    data_dir = tmp_path / "data"
+    row = json_lines(run_cli("process", str(BORN_DIGITAL), "--json", data_dir=data_dir).stdout)[0]
+    document = writable(data_dir / "archive" / row["archive_key"])
+    changed = bytearray(document.read_bytes())
+    changed[len(changed) // 2] ^= 0x01
+    document.write_bytes(bytes(changed))
+    metadata = writable(document.with_name("metadata.json"))
+    metadata.write_text(metadata.read_text("utf-8").replace('"pages": 1', '"pages": 2'), "utf-8")
+    shown = run_cli("fetch", row["code"], "--meta", data_dir=data_dir, check=False)
+    warning = " ".join(shown.stderr.split())
+    assert shown.returncode == 1 and "metadata.json does not match manifest-sha256.txt" in warning
+    monkeypatch.setenv("SOHOA_DATA_DIR", str(data_dir))
+    rooms = open_rooms(load_settings())
+    token = add_client(rooms, "reader", {"holder_id": True})
+    client = TestClient(create_app(rooms))
+    # The response is cut before its last piece: the changed document is never handed out whole.
+    with pytest.raises(FixityError):
+        client.get(f"/v1/results/{row['code']}/document", headers={"Authorization": f"Bearer {token}"})
+    assert [e.outcome for e in rooms.index.results.events(row["code"], "fixity_check")] == ["failure"]
+
+
+def test_work_files_of_a_killed_run_are_removed_at_the_next_start(tmp_path):
+    data_dir = tmp_path / "data"
+    tmp = data_dir / "tmp"
+    dead = 2 ** 22 + 17  # no process has this pid (Linux's pid_max is at most 2^22)
+    leftovers = [tmp / f"doc-{dead}-abc", tmp / f"signed-{dead}-x.pdf"]
+    alive = tmp / f"doc-{os.getpid()}-running"  # a run still working: its files stay
+    for path in (*leftovers, alive):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir() if not path.suffix else path.write_bytes(b"%PDF")
+    run_cli("process", str(BORN_DIGITAL), data_dir=data_dir)
+    assert not any(p.exists() for p in leftovers) and alive.exists()

@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -50,6 +51,17 @@ def run_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine still runs."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def claim_is_stale(owner: str, since: dt.datetime) -> bool:
     """A claim of a run that no longer runs: a dead process on this machine, or one too old anywhere."""
     host, _, pid = owner.rpartition(":")
@@ -57,13 +69,24 @@ def claim_is_stale(owner: str, since: dt.datetime) -> bool:
         return True
     if host != socket.gethostname() or not pid.isdigit():
         return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not process_alive(int(pid))
+
+
+LEFTOVER = re.compile(r"^(?:doc|signed)-(\d+)-")
+
+
+def remove_leftovers(tmp_root: Path) -> int:
+    """Remove the work files of runs that died (their process is gone); those of running runs stay."""
+    removed = 0
+    for entry in tmp_root.iterdir() if tmp_root.is_dir() else ():
+        match = LEFTOVER.match(entry.name)
+        if match and not process_alive(int(match[1])):
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -165,6 +188,8 @@ class _Batch:
 
     def run(self, jobs: Iterator[DocumentJob], pool: ProcessPoolExecutor) -> Iterator[Outcome]:
         self.tmp_root.mkdir(parents=True, exist_ok=True)
+        if remove_leftovers(self.tmp_root):
+            log.info("removed the work files of an interrupted run")
         window = 2 * self.options.workers
         pending: deque[_Pending] = deque()
         exhausted = False
@@ -249,7 +274,7 @@ class _Batch:
             return item
         if item.source.kind == "pdf" and item.source.text_layer:
             return item  # born-digital: read in _finish, no OCR
-        item.work_dir = Path(tempfile.mkdtemp(prefix="doc-", dir=self.tmp_root))
+        item.work_dir = Path(tempfile.mkdtemp(prefix=f"doc-{os.getpid()}-", dir=self.tmp_root))
         item.futures = submit_pages(pool, item.source, item.work_dir, self.options.split_blank, self.rooms.ocr)
         return item
 

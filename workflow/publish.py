@@ -81,7 +81,7 @@ def publish(rooms: Rooms, reading: Reading, doc_type: DocumentType, pdf: Path) -
     agency = rooms.agencies.get(settings.agency)
     # Signed file to file, then archived from the file: a long document never sits whole in memory.
     (settings.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
-    fd, signed_name = tempfile.mkstemp(dir=settings.data_dir / "tmp", prefix="signed-", suffix=".pdf")
+    fd, signed_name = tempfile.mkstemp(dir=settings.data_dir / "tmp", prefix=f"signed-{os.getpid()}-", suffix=".pdf")
     os.close(fd)
     signed = Path(signed_name)
     try:
