@@ -433,3 +433,19 @@ def test_work_files_of_a_killed_run_are_removed_at_the_next_start(tmp_path):
         path.mkdir() if not path.suffix else path.write_bytes(b"%PDF")
     run_cli("process", str(BORN_DIGITAL), data_dir=data_dir)
     assert not any(p.exists() for p in leftovers) and alive.exists()
+
+
+def test_a_file_that_starts_blank_or_unreadable_is_not_read_to_the_end(tmp_path):
+    blank = Image.new("1", (2480, 3508), 1)
+    blank.save(tmp_path / "blank-stack.tiff", save_all=True, append_images=[blank] * 39, compression="group4",
+               dpi=(300, 300))
+    noise = Image.fromarray(np.random.default_rng(7).integers(0, 256, (3508, 2480), dtype=np.uint8)).convert("1")
+    noise.save(tmp_path / "noise-first.tiff", save_all=True, append_images=[blank] * 39, compression="group4",
+               dpi=(300, 300))
+    rows = {Path(r["source"]).name: r for r in json_lines(run_cli(
+        "process", str(tmp_path / "blank-stack.tiff"), str(tmp_path / "noise-first.tiff"), "--json", "--workers", "2",
+        data_dir=tmp_path / "data").stdout)}
+    assert rows["blank-stack.tiff"]["status"] == "rejected"
+    assert "the first 5 pages are blank" in rows["blank-stack.tiff"]["error"]
+    assert "the other 35 pages were not read" in rows["blank-stack.tiff"]["error"]
+    assert rows["noise-first.tiff"]["status"] == "rejected" and "page 1" in rows["noise-first.tiff"]["error"]

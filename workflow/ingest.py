@@ -89,6 +89,23 @@ def remove_leftovers(tmp_root: Path) -> int:
     return removed
 
 
+BLANK_PAGES_TO_STOP = 5  # a file whose first five pages are blank is not read further
+
+
+def early_verdict(futures: list[Future]) -> Exception | None:
+    """Why a file is rejected before all its pages are read, or None: a page that failed (its document is
+    rejected whatever the others say), or a start of ``BLANK_PAGES_TO_STOP`` blank pages."""
+    for future in futures:
+        if future.done() and not future.cancelled() and future.exception() is not None:
+            return future.exception()
+    first = futures[:BLANK_PAGES_TO_STOP]
+    if len(futures) > BLANK_PAGES_TO_STOP and all(f.done() and not f.cancelled() for f in first) \
+            and all(not f.result().separator and not f.result().page.text.strip() for f in first):
+        return RejectedInput(f"the first {BLANK_PAGES_TO_STOP} pages are blank: not a document (the other "
+                             f"{len(futures) - BLANK_PAGES_TO_STOP} pages were not read)")
+    return None
+
+
 def failure_reason(exc: BaseException) -> str:
     """The sentence a rejected document carries: the reason itself, or what failed while handling it."""
     if isinstance(exc, RejectedInput):
@@ -216,6 +233,10 @@ class _Batch:
                 # long page at the head of the queue must not leave the other workers without pages.
                 head = pending[0]
                 while not self.stop.is_set() and not all(f.done() for f in head.futures):
+                    if early_verdict(head.futures) is not None:
+                        for future in head.futures:  # decided: the pages not started yet are not read
+                            future.cancel()
+                        break
                     wait([f for p in pending for f in p.futures if not f.done()], return_when=FIRST_COMPLETED)
                     top_up()
                 item = pending.popleft()
@@ -346,6 +367,9 @@ class _Batch:
         """The documents of one input: the whole file, or the parts between separator pages."""
         if not item.futures:  # born-digital PDF: one document, no OCR
             return [self._document(item, item.job.part(), [], text_layer_pages(item.source.path), None)]
+        verdict = early_verdict(item.futures)
+        if verdict is not None:
+            raise verdict
         results: list[PageOutcome] = [f.result() for f in item.futures]
         groups: list[tuple[CoverSheet | None, list[PageOutcome]]] = [(None, [])]
         for result in results:
