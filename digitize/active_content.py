@@ -11,6 +11,7 @@ rejects, or (``SOHOA_ACTIVE_CONTENT=flag``) archives with what was found listed.
 from __future__ import annotations
 
 import io
+import zlib
 from pathlib import Path
 
 ACTIVE_ACTIONS = {"/JavaScript": "a script", "/Launch": "a program launch", "/SubmitForm": "a form submission",
@@ -21,6 +22,8 @@ ACTIVE_ANNOTATIONS = {"/FileAttachment": "an attached file", "/RichMedia": "rich
                       "/Movie": "a movie", "/Sound": "a sound", "/3D": "a 3D model"}
 TAIL_BYTES = 1 << 16
 MAX_ACTION_CHAIN = 50
+MAX_INFLATED_BYTES = 64 << 20  # a content stream, font or form larger than this unpacked is a bomb, not a page
+MAX_IMAGE_PIXELS = 120_000_000  # as for scanned pages (digitize.intake.MAX_PAGE_PIXELS)
 
 
 def appended_bytes(source: Path | bytes) -> int:
@@ -105,3 +108,42 @@ def active_content(source: Path | bytes) -> tuple[str, ...]:
                     found.append(f"{ACTIVE_ANNOTATIONS[subtype]} on page {number}")
                 found += _event_actions(annotation, f"in an annotation on page {number}")
     return tuple(dict.fromkeys(found))  # each finding once, in the order found
+
+
+def inflated_size(raw: bytes, limit: int) -> int:
+    """How many bytes a Flate stream unpacks to, counted a megabyte at a time and stopped past ``limit``."""
+    inflater = zlib.decompressobj()
+    total, pending = 0, raw
+    try:
+        while pending and total <= limit:
+            total += len(inflater.decompress(pending, 1 << 20))
+            pending = inflater.unconsumed_tail
+    except zlib.error:
+        return total  # damaged data: the parsers that read it say so
+    return total
+
+
+def oversized_streams(source: Path) -> str | None:
+    """Why the PDF would take far more memory unpacked than any document does (a decompression bomb), or None.
+
+    Images are judged by their declared size (never unpacked here); other Flate streams are unpacked in
+    pieces, only as far as the limit.
+    """
+    import pikepdf
+
+    with source.open("rb") as stream, pikepdf.open(stream) as pdf:
+        for obj in pdf.objects:
+            if not isinstance(obj, pikepdf.Stream):
+                continue
+            if obj.get("/Subtype") == pikepdf.Name.Image:
+                width, height = int(obj.get("/Width", 0)), int(obj.get("/Height", 0))
+                if width * height > MAX_IMAGE_PIXELS:
+                    return f"an image of {width}x{height} pixels: too large for a page (decompression bomb?)"
+                continue
+            filters = obj.get("/Filter")
+            flate = filters == pikepdf.Name.FlateDecode or (isinstance(filters, pikepdf.Array) and len(filters) == 1
+                                                            and filters[0] == pikepdf.Name.FlateDecode)
+            if flate and inflated_size(obj.read_raw_bytes(), MAX_INFLATED_BYTES) > MAX_INFLATED_BYTES:
+                return (f"a stream that unpacks to more than {MAX_INFLATED_BYTES >> 20} MB: "
+                        "a decompression bomb, not a document")
+    return None

@@ -199,12 +199,17 @@ def _inspect_pdf(path: Path) -> tuple[int, tuple[bool, ...], bool]:
 
 
 def _active_content(path: Path) -> tuple[str, ...]:
-    from digitize.active_content import active_content
+    """Active content found in the PDF; ``RejectedInput`` first if it is a decompression bomb."""
+    from digitize.active_content import active_content, oversized_streams
 
     try:
-        return active_content(path)
+        bomb = oversized_streams(path)
+        found = active_content(path)
     except Exception as exc:  # pikepdf (qpdf) raises its own error types on broken structures
         raise RejectedInput(f"the PDF is damaged and cannot be read: {exc}") from None
+    if bomb:
+        raise RejectedInput(f"the PDF holds {bomb}")
+    return found
 
 
 def check_page_points(width: float, height: float, index: int) -> None:

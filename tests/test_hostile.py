@@ -12,6 +12,7 @@ import resource
 import shutil
 import subprocess
 import time
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -92,6 +93,20 @@ def xfa(pdf):
     pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array(), XFA=pikepdf.Stream(pdf, b"<xdp/>"))
 
 
+def flate_bomb(pdf):  # 100 MB of spaces in a content stream that takes 100 kB in the file
+    bomb = pikepdf.Stream(pdf, zlib.compress(b" " * (100 << 20), 9))
+    bomb.Filter = pikepdf.Name.FlateDecode
+    pdf.pages[0].obj.Contents = pdf.make_indirect(pikepdf.Array([pdf.pages[0].obj.Contents, bomb]))
+
+
+def image_bomb(pdf):  # an image that says it is 100,000 pixels square
+    image = pikepdf.Stream(pdf, zlib.compress(b"\x00" * 1000))
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    image.Width, image.Height, image.BitsPerComponent = 100_000, 100_000, 8
+    image.ColorSpace, image.Filter = pikepdf.Name.DeviceGray, pikepdf.Name.FlateDecode
+    pdf.pages[0].obj.Resources.XObject = pikepdf.Dictionary(Im9=pdf.make_indirect(image))
+
+
 ACTIVE = {"js-open-action": open_action_js, "js-after-goto": open_action_chain, "launch": launch,
           "js-name-tree": names_javascript, "embedded-file": embedded_file, "page-action": page_action,
           "annotation-js": annotation_action, "submit-form": submit_form,
@@ -148,6 +163,10 @@ def make_corpus(folder: Path) -> dict[str, str | None]:
     # 106 x 71 cm: taken, rendered below 300 dpi to stay within A2's pixels, then found blank.
     blank_pdf(folder / "poster-page.pdf", 3_000, 2_000)
     expected["poster-page.pdf"] = "blank"
+    born_digital_variant(folder / "flate-bomb.pdf", "flate-bomb", flate_bomb)
+    expected["flate-bomb.pdf"] = "decompression bomb"
+    born_digital_variant(folder / "image-bomb.pdf", "image-bomb", image_bomb)
+    expected["image-bomb.pdf"] = "decompression bomb"
     for name, change in ACTIVE.items():
         born_digital_variant(folder / f"active-{name}.pdf", name, change)
         expected[f"active-{name}.pdf"] = "active content"

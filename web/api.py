@@ -97,12 +97,21 @@ async def current_client(request: Request,
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "credentials required: Authorization: Bearer <token>", challenge)
     token = credentials.credentials
+    address = f"ip {request.client.host}" if request.client else "ip unknown"
+    guesses: sharing.MissThrottle = request.app.state.token_throttle
+    try:
+        guesses.check(address)  # an address that keeps trying tokens that do not exist waits
+    except sharing.Throttled as exc:
+        request.app.state.log_access("-", None, "auth", 429, address)
+        raise ApiError(429, str(exc), {"Retry-After": str(exc.retry_after)}) from None
     cache: TTLCache = request.app.state.client_cache
     try:
         found = cache[token]
     except KeyError:
         found = cache[token] = results.client_for_token(request.app.state.rooms, token)
     if found is None:
+        guesses.miss(address)
+        request.app.state.log_access("-", None, "auth", 401, address)
         raise ApiError(401, "unknown or revoked token", challenge)
     return found
 
@@ -127,6 +136,8 @@ def create_app(rooms: Rooms) -> FastAPI:
                   description="Fetch signed digitized results by their code. Authenticate with a Bearer token.",
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.rooms = rooms
+    app.state.log_access = log_access
+    app.state.token_throttle = sharing.MissThrottle()  # per server process: wrong tokens from one address
     # A revoked token stops working within CLIENT_CACHE_SECONDS.
     app.state.client_cache = TTLCache(maxsize=10_000, ttl=CLIENT_CACHE_SECONDS)
     store = rooms.store
@@ -259,6 +270,7 @@ def create_app(rooms: Rooms) -> FastAPI:
         document = metadata(record.code, number).document
         etag, size = f'"{document.sha256}"', document.size
         if request.headers.get("if-none-match") == etag:
+            log_access(who.name, record.code, "document", 304)
             return Response(status_code=304, headers={"ETag": etag})
         headers = {"ETag": etag, "Accept-Ranges": "bytes",
                    "Content-Disposition": f'inline; filename="{record.code}.pdf"'}
@@ -267,10 +279,12 @@ def create_app(rooms: Rooms) -> FastAPI:
         if wanted:
             ranges = parse_range_header(wanted)
             if ranges is None or ranges.units != "bytes" or len(ranges.ranges) != 1:
+                log_access(who.name, record.code, "document", 416)
                 raise ApiError(416, "only one byte range 'bytes=START-END' is supported",
                                {"Content-Range": f"bytes */{size}"})
             bounds = ranges.range_for_length(size)
             if bounds is None:
+                log_access(who.name, record.code, "document", 416)
                 raise ApiError(416, "range not satisfiable", {"Content-Range": f"bytes */{size}"})
             status, (start, stop) = 206, bounds
             headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
