@@ -152,6 +152,15 @@ def make_corpus(folder: Path) -> dict[str, str | None]:
     put("gif.gif.png", b"GIF89a" + b"\x00" * 100, "unsupported file type")
     put("jpeg-soi-only.jpg", b"\xff\xd8\xff", "cannot")
     put("truncated.tiff", image_bytes((2480, 3508), "L", "TIFF")[:5000], "cannot")
+    put("empty.png", b"", "empty")
+    put("bitmap.png", b"BM" + b"\x00" * 200, "unsupported file type")
+    put("truncated.pdf", pdf[: len(pdf) // 2], "damaged")
+    encrypted = PdfWriter()
+    encrypted.add_blank_page(595, 842)
+    encrypted.encrypt("secret")
+    buf = io.BytesIO()
+    encrypted.write(buf)
+    put("encrypted.pdf", buf.getvalue(), "encrypted")
     noise = io.BytesIO()  # random noise at page size: Tesseract would spend minutes on it
     Image.fromarray(np.random.default_rng(5).integers(0, 256, (3508, 2480), dtype=np.uint8)).save(
         noise, format="JPEG", quality=80, dpi=(300, 300))
@@ -202,7 +211,7 @@ def by_name(rows: list[dict], folder: Path) -> dict[str, dict]:
 
 def test_every_hostile_file_is_archived_or_rejected_and_the_batch_completes(corpus, tmp_path):
     folder, expected = corpus
-    assert len(expected) >= 30
+    assert len(expected) >= 40
     data_dir = tmp_path / "data"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     result = run_cli("process", str(folder), "--json", "--workers", "2", data_dir=data_dir, check=False, timeout=600)
