@@ -229,7 +229,7 @@ def fetch(
     = None,
 ):
     """Fetch an archived, signed result by its code (the current version, or an earlier one)."""
-    from workflow.results import FixityError, UnknownVersion, check_version, fetch_to_file
+    from workflow.results import FixityError, UnknownVersion, check_version, fetch_to_file, result_metadata
 
     rooms = _rooms()
     record = _result_for(rooms, code)
@@ -239,9 +239,8 @@ def fetch(
         err.print(str(exc))
         raise typer.Exit(1) from None
     if meta:
-        data = rooms.store.metadata_bytes(record.code, number)
+        data, problem = result_metadata(rooms, record, number)
         sys.stdout.write(data.decode("utf-8", "replace") + "\n")
-        problem = rooms.store.metadata_problem(record.code, number, data)
         if problem:
             err.print(f"[red]fixity failure[/]: {problem}")
             raise typer.Exit(1)
@@ -266,24 +265,15 @@ def verify(
     For each signature: integrity, the chain to the trusted roots, the timestamp, embedded revocation data,
     and whether anything but long-term validation data was added after it.
     """
-    from workflow.results import content_warnings
+    from workflow.results import verify_pdf_bytes, verify_result
 
     rooms = _rooms()
-    problems: list[str] = []
-    recorded: list[str] = []
     path = Path(target)
     if path.is_file():
-        data = path.read_bytes()
-        subject = str(path)
+        checked, subject = verify_pdf_bytes(rooms, path.read_bytes()), str(path)
     else:
-        record = _result_for(rooms, target)
-        document = rooms.store.read_document(record)
-        data, problems = document.data, document.problems
-        recorded = rooms.store.metadata(record.code, record.version).active_content or []
-        subject = target
-    report = rooms.verify(data)
-    valid = report.valid and not problems
-    warnings = content_warnings(data, recorded)
+        checked, subject = verify_result(rooms, _result_for(rooms, target)), target
+    report, problems, warnings, valid = checked.report, checked.fixity_problems, checked.active_content, checked.valid
     if as_json:
         print(json.dumps({"subject": subject, "valid": valid, "fixity_problems": problems,
                           **report.to_dict(), "active_content": warnings}, ensure_ascii=False))
@@ -326,12 +316,13 @@ def resign(
     Run it regularly (e.g. monthly); results whose timestamps are still fresh are left alone.
     """
     from workflow.maintenance import renew_timestamps
+    from workflow.results import can_timestamp
 
     if not lta:
         err.print("say --lta: the only renewal sohoa does is a document timestamp (PAdES B-LTA)")
         raise typer.Exit(2)
     rooms = _rooms()
-    if rooms.signer.timestamper is None:
+    if not can_timestamp(rooms):
         err.print("[red]a document timestamp needs a timestamping authority:[/] set SOHOA_TSA_URL")
         raise typer.Exit(2)
     renewals = renew_timestamps(rooms, [_result_for(rooms, c).code for c in codes] if codes else None, within_days)

@@ -67,3 +67,14 @@ def test_the_rules_above_can_fail(tmp_path):
     sample.write_text("import os\nfrom storage import Index\nvalue = os.environ.get('X')\n")
     assert project_imports(sample) == [(2, "storage")]
     assert any(isinstance(n, ast.Attribute) and n.attr == "environ" for n in ast.walk(ast.parse(sample.read_text())))
+
+
+def test_faces_reach_no_room_through_the_composition_root():
+    """cli.py and web/ call workflow functions; they never use the index, archive, store or signer themselves."""
+    reached = []
+    for path in (*sources("cli"), *sources("web")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in {"index", "archive", "store", "signer", "verify"} \
+                    and isinstance(node.value, ast.Name) and node.value.id == "rooms":
+                reached.append(f"{path.relative_to(ROOT)}:{node.lineno} rooms.{node.attr}")
+    assert reached == []

@@ -123,7 +123,7 @@ def create_app(rooms: Rooms) -> FastAPI:
     """The API over already opened rooms (``workflow.rooms.open_rooms``)."""
     from contextlib import asynccontextmanager
 
-    log_access = AccessLog(rooms.index)
+    log_access = AccessLog(rooms)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -140,20 +140,19 @@ def create_app(rooms: Rooms) -> FastAPI:
     app.state.token_throttle = sharing.MissThrottle()  # per server process: wrong tokens from one address
     # A revoked token stops working within CLIENT_CACHE_SECONDS.
     app.state.client_cache = TTLCache(maxsize=10_000, ttl=CLIENT_CACHE_SECONDS)
-    store = rooms.store
-    throttle = sharing.MissThrottle(rooms.index)
+    throttle = sharing.MissThrottle(rooms)
     metadata_cache: LRUCache = LRUCache(maxsize=4096)  # archived metadata never changes (WORM)
     version_cache: TTLCache = TTLCache(maxsize=10_000, ttl=1.0)  # a new version shows within a second
 
     def metadata(code: str, version: int):
         key = (code, version)
         if key not in metadata_cache:
-            metadata_cache[key] = store.metadata(code, version)
+            metadata_cache[key] = results.version_metadata(rooms, code, version)
         return metadata_cache[key]
 
     def versions(code: str) -> list[int]:
         if code not in version_cache:
-            version_cache[code] = store.versions(code)
+            version_cache[code] = results.versions(rooms, code)
         return version_cache[code]
 
     @app.exception_handler(ApiError)
@@ -263,7 +262,7 @@ def create_app(rooms: Rooms) -> FastAPI:
             raise ApiError(404, f"{record.code} has no version {number}")
         if redirect == "presigned":
             try:
-                url = store.presigned_document_url(record.code, number, 300)
+                url = results.presigned_document_url(rooms, record.code, number, 300)
             except NotImplementedError:
                 raise ApiError(400, "presigned redirects need the S3 archive backend") from None
             log_access(who.name, record.code, "document-presigned", 307)
@@ -291,11 +290,9 @@ def create_app(rooms: Rooms) -> FastAPI:
             headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
         headers["Content-Length"] = str(stop - start)
         # Streamed from the archive piece by piece: a long document is never whole in the server's memory.
-        if status == 200:
-            # Whole: hashed on the way; a corrupted object breaks the response rather than being served.
-            body = store.stream_verified(record.code, number, document.sha256)
-        else:
-            body = store.stream_document(record.code, number, start, stop - start)  # a part cannot be hashed
+        # Whole: hashed on the way, and cut short if the bytes changed; a part is read as stored.
+        body = results.document_pieces(rooms, record.code, number, document.sha256, start,
+                                       None if status == 200 else stop - start)
         log_access(who.name, record.code, "document", status)
         return StreamingResponse(body, status_code=status, media_type="application/pdf", headers=headers)
 

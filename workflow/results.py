@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from codes import DossierCode, InvalidCode, ResultAlias, parse_any
-from storage import ArchiveError, ClientRecord, FixityError, InputRecord, ResultRecord
+from signing import VerificationReport
+from storage import ArchiveError, ClientRecord, FixityError, InputRecord, ResultMetadata, ResultRecord
 from workflow.rooms import Rooms
 from workflow.settings import Settings
 
@@ -112,14 +114,73 @@ def fetch_to_file(rooms: Rooms, record: ResultRecord, version: int, target: Path
     return Fetched(target, size, expected)
 
 
+@dataclass(frozen=True)
+class Verification:
+    """Every signature of a PDF checked, its archived checksum (for a result), and any active content."""
+
+    report: VerificationReport
+    fixity_problems: list[str]
+    active_content: list[str]
+
+    @property
+    def valid(self) -> bool:
+        return self.report.valid and not self.fixity_problems
+
+
+def verify_pdf_bytes(rooms: Rooms, pdf: bytes) -> Verification:
+    """Check a signed PDF from anywhere against the configured trust roots."""
+    return Verification(rooms.verify(pdf), [], content_warnings(pdf))
+
+
+def verify_result(rooms: Rooms, record: ResultRecord) -> Verification:
+    """Check a result's current version: its SHA-256 against the index, its signatures, its content."""
+    document = rooms.store.read_document(record)
+    recorded = rooms.store.metadata(record.code, record.version).active_content or []
+    return Verification(rooms.verify(document.data), document.problems, content_warnings(document.data, recorded))
+
+
 def verification(rooms: Rooms, record: ResultRecord) -> dict[str, Any]:
     """Signature and fixity report of a result's current version, with any active content it carries."""
-    document = rooms.store.read_document(record)
-    report = rooms.verify(document.data)
-    recorded = rooms.store.metadata(record.code, record.version).active_content or []
-    return {"code": record.code, "version": record.version, "valid": report.valid and document.intact,
-            "fixity": {"sha256": record.sha256, "ok": document.intact}, "fixity_problems": document.problems,
-            **report.to_dict(), "active_content": content_warnings(document.data, recorded)}
+    checked = verify_result(rooms, record)
+    return {"code": record.code, "version": record.version, "valid": checked.valid,
+            "fixity": {"sha256": record.sha256, "ok": not checked.fixity_problems},
+            "fixity_problems": checked.fixity_problems, **checked.report.to_dict(),
+            "active_content": checked.active_content}
+
+
+def result_metadata(rooms: Rooms, record: ResultRecord, version: int) -> tuple[bytes, str | None]:
+    """``metadata.json`` of a version as archived, and why it cannot be trusted (None if its checksum holds)."""
+    data = rooms.store.metadata_bytes(record.code, version)
+    return data, rooms.store.metadata_problem(record.code, version, data)
+
+
+def versions(rooms: Rooms, code: str) -> list[int]:
+    """The complete versions of a result in the archive, oldest first."""
+    return rooms.store.versions(code)
+
+
+def version_metadata(rooms: Rooms, code: str, version: int) -> ResultMetadata:
+    """The typed metadata of one version (it never changes once written)."""
+    return rooms.store.metadata(code, version)
+
+
+def document_pieces(rooms: Rooms, code: str, version: int, expected_sha256: str, start: int = 0,
+                    length: int | None = None) -> Iterator[bytes]:
+    """A version's signed PDF in pieces: whole and checked against ``expected_sha256`` (cut short on a
+    mismatch), or a byte range read as stored (a part cannot be hashed on its own)."""
+    if start == 0 and length is None:
+        return rooms.store.stream_verified(code, version, expected_sha256)
+    return rooms.store.stream_document(code, version, start, length)
+
+
+def presigned_document_url(rooms: Rooms, code: str, version: int, seconds: int = 300) -> str:
+    """A time-limited URL of the PDF on S3 (``NotImplementedError`` on other archives)."""
+    return rooms.store.presigned_document_url(code, version, seconds)
+
+
+def can_timestamp(rooms: Rooms) -> bool:
+    """Whether a timestamping authority is configured (a B-LTA renewal needs one)."""
+    return rooms.signer.timestamper is not None
 
 
 def content_warnings(pdf: bytes, recorded: list[str] | None = None) -> list[str]:
@@ -183,6 +244,8 @@ def revoke_client(rooms: Rooms, name: str) -> bool:
 
 
 __all__ = ["ArchiveError", "BadCode", "FixityError", "ResultLookupError", "UnknownResult", "UnknownVersion",
-           "UnsafePath", "add_client", "check_outside_data", "check_version", "client_for_token", "content_warnings",
-           "expected_sha256", "fetch_to_file", "find_result", "list_clients", "list_inputs", "protected_folders",
-           "revoke_client", "token_hash", "verification"]
+           "UnsafePath", "Verification", "add_client", "can_timestamp", "check_outside_data", "check_version",
+           "client_for_token", "content_warnings", "document_pieces", "expected_sha256", "fetch_to_file", "find_result",
+           "list_clients", "list_inputs", "presigned_document_url", "protected_folders", "result_metadata",
+           "revoke_client", "token_hash", "verification", "verify_pdf_bytes", "verify_result", "version_metadata",
+           "versions"]

@@ -102,8 +102,8 @@ class AccessLog:
     the log complete (flushed on close) while requests only append to a queue.
     """
 
-    def __init__(self, index: Index, interval: float = 0.2):
-        self.index, self.interval = index, interval
+    def __init__(self, rooms: Rooms, interval: float = 0.2):
+        self.index, self.interval = rooms.index, interval
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="access-log", daemon=True)
@@ -186,8 +186,9 @@ class MissThrottle:
     process writes: the limit holds across processes (within the log's 0.2 s batching).
     """
 
-    def __init__(self, index: Index | None = None, limit: int = 20, window: float = 60.0, ask_log_after: int = 5):
-        self.index, self.limit, self.window, self.ask_log_after = index, limit, window, ask_log_after
+    def __init__(self, rooms: Rooms | None = None, limit: int = 20, window: float = 60.0, ask_log_after: int = 5):
+        self.index: Index | None = rooms.index if rooms is not None else None
+        self.limit, self.window, self.ask_log_after = limit, window, ask_log_after
         self.misses: dict[str, deque[float]] = {}
         self.lock = threading.Lock()
 
