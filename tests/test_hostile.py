@@ -209,6 +209,7 @@ def by_name(rows: list[dict], folder: Path) -> dict[str, dict]:
     return {row["source"][len(str(folder)) + 1:]: row for row in rows}
 
 
+@pytest.mark.slow  # runs `sohoa` on whole files
 def test_every_hostile_file_is_archived_or_rejected_and_the_batch_completes(corpus, tmp_path):
     folder, expected = corpus
     assert len(expected) >= 40
@@ -244,6 +245,7 @@ def test_every_hostile_file_is_archived_or_rejected_and_the_batch_completes(corp
     assert max(peak_mib, before / 1024) < 1536, peak_mib
 
 
+@pytest.mark.slow  # runs `sohoa` on whole files
 def test_the_same_corpus_through_backfill_and_again(corpus, tmp_path):
     folder, expected = corpus
     data_dir = tmp_path / "data"
@@ -255,6 +257,7 @@ def test_the_same_corpus_through_backfill_and_again(corpus, tmp_path):
     assert again.pop()["summary"]["by_status"] == {"skipped": len(expected)}  # nothing read twice
 
 
+@pytest.mark.slow  # runs `sohoa` on whole files
 def test_a_hot_folder_moves_hostile_files_to_failed_with_their_reason(tmp_path):
     inbox = tmp_path / "inbox"
     expected = make_corpus(inbox)
@@ -280,6 +283,7 @@ def test_a_hot_folder_moves_hostile_files_to_failed_with_their_reason(tmp_path):
         assert expected[name] in (inbox / "failed" / f"{name}.reason.txt").read_text("utf-8")
 
 
+@pytest.mark.slow  # runs `sohoa` on whole files
 def test_active_content_is_archived_only_when_flagged_and_then_listed(tmp_path):
     scripted = born_digital_variant(tmp_path / "scripted.pdf", "flag", open_action_js)
     data_dir = tmp_path / "data"
@@ -298,6 +302,7 @@ def test_active_content_is_archived_only_when_flagged_and_then_listed(tmp_path):
     assert bad.returncode == 2 and "SOHOA_ACTIVE_CONTENT must be one of reject, flag" in " ".join(bad.stderr.split())
 
 
+@pytest.mark.slow  # runs `sohoa` on whole files
 def test_two_concurrent_runs_archive_each_input_once(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -323,6 +328,7 @@ def test_two_concurrent_runs_archive_each_input_once(tmp_path):
             assert "another run" in row["error"]
 
 
+@pytest.mark.slow  # runs `sohoa` on whole files
 def test_sohoa_never_writes_into_its_own_records(tmp_path):
     data_dir = tmp_path / "data"
     row = json_lines(run_cli("process", str(BORN_DIGITAL), "--json", data_dir=data_dir).stdout)[0]
@@ -340,6 +346,7 @@ def test_sohoa_never_writes_into_its_own_records(tmp_path):
     assert run_cli("verify", row["code"], data_dir=data_dir).returncode == 0
 
 
+@pytest.mark.slow  # runs `sohoa` on whole files
 def test_a_missing_archive_object_is_a_sentence_not_a_traceback(tmp_path):
     data_dir = tmp_path / "data"
     row = json_lines(run_cli("process", str(BORN_DIGITAL), "--json", data_dir=data_dir).stdout)[0]
@@ -402,6 +409,7 @@ def test_clean_values_are_normalized_and_a_result_needs_a_level():
     assert blank.value is None
 
 
+@pytest.mark.slow  # runs `sohoa` on whole files
 def test_personal_data_on_disk_is_for_sohoa_only(tmp_path):
     import stat
 
@@ -421,6 +429,7 @@ def writable(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # runs `sohoa` on whole files
 def test_a_changed_archive_object_is_never_handed_out_as_intact(tmp_path, monkeypatch):
     from fastapi.testclient import TestClient
 
@@ -450,6 +459,7 @@ def test_a_changed_archive_object_is_never_handed_out_as_intact(tmp_path, monkey
     assert [e.outcome for e in rooms.index.results.events(row["code"], "fixity_check")] == ["failure"]
 
 
+@pytest.mark.slow  # runs `sohoa` on whole files
 def test_work_files_of_a_killed_run_are_removed_at_the_next_start(tmp_path):
     data_dir = tmp_path / "data"
     tmp = data_dir / "tmp"
@@ -463,6 +473,7 @@ def test_work_files_of_a_killed_run_are_removed_at_the_next_start(tmp_path):
     assert not any(p.exists() for p in leftovers) and alive.exists()
 
 
+@pytest.mark.slow  # runs `sohoa` on whole files
 def test_a_file_that_starts_blank_or_unreadable_is_not_read_to_the_end(tmp_path):
     blank = Image.new("1", (2480, 3508), 1)
     blank.save(tmp_path / "blank-stack.tiff", save_all=True, append_images=[blank] * 39, compression="group4",
