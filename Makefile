@@ -40,8 +40,8 @@ demo: $(VENV)/.install-stamp
 	$(VENV)/bin/sohoa process samples
 	@code=$$($(VENV)/bin/sohoa list --json | $(PY) -c 'import json,sys; rows=[json.loads(l) for l in sys.stdin]; print(next(r["code"] for r in rows if r["code"]))'); \
 	echo; echo "fetching $$code back from the archive:"; \
-	$(VENV)/bin/sohoa fetch $$code -o $(SOHOA_DATA_DIR)/fetched.pdf && \
-	$(VENV)/bin/sohoa verify $(SOHOA_DATA_DIR)/fetched.pdf
+	$(VENV)/bin/sohoa fetch $$code -o $(CURDIR)/demo-result.pdf && \
+	$(VENV)/bin/sohoa verify $(CURDIR)/demo-result.pdf
 
 test: $(VENV)/.test-stamp
 	$(VENV)/bin/ruff check .
@@ -64,4 +64,4 @@ samples: $(VENV)/.install-stamp
 	$(PY) samples/make_samples.py
 
 clean:
-	rm -rf $(VENV) sohoa-data .pytest_cache
+	rm -rf $(VENV) sohoa-data .pytest_cache demo-result.pdf
