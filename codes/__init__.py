@@ -12,6 +12,7 @@ from codes.catalogue import Catalogue, DocumentType, load_catalogue
 from codes.dossier import DossierCode, ResultAlias, parse_any, parse_dossier_code, parse_result_alias
 from codes.result_code import (
     CODE_FORMAT_VERSION,
+    VIETNAM_TIME,
     InvalidCode,
     ResultCode,
     SequenceSource,
@@ -28,6 +29,7 @@ from codes.targets import (
 )
 
 __all__ = [
+    "VIETNAM_TIME",
     "DossierCode",
     "InvalidTargets",
     "ResultAlias",

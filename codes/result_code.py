@@ -6,6 +6,7 @@ allocated by a ``SequenceSource`` (the index), so two processes never get the sa
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +14,9 @@ from typing import Protocol
 
 from codes.agencies import InvalidAgencyId, validate_agency_id
 from codes.catalogue import TYPE_CODE_RE
+
+# Codes, targets and dates a clerk gives are days in Vietnam (UTC+7).
+VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7))
 
 CODE_FORMAT_VERSION = 1
 MAX_CODE_LENGTH = 35 + 1 + 6 + 1 + 6 + 1 + 6

@@ -23,7 +23,6 @@ ACTIVE_ANNOTATIONS = {"/FileAttachment": "an attached file", "/RichMedia": "rich
 TAIL_BYTES = 1 << 16
 MAX_ACTION_CHAIN = 50
 MAX_INFLATED_BYTES = 64 << 20  # a content stream, font or form larger than this unpacked is a bomb, not a page
-MAX_IMAGE_PIXELS = 120_000_000  # as for scanned pages (digitize.intake.MAX_PAGE_PIXELS)
 
 
 def appended_bytes(source: Path | bytes) -> int:
@@ -74,6 +73,11 @@ def _event_actions(holder, where: str) -> list[str]:
 
 def active_content(source: Path | bytes) -> tuple[str, ...]:
     """Every kind of active content found in a PDF (a file or its bytes), each as a phrase; empty if none."""
+    return scan(source, look_for_bombs=False)[1]
+
+
+def scan(source: Path | bytes, look_for_bombs: bool = True) -> tuple[str | None, tuple[str, ...]]:
+    """The PDF opened once: why it is a decompression bomb (or None), and the active content it carries."""
     import pikepdf
 
     found: list[str] = []
@@ -83,6 +87,7 @@ def active_content(source: Path | bytes) -> tuple[str, ...]:
     # A file is handed over open: qpdf takes no path that is not valid UTF-8 (a name from another system).
     with (io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")) as stream, \
             pikepdf.open(stream) as pdf:
+        bomb = oversized_streams(pdf) if look_for_bombs else None
         root = pdf.Root
         if "/OpenAction" in root:
             found += _actions(root["/OpenAction"], "when the document opens")
@@ -107,7 +112,7 @@ def active_content(source: Path | bytes) -> tuple[str, ...]:
                 if subtype in ACTIVE_ANNOTATIONS:
                     found.append(f"{ACTIVE_ANNOTATIONS[subtype]} on page {number}")
                 found += _event_actions(annotation, f"in an annotation on page {number}")
-    return tuple(dict.fromkeys(found))  # each finding once, in the order found
+    return bomb, tuple(dict.fromkeys(found))  # each finding once, in the order found
 
 
 def inflated_size(raw: bytes, limit: int) -> int:
@@ -123,27 +128,28 @@ def inflated_size(raw: bytes, limit: int) -> int:
     return total
 
 
-def oversized_streams(source: Path) -> str | None:
-    """Why the PDF would take far more memory unpacked than any document does (a decompression bomb), or None.
+def oversized_streams(pdf) -> str | None:
+    """Why an open PDF (pikepdf) would take far more memory unpacked than any document does, or None.
 
     Images are judged by their declared size (never unpacked here); other Flate streams are unpacked in
     pieces, only as far as the limit.
     """
     import pikepdf
 
-    with source.open("rb") as stream, pikepdf.open(stream) as pdf:
-        for obj in pdf.objects:
-            if not isinstance(obj, pikepdf.Stream):
-                continue
-            if obj.get("/Subtype") == pikepdf.Name.Image:
-                width, height = int(obj.get("/Width", 0)), int(obj.get("/Height", 0))
-                if width * height > MAX_IMAGE_PIXELS:
-                    return f"an image of {width}x{height} pixels: too large for a page (decompression bomb?)"
-                continue
-            filters = obj.get("/Filter")
-            flate = filters == pikepdf.Name.FlateDecode or (isinstance(filters, pikepdf.Array) and len(filters) == 1
-                                                            and filters[0] == pikepdf.Name.FlateDecode)
-            if flate and inflated_size(obj.read_raw_bytes(), MAX_INFLATED_BYTES) > MAX_INFLATED_BYTES:
-                return (f"a stream that unpacks to more than {MAX_INFLATED_BYTES >> 20} MB: "
-                        "a decompression bomb, not a document")
+    from digitize.intake import MAX_PAGE_PIXELS
+
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Stream):
+            continue
+        if obj.get("/Subtype") == pikepdf.Name.Image:
+            width, height = int(obj.get("/Width", 0)), int(obj.get("/Height", 0))
+            if width * height > MAX_PAGE_PIXELS:
+                return f"an image of {width}x{height} pixels: too large for a page (decompression bomb?)"
+            continue
+        filters = obj.get("/Filter")
+        flate = filters == pikepdf.Name.FlateDecode or (isinstance(filters, pikepdf.Array) and len(filters) == 1
+                                                        and filters[0] == pikepdf.Name.FlateDecode)
+        if flate and inflated_size(obj.read_raw_bytes(), MAX_INFLATED_BYTES) > MAX_INFLATED_BYTES:
+            return (f"a stream that unpacks to more than {MAX_INFLATED_BYTES >> 20} MB: "
+                    "a decompression bomb, not a document")
     return None

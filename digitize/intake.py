@@ -200,11 +200,10 @@ def _inspect_pdf(path: Path) -> tuple[int, tuple[bool, ...], bool]:
 
 def _active_content(path: Path) -> tuple[str, ...]:
     """Active content found in the PDF; ``RejectedInput`` first if it is a decompression bomb."""
-    from digitize.active_content import active_content, oversized_streams
+    from digitize.active_content import scan
 
     try:
-        bomb = oversized_streams(path)
-        found = active_content(path)
+        bomb, found = scan(path)
     except Exception as exc:  # pikepdf (qpdf) raises its own error types on broken structures
         raise RejectedInput(f"the PDF is damaged and cannot be read: {exc}") from None
     if bomb:

@@ -112,6 +112,8 @@ def failure_reason(exc: BaseException) -> str:
         return str(exc)
     detail = " ".join(str(exc).split())[:MAX_REASON_CHARS] or "no detail"
     return f"this file could not be processed ({type(exc).__name__}: {detail}); nothing was archived"
+
+
 SkipRule = Callable[[Path], "str | None"]  # a reason not to read an input this time, or None
 
 

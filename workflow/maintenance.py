@@ -7,17 +7,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from codes import TargetsReport, compute_targets_report, load_targets
+from codes import VIETNAM_TIME, TargetsReport, compute_targets_report, load_targets
 from storage import AuditReport, Event, ResultRecord, Retention, audit
 from storage.layout import DOCUMENT
 from workflow.rooms import PIPELINE_VERSION, Rooms, pyhanko_version
 
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
-
 
 def targets_report(rooms: Rooms, year: int) -> TargetsReport:
     """Progress against the digitization targets of ``year``: denominators and counts from the index."""
-    end_of_year = dt.datetime(year + 1, 1, 1, tzinfo=VIETNAM)
+    end_of_year = dt.datetime(year + 1, 1, 1, tzinfo=VIETNAM_TIME)
     return compute_targets_report(year, rooms.index.agencies.valid_results(year),
                                   rooms.index.results.digitized_by_issuer(end_of_year), rooms.agencies,
                                   load_targets())

@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from codes import CODE_FORMAT_VERSION, DocumentType, assign_code
+from codes import CODE_FORMAT_VERSION, VIETNAM_TIME, DocumentType, assign_code
 from digitize.intake import RejectedInput, SourceFile
 from digitize.pdfa import assemble
 from signing import SigningInputError
@@ -16,8 +16,6 @@ from storage import DocTypeRef, Event, ResultMetadata, ResultRecord, Retention, 
 from storage.layout import DOCUMENT, TEXT, original_name
 from workflow.contracts import printable
 from workflow.rooms import PIPELINE_VERSION, Rooms, pyhanko_version
-
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def publish(rooms: Rooms, reading: Reading, doc_type: DocumentType, pdf: Path) -
             rooms.signer.check_signable(pdf)
         except SigningInputError as exc:
             raise RejectedInput(str(exc)) from None
-    today = dt.datetime.now(dt.UTC).astimezone(VIETNAM).date()
+    today = dt.datetime.now(dt.UTC).astimezone(VIETNAM_TIME).date()
     code = str(assign_code(settings.agency, doc_type.code, today, index.sequences))
     engine = rooms.ocr.description() if reading.ocr_used else "pdfplumber (PDF text layer)"
     events = [

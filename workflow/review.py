@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from codes import AgencyRegistry, Catalogue
+from codes import VIETNAM_TIME, AgencyRegistry, Catalogue
 from digitize.fields import level_of_issuer
 from digitize.intake import SourceFile
 from digitize.model import Classification, FieldValue, Understanding
@@ -28,7 +28,6 @@ MAX_NUMBER_CHARS = 40
 MAX_NAME_CHARS = 200
 NUMBER_RE = re.compile(r"[0-9A-Za-zĐđ]+(?:[/.\-– ][0-9A-Za-zĐđ]+)*")  # 125/2020, 07/CT-UBND, 0109876543
 HOLDER_ID_RE = re.compile(r"\d{9}|\d{12}")  # CMND (9 digits) or CCCD (12 digits)
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
 
 
 class ReviewError(Exception):
@@ -106,7 +105,7 @@ def _checked(name: str, raw: str) -> str:
             day = dt.date.fromisoformat(value)
         except ValueError:
             raise ReviewError(f"issued_on {value} is not a day of the calendar") from None
-        today = dt.datetime.now(VIETNAM).date()
+        today = dt.datetime.now(VIETNAM_TIME).date()
         if not FIRST_ISSUE_DATE <= day <= today:
             raise ReviewError(f"issued_on {value} is not between {FIRST_ISSUE_DATE} and today ({today})")
     elif name == "number":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import logging
@@ -147,6 +148,11 @@ def targets_in_scope(report: TargetsReport, client: ClientRecord) -> TargetsRepo
                                unknown_agencies=[a for a in report.unknown_agencies if not agencies or a in agencies])
 
 
+@functools.cache
+def _log_key_at(path: Path) -> bytes:
+    return path.read_bytes()
+
+
 def _log_key(settings: Settings) -> bytes:
     """This installation's secret for hashing search parameters (made once, readable by sohoa only)."""
     path: Path = settings.key_dir / "access-log.key"
@@ -156,7 +162,7 @@ def _log_key(settings: Settings) -> bytes:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(secrets.token_bytes(32))
-    return path.read_bytes()
+    return _log_key_at(path)
 
 
 def search_fingerprint(settings: Settings, filters: ResultFilters) -> str:
