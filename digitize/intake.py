@@ -318,8 +318,11 @@ TextLayerWord = tuple[str, float, float, float, float]  # text, x, y, width, hei
 
 def iter_text_layer_pages(path: Path, only: int | None = None
                           ) -> Iterator[tuple[int, float, float, list[TextLayerWord]]]:
-    """Yield (index, width, height, words) of a born-digital PDF (or just page ``only``), in points."""
+    """Yield (index, width, height, words) of a born-digital PDF (or just page ``only``), in points: the page
+    content's words and those its visible annotations draw."""
     import pdfplumber
+
+    from digitize.annotations import annotation_words
 
     if only is None:
         with path.open("rb") as fh:
@@ -334,9 +337,10 @@ def iter_text_layer_pages(path: Path, only: int | None = None
         with pdfplumber.open(path, pages=[index + 1]) as pdf:
             page = pdf.pages[0]
             words = page.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
+            # The issuer's signing software writes the number and the day into annotations over the blanks.
             yield index, float(page.width), float(page.height), [
                 (w["text"], w["x0"], w["top"], w["x1"] - w["x0"], w["bottom"] - w["top"]) for w in words
-            ]
+            ] + annotation_words(page)
 
 
 def text_layer_pages(path: Path, only: int | None = None) -> list[PageText]:

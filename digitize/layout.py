@@ -42,12 +42,24 @@ def split_segments(line: list[Word], page_width: int | None = None, header: bool
             cut = min(gaps)[1]
     segments, current = [], [line[0]]
     for i, (prev, word) in enumerate(zip(line, line[1:], strict=False), start=1):
-        if word.x - (prev.x + prev.w) > 1.2 * height or i == cut:
+        gap = word.x - (prev.x + prev.w)
+        if i == cut or (gap > 1.2 * height and not (gap < 6 * height and _blank_between(prev, word))):
             segments.append(Segment(tuple(current)))
             current = []
         current.append(word)
     segments.append(Segment(tuple(current)))
     return segments
+
+
+# Words around a blank that the văn thư fills in by hand, by stamp or by a signing widget:
+# "Số:  07  /CT-UBND", "ngày  08  tháng 01 năm 2025".  A wide gap there is not a column boundary.
+_BEFORE_BLANK = {"SO", "SO:", "NGAY", "THANG", "NAM"}
+_AFTER_BLANK = {"THANG", "NAM"}
+
+
+def _blank_between(prev: Word, word: Word) -> bool:
+    return (fold(prev.text) in _BEFORE_BLANK or word.text.startswith(("/", "-"))
+            or fold(word.text) in _AFTER_BLANK)
 
 
 # The right column of a Decree 30 header always starts with the national motto and its subtitle.
