@@ -14,6 +14,8 @@ from digitize.text import fold, modern_tone_marks, nfc, parse_vietnamese_date, s
 
 _NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]?\s*([0-9Il|\]][0-9A-Za-zĐđ/.\-]*)")
 # A leading 1 that OCR read as a letter or bracket ("Số: I22/XNCT").
+# The number line, even with its number left blank ("Số:      /TB-UBND").
+_NUMBER_LINE_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]")
 _NUMBER_LOOKALIKES = str.maketrans({"I": "1", "l": "1", "|": "1", "]": "1"})
 _PERSONAL_ID_RE = re.compile(r"(?<!\d)(\d{12})(?!\d)")
 _CENTRAL_CITIES = ("HA NOI", "HO CHI MINH", "HAI PHONG", "DA NANG", "CAN THO", "HUE")
@@ -48,18 +50,21 @@ def value_confidence(seg: Segment, value: str) -> float:
 
 def _labelled_value(segments: list[Segment], label: str, continues: bool = False
                     ) -> tuple[str, str, float] | None:
-    """Value after ``label:`` on a segment, matched without accents; cut at the next sentence.
+    """Value after ``label:`` on a segment, matched without accents; cut at the next sentence or label.
 
-    With ``continues``, an upper-case next segment with no label of its own is the value's second line.
+    The label may follow a list mark ("1.", "-", "a)"); the value ends where a second labelled column
+    starts ("TRẦN VĂN AN  Giới tính: Nam").  With ``continues``, an upper-case next segment with no label of
+    its own is the value's second line.
     """
     label_folded = fold(label)
-    pattern = re.escape(label_folded).replace(r"\ ", r"\s*")
+    pattern = re.escape(label_folded).replace(r"\ ", r"\s*").replace("/", r"\s*/\s*")
     for i, seg in enumerate(segments):
         text = nfc(seg.text)
-        match = re.match(rf"\s*{pattern}\s*[:.;]\s*", strip_accents(text).upper())
+        match = re.match(rf"\s*(?:[-+•*]|\d{{1,2}}[.)]|[a-đ]\))?\s*{pattern}\s*[:.;]\s*", strip_accents(text).upper())
         if not match:
             continue
         value = text[match.end():]
+        value = _NEXT_LABEL_RE.split(value, maxsplit=1)[0]
         cut = re.split(r"\.\s+(?=[A-ZÀ-Ỹ])", value)
         value = cut[0].strip(" .;,")
         confidence = value_confidence(seg, value)
@@ -71,6 +76,13 @@ def _labelled_value(segments: list[Segment], label: str, continues: bool = False
         if value:
             return value, seg.text, confidence
     return None
+
+
+# A second label on the same line: a capitalized word, lower-case words, a colon ("Giới tính:", "Sinh ngày:").
+_NEXT_LABEL_RE = re.compile(r"\s+(?=[A-ZÀ-Ỹ][a-zà-ỹ]*(?:\s+[a-zà-ỹ]+){0,4}\s*:)")
+# Honorifics and their forms that precede a holder's name but are not part of it.
+_HONORIFIC_RE = re.compile(r"^(?:\(?\s*(?:Ông|Bà|ông|bà|ÔNG|BÀ)\s*\)?\s*(?:[/(]\s*(?:Ông|Bà|ông|bà|ÔNG|BÀ)\s*\)?)?"
+                           r"\s*[:.]?\s+)+")
 
 
 def _initials(name: str) -> set[str]:
@@ -132,11 +144,21 @@ def _document_number(raw: str) -> tuple[str, bool] | None:
     return digits + slash + rest, digits != head
 
 
+_DATE_LINE_RE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b", re.IGNORECASE)
+
+
 def extract_issue_date(pages: list[PageText]) -> FieldValue:
-    """The "<place>, ngày … tháng … năm …" line of the header, else the first written date."""
+    """The "<place>, ngày … tháng … năm …" line of the header, else the first written date.
+
+    A header date line whose day or month is blank or unreadable is the issue date not read: a date
+    further down (a meeting, a law) is another date, never taken in its place.
+    """
     if not pages:
         return FieldValue(None, 0.0)
     _, right = _header(pages[0])
+    for seg in right:
+        if _DATE_LINE_RE.search(strip_accents(seg.text)) and not parse_vietnamese_date(seg.text):
+            return FieldValue(None, 0.0, seg.text, "the day or month of the date line is blank or unreadable")
     for seg in right + list(pages[0].segments):
         found = parse_vietnamese_date(seg.text)
         if found and 1945 <= found.year <= 2100:
@@ -198,7 +220,7 @@ def extract_issuer(pages: list[PageText]) -> FieldValue:
     left, _ = _header(pages[0])
     lines = []
     for seg in left:
-        if _NUMBER_RE.match(_tight(seg.text)) or strip_accents(seg.text).upper().startswith("V/V"):
+        if _NUMBER_LINE_RE.match(seg.text) or strip_accents(seg.text).upper().startswith("V/V"):
             break
         if len(seg.text.strip(" -_—")) >= 2:
             lines.append(seg.text)
@@ -207,26 +229,38 @@ def extract_issuer(pages: list[PageText]) -> FieldValue:
     return FieldValue(normalize_issuer(lines), 0.85, " / ".join(lines))
 
 
+# Labels that introduce a holder on results of any type, tried after the type's own labels.
+GENERIC_HOLDER_LABELS = ("Họ và tên", "Họ, chữ đệm, tên", "Họ, chữ đệm và tên", "Họ tên", "Ông/Bà", "Ông (Bà)",
+                         "Bà/Ông", "Tên hộ kinh doanh", "Tên doanh nghiệp", "Tên công ty", "Cấp cho", "Ông", "Bà")
+
+
 def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> FieldValue:
-    """The person or organization the result is for, after its label; a person's name checked word by word."""
-    if doc_type is None:
+    """The person or organization the result is for, after its label; a person's name checked word by word.
+
+    A label is never part of the value: "(Bà) Trần Xuân Ước" and "Ông/Bà: TRẦN XUÂN ƯỚC" both give the name.
+    """
+    if doc_type is None or not doc_type.holder_labels:
         return FieldValue(None, 0.0)
     segments = [s for p in pages for s in p.segments]
-    for label in doc_type.holder_labels:
+    labels = list(dict.fromkeys((*doc_type.holder_labels, *GENERIC_HOLDER_LABELS)))
+    for label in labels:
         found = _labelled_value(segments, label, continues=True)
-        if found:
-            value = re.sub(r"^(Ông|Bà|ông|bà)\s+", "", found[0])
-            confidence = min(0.9, found[2])
-            note = None
-            if lost_diacritics(value):
-                confidence = min(confidence, 0.4)
-            elif is_person_name(label, value):
-                value, problems = check_person_name(value)
-                if problems:
-                    # A proposal, never a silent change: the clerk confirms it at review.
-                    confidence = min(confidence, 0.5)
-                    note = "name checked against known Vietnamese names: " + "; ".join(problems)
-            return FieldValue(value, confidence, f"{label}: …", note)
+        if not found:
+            continue
+        value = _HONORIFIC_RE.sub("", found[0]).strip(" .;,:")
+        if not value or not any(c.isalpha() for c in value):
+            continue
+        confidence = min(0.9, found[2])
+        note = None
+        if lost_diacritics(value):
+            confidence = min(confidence, 0.4)
+        elif is_person_name(label, value):
+            value, problems = check_person_name(value)
+            if problems:
+                # A proposal, never a silent change: the clerk confirms it at review.
+                confidence = min(confidence, 0.5)
+                note = "name checked against known Vietnamese names: " + "; ".join(problems)
+        return FieldValue(value, confidence, f"{label}: …", note)
     return FieldValue(None, 0.0)
 
 

@@ -48,7 +48,7 @@ def understand(pages: list[PageText], catalogue: Catalogue, text_model: TextMode
         values = dict(zip(FIELD_NAMES, (number, issued_on, issuer, holder), strict=True))
         for name in doc_type.required:
             if not values[name].value:
-                reasons.append(f"{name} not found")
+                reasons.append(f"{name} not found" + (f" ({values[name].note})" if values[name].note else ""))
             elif values[name].confidence < MIN_FIELD_CONFIDENCE:
                 note = f" ({values[name].note})" if values[name].note else ""
                 reasons.append(f"{name} read uncertainly ({values[name].confidence:.2f}): check it{note}")
