@@ -181,6 +181,11 @@ def detect_orientation(gray: np.ndarray) -> tuple[int, float]:
     here is the deskew angle too (scaling does not change it either).
     """
     binary = _binary_small(gray, max_side=1000)
+    # Edges of the sheet, a copier's dark rims and their shadows are long straight lines that would make
+    # a turned profile look sharp: only the inside of the page tells how its text runs.
+    h, w = binary.shape
+    my, mx = int(0.04 * h), int(0.04 * w)
+    binary = np.ascontiguousarray(binary[my:h - my, mx:w - mx])
     if binary.sum() < 255 * 500:
         return 0, 0.0
     angle, score = _line_alignment(binary)
@@ -233,13 +238,21 @@ def quality_problem(gray: np.ndarray, letters_found: bool = True) -> str | None:
         return TOO_DARK
     if paper - ink < MIN_CONTRAST:
         return TOO_FAINT
-    if not letters_found or float(np.mean(small < paper - 25)) > MAX_INK_SHARE:
+    if not letters_found or _ink_share(small) > MAX_INK_SHARE:
         return NOT_A_DOCUMENT
     edges = np.concatenate([edge[edge > 0.1 * (paper - ink)] for edge in _edge_strips(gray)])
     if edges.size < 500:
         return None  # almost no ink: the blank-page and no-text checks deal with it
     sharpness = float(np.percentile(edges, 99))
     return BLURRED if sharpness < MIN_SHARPNESS else None
+
+
+def _ink_share(small: np.ndarray) -> float:
+    """Share of the page darker than its own paper nearby: a phone photo's uneven light is not ink."""
+    tiny = cv2.resize(small, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    background = cv2.GaussianBlur(cv2.dilate(tiny, np.ones((9, 9), np.uint8)), (0, 0), 4)
+    background = cv2.resize(background, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return float(np.mean(small.astype(np.float32) < background.astype(np.float32) - 25))
 
 
 def _edge_strips(gray: np.ndarray, strips: int = 8) -> list[np.ndarray]:
