@@ -120,3 +120,7 @@ class Understanding:
     def fields_dict(self) -> dict[str, str | None]:
         """The read fields by name (``codes.catalogue.FIELD_NAMES``, the names the catalogue requires)."""
         return {name: getattr(self, name).value for name in FIELD_NAMES}
+
+    def confidences(self) -> dict[str, float]:
+        """How sure each read field is (0-1), by name."""
+        return {name: round(getattr(self, name).confidence, 3) for name in FIELD_NAMES}

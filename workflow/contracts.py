@@ -80,6 +80,7 @@ class Outcome:
     code: str | None = None
     doc_type: DocTypeRef | None = None
     fields: dict[str, Any] = field(default_factory=empty_fields)
+    confidence: dict[str, float] = field(default_factory=dict)  # of each read field, 0-1
     level: str | None = None
     pages: int = 0
     text: str = ""
@@ -112,7 +113,8 @@ class Outcome:
         data: dict[str, Any] = {
             "source": self.source, "status": str(self.status), "error": self.error, "code": self.code,
             "doc_type": self.doc_type.to_dict() if self.doc_type else None,
-            "fields": {name: self.fields.get(name) for name in self.fields}, "level": self.level,
+            "fields": {name: self.fields.get(name) for name in self.fields},
+            "confidence": dict(self.confidence), "level": self.level,
             "pages": self.pages, "text": self.text, "sha256": self.sha256, "archive_key": self.archive_key,
             "source_sha256": self.source_sha256, "evidence": list(self.evidence),
             "review_reasons": list(self.review_reasons), "dossier_code": self.dossier_code,

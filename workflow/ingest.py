@@ -419,7 +419,8 @@ class _Batch:
         outcome = Outcome(
             part, Status.ARCHIVED, pages=len(pages), text=text, source_sha256=source.sha256,
             doc_type=DocTypeRef(cls.type_code, cls.type_name, cls.confidence),
-            fields=fields, review_decision=decision is not None, level=understanding.level,
+            fields=fields, confidence=understanding.confidences(), review_decision=decision is not None,
+            level=understanding.level,
             evidence=list(cls.evidence), review_reasons=list(understanding.review_reasons), dossier_code=dossier,
         )
         doc_type = rooms.catalogue.get(cls.type_code) if cls.type_code else None
