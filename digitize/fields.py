@@ -32,10 +32,15 @@ def _header(page: PageText) -> tuple[list[Segment], list[Segment]]:
     return left, right
 
 
+_SLASHES = str.maketrans({"⁄": "/", "∕": "/", "／": "/", "–": "-", "—": "-"})
+
+
 def _tight(text: str) -> str:
-    """Join symbol parts OCR split with spaces: "Số: 507/ UBN D-KGVX" → "Số: 507/UBND-KGVX"."""
+    """Join symbol parts OCR split with spaces: "Số: 507/ UBN D-KGVX" → "Số: 507/UBND-KGVX", "445 /TTr-VP"
+    → "445/TTr-VP" (a number written into a blank stands apart from the printed rest)."""
+    text = text.translate(_SLASHES)
     match = re.match(r"^([\W_]{0,3}S\S{0,2}\s*[:.;]?\s*)(.*)$", text)
-    if match and re.fullmatch(r"[0-9A-ZĐ/.\- ]+", match.group(2)):
+    if match and re.fullmatch(r"[0-9A-Za-zĐđ/.\- ]+", match.group(2)) and re.match(r"[0-9Il|\]]", match.group(2)):
         return match.group(1) + match.group(2).replace(" ", "")
     return text
 
@@ -60,21 +65,38 @@ def _labelled_value(segments: list[Segment], label: str, continues: bool = False
     pattern = re.escape(label_folded).replace(r"\ ", r"\s*").replace("/", r"\s*/\s*")
     for i, seg in enumerate(segments):
         text = nfc(seg.text)
-        match = re.match(rf"\s*(?:[-+•*]|\d{{1,2}}[.)]|[a-đ]\))?\s*{pattern}\s*[:.;]\s*", strip_accents(text).upper())
+        folded_text = strip_accents(text).upper()
+        match = re.match(rf"\s*(?:[-+•*]|\d{{1,2}}[.)]|[a-đ]\))?\s*{pattern}\s*[:.;]\s*", folded_text) or \
+            re.fullmatch(rf"\s*(?:[-+•*]|\d{{1,2}}[.)])?\s*{pattern}\s*", folded_text)  # a table's label cell
         if not match:
             continue
-        value = text[match.end():]
+        value, value_seg = text[match.end():], seg
+        if not value.strip():
+            cell = _cell_right_of(segments, i)
+            if cell is None:
+                continue
+            value, value_seg = nfc(cell.text), cell
         value = _NEXT_LABEL_RE.split(value, maxsplit=1)[0]
         cut = re.split(r"\.\s+(?=[A-ZÀ-Ỹ])", value)
         value = cut[0].strip(" .;,")
-        confidence = value_confidence(seg, value)
-        if continues and len(cut) == 1 and i + 1 < len(segments):
+        confidence = value_confidence(value_seg, value)
+        if continues and value_seg is seg and len(cut) == 1 and i + 1 < len(segments):
             nxt = segments[i + 1]
             if nxt.text.isupper() and ":" not in nxt.text and nxt.x <= seg.x + seg.height:
                 value = f"{value} {nxt.text.strip(' .;,')}"
                 confidence = min(confidence, value_confidence(nxt, nxt.text))
         if value:
             return value, seg.text, confidence
+    return None
+
+
+def _cell_right_of(segments: list[Segment], i: int) -> Segment | None:
+    """The segment right of segment ``i`` on the same line (a table row's value cell), if any."""
+    seg = segments[i]
+    for other in segments[i + 1:i + 4]:
+        same_line = other.y < seg.bottom and seg.y < other.bottom
+        if same_line and other.x > seg.right:
+            return other
     return None
 
 
@@ -112,6 +134,15 @@ def _symbol_confidence(seg: Segment, number: str, issuer: str | None) -> float:
     return min(scores, default=0.9)
 
 
+def _restore_hyphen(text: str, doc_type: DocumentType | None) -> str:
+    """Decree 30 symbols are number/KIND-ISSUER: a hyphen OCR lost after the kind's abbreviation, which the
+    title already established, is put back ("287/CTUB" → "287/CT-UB")."""
+    if doc_type is None or not doc_type.abbreviation:
+        return text
+    kind = re.escape(doc_type.abbreviation)
+    return re.sub(rf"(\d/{kind})(?=[A-ZĐ]{{2,}})", r"\1-", text)
+
+
 def extract_number(pages: list[PageText], doc_type: DocumentType | None, issuer: str | None = None) -> FieldValue:
     segments = [s for p in pages for s in p.segments]
     for label in doc_type.number_labels if doc_type else ():
@@ -122,13 +153,28 @@ def extract_number(pages: list[PageText], doc_type: DocumentType | None, issuer:
                 return FieldValue(value.group(0), min(0.95, found[2]), found[1])
     left, _ = _header(pages[0]) if pages else ([], [])
     for seg in left + segments:
-        match = _NUMBER_RE.match(_tight(seg.text))
+        tight = _restore_hyphen(_tight(seg.text), doc_type)
+        match = _NUMBER_RE.match(tight)
         number = _document_number(match.group(1).rstrip(".-/")) if match else None
         if number:
             confidence = min(0.9, _symbol_confidence(seg, number[0], issuer))
+            note = None
             if number[1]:  # a digit guessed from a look-alike is never archived unchecked
                 confidence = min(confidence, 0.4)
-            return FieldValue(number[0], confidence, seg.text)
+            rest = tight[match.end():].strip(" .,;")
+            if rest and re.match(r"[/\-0-9A-ZĐ]", rest):
+                # More of the symbol follows, apart: the number may be cut ("55" of "55 2017/KH").
+                confidence, note = min(confidence, 0.4), f"the number line reads {seg.text!r}"
+            elif doc_type is not None and doc_type.kind == "admin" and "/" not in number[0]:
+                # Decree 30: an administrative document's symbol is number/KIND-ISSUER.
+                confidence, note = min(confidence, 0.4), f"the symbol is incomplete: the line reads {seg.text!r}"
+            elif doc_type is not None and doc_type.number_labels:
+                # This type's number follows its own label ("Mã số doanh nghiệp"), which was not found.
+                confidence = min(confidence, 0.4)
+                note = f"no {doc_type.number_labels[0]!r} found; the header reads {seg.text!r}"
+            return FieldValue(number[0], confidence, seg.text, note)
+        if _NUMBER_LINE_RE.match(seg.text) and seg in left:
+            return FieldValue(None, 0.0, seg.text, f"the number is blank or unreadable: the line reads {seg.text!r}")
     return FieldValue(None, 0.0)
 
 
@@ -207,8 +253,36 @@ def cross_check_issuer(issuer: FieldValue, place: str | None) -> FieldValue:
     return issuer
 
 
+# Words that open a line of an issuing body's name, by their letters without marks: OCR often misplaces a
+# capital's mark there ("TĨNH QUẢNG BÌNH", "PHƯƠNG SƠN KIM"), and these words have one spelling only.
+_UNIT_WORDS = {"TINH": "TỈNH", "PHUONG": "PHƯỜNG", "HUYEN": "HUYỆN", "XA": "XÃ", "SO": "SỞ", "QUAN": "QUẬN",
+               "PHONG": "PHÒNG", "BO": "BỘ", "CUC": "CỤC"}
+_UNIT_PAIRS = {("THI", "TRAN"): "THỊ TRẤN", ("THI", "XA"): "THỊ XÃ", ("THANH", "PHO"): "THÀNH PHỐ",
+               ("UY", "BAN"): "ỦY BAN"}
+# Department names that follow "SỞ" or "PHÒNG", by their letters without marks.
+_DEPARTMENT_WORDS = {"Y TE": "Y TẾ", "TU PHAP": "TƯ PHÁP", "NOI VU": "NỘI VỤ", "XAY DUNG": "XÂY DỰNG",
+                     "GIAO THONG VAN TAI": "GIAO THÔNG VẬN TẢI", "KE HOACH VA DAU TU": "KẾ HOẠCH VÀ ĐẦU TƯ",
+                     "TAI CHINH": "TÀI CHÍNH", "GIAO DUC VA DAO TAO": "GIÁO DỤC VÀ ĐÀO TẠO"}
+
+
+def _unit_line(line: str) -> str:
+    """An issuer line with its opening unit word (and a department's name) in their only spelling."""
+    words = line.split()
+    if not words or not all(w.isupper() for w in words if w.isalpha()):
+        return line
+    bare = [strip_accents(w) for w in words]
+    if len(words) >= 2 and (bare[0], bare[1]) in _UNIT_PAIRS:
+        words[:2] = _UNIT_PAIRS[(bare[0], bare[1])].split()
+    elif bare[0] in _UNIT_WORDS and len(words) >= 2:
+        words[0] = _UNIT_WORDS[bare[0]]
+        rest = " ".join(bare[1:])
+        if words[0] in ("SỞ", "PHÒNG") and rest in _DEPARTMENT_WORDS:
+            words[1:] = _DEPARTMENT_WORDS[rest].split()
+    return " ".join(words)
+
+
 def normalize_issuer(lines: list[str]) -> str:
-    text = modern_tone_marks(" ".join(lines))
+    text = modern_tone_marks(" ".join(_unit_line(nfc(line)) for line in lines))
     text = re.sub(r"\bUBND\b", "ỦY BAN NHÂN DÂN", text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -356,3 +430,62 @@ def level_of_issuer(issuer: str | None) -> str | None:
     if re.search(r" (BO|CUC|TONG CUC) ", text):
         return "ministry"
     return None
+
+
+def number_line(pages: list[PageText]) -> str | None:
+    """The first page's number line as read, filled or blank ("Số: /QĐ-UBND")."""
+    left, _ = _header(pages[0]) if pages else ([], [])
+    return next((seg.text for seg in left if _NUMBER_LINE_RE.match(seg.text)), None)
+
+
+def _number_read(text: str) -> str | None:
+    match = _NUMBER_RE.match(_tight(f"Số: {text}"))
+    number = _document_number(match.group(1).rstrip(".-/")) if match else None
+    return number[0] if number and not number[1] else None
+
+
+def _date_read(text: str) -> str | None:
+    found = parse_vietnamese_date(text)
+    return found.isoformat() if found and 1945 <= found.year <= 2100 else None
+
+
+def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) -> FieldValue:
+    """Combine a field read on the page with the second readings of its line (``digitize.reread``).
+
+    Agreement raises confidence; disagreement, or a value seen only in a crop, is left for a clerk with
+    what each reading said; a blank nothing could read says where it is, so the clerk types only that.
+    """
+    page_index, rereads = next(((p.index, p.rereads) for p in pages[:1] if p.rereads), (0, ()))
+    rereads = [r for r in rereads if r.field == name]
+    if not rereads:
+        return value
+    parse = _number_read if name == "number" else _date_read
+    readings = [(parse(r.text), r) for r in rereads if r.confidence >= 40]
+    values = [v for v, _ in readings if v]
+    x, y, w, h = rereads[0].box
+    where = f"page {page_index + 1}, box x={x} y={y} w={w} h={h}"
+    said = "; ".join(f"{r.source}: {r.text!r}" for r in rereads)
+    if value.value and values and all(v == value.value for v in values):
+        # The crops read the same: the page reading is confirmed (a guessed digit stays unconfirmed).
+        confident = value.confidence if value.note else max(value.confidence, 0.9)
+        return replace(value, confidence=min(0.95, confident))
+    if value.value and values:
+        longer = [v for v in values if v.startswith(value.value) and v != value.value]
+        if len(values) == len(rereads) and len(set(values)) == 1 and longer:
+            return FieldValue(values[0], 0.75, value.evidence, None)  # the page cut what the crops read whole
+        agree = [v for v in values if v == value.value]
+        if agree and len(agree) * 2 >= len(rereads):
+            return replace(value, confidence=min(value.confidence, 0.65),
+                           note=f"the second readings do not all agree ({said}) at {where}")
+        return replace(value, confidence=min(value.confidence, 0.5),
+                       note=f"a second reading differs ({said}) at {where}")
+    if value.value:
+        # Re-read because the line was filled in by hand or stamp, or read unsurely: the page alone is not enough.
+        return replace(value, confidence=min(value.confidence, 0.6),
+                       note=value.note or f"not confirmed by a second reading ({said}) at {where}")
+    if values and len(values) == len(rereads) and len(set(values)) == 1:
+        # Read only in the crops, both alike: a proposal a clerk confirms with one key, not an archived value.
+        return FieldValue(values[0], 0.65, f"re-read at {where}", f"read only in the crops ({said}) at {where}")
+    if values:
+        return FieldValue(values[0], 0.45, f"re-read at {where}", f"read only in part ({said}) at {where}")
+    return replace(value, note=f"blank or unreadable at {where}" + (f" ({said})" if said else ""))

@@ -68,6 +68,17 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Reread:
+    """A second reading of one field's line, cropped from the page (``digitize.reread``)."""
+
+    field: str  # "number" or "issued_on"
+    text: str
+    confidence: float  # 0-100, the lowest word confidence of the reading
+    box: tuple[int, int, int, int]  # x, y, width, height in the page's (cleaned) pixels
+    source: str  # which image was read: "ink kept" (original, coloured ink dark) or "cleaned"
+
+
+@dataclass(frozen=True)
 class PageText:
     """What was read from one page, in reading order."""
 
@@ -77,6 +88,7 @@ class PageText:
     segments: tuple[Segment, ...]
     source: str  # "ocr" or "text-layer"
     skew_degrees: float = 0.0
+    rereads: tuple[Reread, ...] = ()
 
     @property
     def text(self) -> str:

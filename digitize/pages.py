@@ -11,6 +11,7 @@ from digitize.layout import reading_order
 from digitize.model import PageText
 from digitize.ocr import PageTimeout, read_words
 from digitize.pdf import searchable_page
+from digitize.reread import reread_blanks
 from digitize.workers import PageJob, PageOutcome
 
 
@@ -32,7 +33,9 @@ def run_page(job: PageJob) -> PageOutcome:
         words = read_words(cleaned.gray, image.dpi * cleaned.scale, job.ocr)
     except PageTimeout as exc:
         raise RejectedInput(f"page {job.index + 1}: {exc}") from None
-    page = PageText(job.index, width, height, tuple(reading_order(words, width)), "ocr", cleaned.skew_degrees)
+    segments = tuple(reading_order(words, width))
+    rereads = reread_blanks(segments, cleaned.gray, image.pixels, cleaned.matrix, job.ocr)
+    page = PageText(job.index, width, height, segments, "ocr", cleaned.skew_degrees, rereads)
     to_original = cleaned.to_original() if cleaned.geometric else None
     lines = [seg.words for seg in page.segments]
     # The image stays as scanned; /Rotate shows a turned page upright (the text layer turns with it).

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from codes import AgencyRegistry, Catalogue, InvalidCode, parse_dossier_code
+from codes import AgencyRegistry, Catalogue, DocumentType, InvalidCode, parse_dossier_code
 from codes.catalogue import FIELD_NAMES
 from digitize.classify import classify, combine
 from digitize.fields import (
+    confirm_with_rereads,
     cross_check_issuer,
     date_line_place,
     extract_holder,
@@ -16,8 +19,11 @@ from digitize.fields import (
     extract_issuer,
     extract_number,
     level_of_issuer,
+    number_line,
 )
-from digitize.model import Classification, CoverSheet, PageText, Understanding
+from digitize.model import Classification, CoverSheet, FieldValue, PageText, Understanding
+from digitize.registers import RegisterEntry, match_register
+from digitize.text import strip_accents
 
 if TYPE_CHECKING:
     from digitize.textmodel import TextModel
@@ -27,18 +33,27 @@ MIN_FIELD_CONFIDENCE = 0.70  # Tesseract word confidence of a required field; be
 
 
 def understand(pages: list[PageText], catalogue: Catalogue, text_model: TextModel, agencies: AgencyRegistry,
-               review_threshold: float) -> Understanding:
-    """Classify, extract fields and level, and list what a clerk must check."""
+               review_threshold: float, register: Sequence[RegisterEntry] = ()) -> Understanding:
+    """Classify, extract fields and level, and list what a clerk must check.
+
+    ``register``: entries of the issuing registers; a number or date that could not be read surely is
+    taken from the one entry the document strongly and alone matches.
+    """
     rules = classify(pages, catalogue)
     text = "\n".join(p.text for p in pages)
     classification = combine(rules, text_model.predict(text), catalogue)
     doc_type = catalogue.get(classification.type_code) if classification.type_code else None
     issuer = cross_check_issuer(extract_issuer(pages), date_line_place(pages))
-    number = extract_number(pages, doc_type, issuer.value)
-    issued_on = extract_issue_date(pages)
+    number = confirm_with_rereads(extract_number(pages, doc_type, issuer.value), pages, "number")
+    issued_on = confirm_with_rereads(extract_issue_date(pages), pages, "issued_on")
     holder = extract_holder(pages, doc_type)
     issuing_agency = agencies.match_issuer(issuer.value)
     reasons = []
+    if register and doc_type is not None and min(number.confidence, issued_on.confidence) < MIN_FIELD_CONFIDENCE:
+        number, issued_on, question = _from_register(register, doc_type, text, number_line(pages), number,
+                                                     issued_on)
+        if question:
+            reasons.append(question)
     if doc_type is None:
         reasons.append("document type not recognized: " + "; ".join(classification.evidence))
     elif classification.confidence < review_threshold:
@@ -67,6 +82,26 @@ def understand(pages: list[PageText], catalogue: Catalogue, text_model: TextMode
                        "district, commune or ministry: check the issuer")
     return Understanding(classification, number, issued_on, issuer, holder, level, tuple(reasons),
                          issuing_agency.id if issuing_agency else None)
+
+
+def _from_register(register: Sequence[RegisterEntry], doc_type: DocumentType, text: str, line: str | None,
+                   number: FieldValue, issued_on: FieldValue) -> tuple[FieldValue, FieldValue, str | None]:
+    """Number and date from the issuing register's matching entry, or a question for the clerk."""
+    sure_date = issued_on.value if issued_on.confidence >= MIN_FIELD_CONFIDENCE else None
+    month_year = None
+    if not sure_date and issued_on.evidence:
+        found = re.search(r"thang\s*(\d{1,2})\s*nam\s*(\d{4})", strip_accents(issued_on.evidence), re.IGNORECASE)
+        month_year = (int(found.group(1)), int(found.group(2))) if found else None
+    match = match_register(register, doc_type, text, line, sure_date, month_year)
+    if match is None:
+        return number, issued_on, None
+    if match.entry is None:
+        return number, issued_on, match.evidence
+    entry = match.entry
+    if number.value and number.confidence >= MIN_FIELD_CONFIDENCE and number.value != entry.number:
+        return number, issued_on, f"the page reads number {number.value}, {match.evidence}: check which is right"
+    return (FieldValue(entry.number, 0.85, match.evidence),
+            FieldValue(entry.issued_on, 0.85, match.evidence) if not sure_date else issued_on, None)
 
 
 def apply_cover(understanding: Understanding, cover: CoverSheet, catalogue: Catalogue) -> Understanding:
