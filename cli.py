@@ -741,6 +741,35 @@ def agencies_list(as_json: Annotated[bool, typer.Option("--json", help="One JSON
             print(f"{agency.id:<16} {agency.level:<9} {agency.name}")
 
 
+registers_app = typer.Typer(help="Issuing registers (sổ đăng ký văn bản đi): numbers and dates for scans whose "
+                            "handwritten number cannot be read.", no_args_is_help=True)
+app.add_typer(registers_app, name="registers")
+
+
+@registers_app.command("import")
+def registers_import(
+    file: Annotated[Path, typer.Argument(help="The register as .csv (UTF-8) or .xlsx, with a header row: "
+                                              "Số, ký hiệu; Ngày tháng; Tên loại; Trích yếu; Người ký.")],
+    name: Annotated[str | None, typer.Option("--name", help="The register's name (default: the file name).")] = None,
+):
+    """Import an issuing register; entries already imported (same number and date) are kept as they are."""
+    from workflow.registers import RegisterError, import_register
+
+    rooms = _rooms()
+    with _exit_on(RegisterError, 2, "not imported:"):
+        done = import_register(rooms, file, name)
+    print(f"register {done.register}: {done.added} entries added, {done.already_there} already there")
+
+
+@registers_app.command("list")
+def registers_list():
+    """The imported registers: entries and the dates they cover."""
+    from workflow.registers import registers_summary
+
+    for register, count, first, last in registers_summary(_rooms()):
+        print(f"{register:<30} {count:>6} entries  {first} … {last}")
+
+
 targets_app = typer.Typer(help="Digitization targets and their denominators.", no_args_is_help=True)
 app.add_typer(targets_app, name="targets")
 

@@ -35,6 +35,7 @@ from storage import STORAGE_ERRORS, DocTypeRef, ResultRecord
 from storage.layout import TEXT
 from workflow.contracts import Outcome, ReviewDecision, SourcePart, Status
 from workflow.publish import Reading, assemble_pages, publish
+from workflow.registers import register_entries
 from workflow.review import apply_decision, keep_for_review
 from workflow.rooms import Rooms
 from workflow.workers import start_page_workers
@@ -204,6 +205,7 @@ class _Batch:
         self.stop, self.skip, self.prefetched = stop, skip, prefetched
         self.tmp_root = self.rooms.settings.data_dir / "tmp"
         self.owner = run_owner()
+        self.register = register_entries(self.rooms)  # read once a batch: matched against unsure numbers
 
     def run(self, jobs: Iterator[DocumentJob], pool: ProcessPoolExecutor) -> Iterator[Outcome]:
         self.tmp_root.mkdir(parents=True, exist_ok=True)
@@ -405,7 +407,7 @@ class _Batch:
         if not text.strip():
             raise RejectedInput("no readable text: the page is blank or not a document")
         understanding = understand(pages, rooms.catalogue, rooms.text_model, rooms.agencies,
-                                   rooms.settings.review_threshold)
+                                   rooms.settings.review_threshold, self.register)
         if decision is not None:
             understanding = apply_decision(understanding, decision, rooms.catalogue, rooms.agencies)
         if cover is not None:

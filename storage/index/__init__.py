@@ -4,12 +4,13 @@ imported agencies and targets, API clients and their access log.
 SQLAlchemy models over one engine (``schema.Database``); SQLite by default, PostgreSQL by URL.  The schema
 is managed by Alembic migrations in ``storage/migrations`` and brought up to date when an ``Index`` is
 opened.  Each concern has its own small face: ``index.results``, ``index.inputs``, ``index.sequences``,
-``index.agencies``, ``index.clients``.
+``index.agencies``, ``index.clients``, ``index.registers``.
 """
 
 from __future__ import annotations
 
 from storage.index.clients import ApiClients
+from storage.index.registers import IssuingRegisters
 from storage.index.registry import AgencyFigures, Sequences
 from storage.index.results import InputLog, ResultIndex
 from storage.index.schema import (
@@ -25,7 +26,8 @@ from storage.index.schema import (
 )
 
 __all__ = ["SCHEMA_HEAD", "AccessRecord", "AgencyFigures", "ApiClients", "Base", "ClientRecord", "Database",
-           "Event", "Index", "InputLog", "InputRecord", "ResultIndex", "ResultQuery", "ResultRecord", "Sequences"]
+           "Event", "Index", "InputLog", "InputRecord", "IssuingRegisters", "ResultIndex", "ResultQuery",
+           "ResultRecord", "Sequences"]
 
 
 class Index:
@@ -38,6 +40,7 @@ class Index:
         self.sequences = Sequences(self.db)
         self.agencies = AgencyFigures(self.db)
         self.clients = ApiClients(self.db)
+        self.registers = IssuingRegisters(self.db)
 
     @property
     def engine(self):
