@@ -32,7 +32,8 @@ def _header(page: PageText) -> tuple[list[Segment], list[Segment]]:
     return left, right
 
 
-_SLASHES = str.maketrans({"⁄": "/", "∕": "/", "／": "/", "–": "-", "—": "-"})
+_ETH = str.maketrans({"Ð": "Đ", "ð": "đ"})  # Icelandic eth, the usual misreading of Đ
+_SLASHES = str.maketrans({"⁄": "/", "∕": "/", "／": "/", "–": "-", "—": "-", "Ð": "Đ"})
 
 
 def _tight(text: str) -> str:
@@ -66,7 +67,7 @@ def _labelled_value(segments: list[Segment], label: str, continues: bool = False
     for i, seg in enumerate(segments):
         text = nfc(seg.text)
         folded_text = strip_accents(text).upper()
-        match = re.match(rf"\s*(?:[-+•*]|\d{{1,2}}[.)]|[a-đ]\))?\s*{pattern}\s*[:.;]\s*", folded_text) or \
+        match = re.match(rf"\s*(?:[-+•*]|\d{{1,2}}[.)]|[a-đ]\))?\s*{pattern}\s*[:.;|]\s*", folded_text) or \
             re.fullmatch(rf"\s*(?:[-+•*]|\d{{1,2}}[.)])?\s*{pattern}\s*", folded_text)  # a table's label cell
         if not match:
             continue
@@ -439,9 +440,15 @@ def number_line(pages: list[PageText]) -> str | None:
 
 
 def _number_read(text: str) -> str | None:
-    match = _NUMBER_RE.match(_tight(f"Số: {text}"))
+    match = _NUMBER_RE.match(_tight(f"Số: {text.lstrip(' .,:;-_~' + chr(39) + chr(34))}"))
     number = _document_number(match.group(1).rstrip(".-/")) if match else None
-    return number[0] if number and not number[1] else None
+    return number[0] if number else None
+
+
+def _code_read(text: str) -> str | None:
+    """A number after its own label ("Mã số doanh nghiệp: 0109876543"), as the page extraction takes it."""
+    value = re.match(r"[0-9A-Za-z/.\-]+", text.translate(_SLASHES).replace(" ", ""))
+    return value.group(0) if value and any(c.isdigit() for c in value.group(0)) else None
 
 
 def _date_read(text: str) -> str | None:
@@ -459,9 +466,9 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) ->
     rereads = [r for r in rereads if r.field == name]
     if not rereads:
         return value
-    parse = _number_read if name == "number" else _date_read
-    readings = [(parse(r.text), r) for r in rereads if r.confidence >= 40]
-    values = [v for v, _ in readings if v]
+    parse = {"number": _number_read, "number_label": _code_read, "issued_on": _date_read}[name]
+    # Tesseract's confidence on a lone line says little (0 for a clean "1234/QĐ-UBND"): agreement decides.
+    values = [v for v in (parse(r.text.translate(_ETH)) for r in rereads) if v]
     x, y, w, h = rereads[0].box
     where = f"page {page_index + 1}, box x={x} y={y} w={w} h={h}"
     said = "; ".join(f"{r.source}: {r.text!r}" for r in rereads)
@@ -470,7 +477,7 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) ->
         confident = value.confidence if value.note else max(value.confidence, 0.9)
         return replace(value, confidence=min(0.95, confident))
     if value.value and values:
-        longer = [v for v in values if v.startswith(value.value) and v != value.value]
+        longer = [v for v in values if value.value in v and v != value.value]
         if len(values) == len(rereads) and len(set(values)) == 1 and longer:
             return FieldValue(values[0], 0.75, value.evidence, None)  # the page cut what the crops read whole
         agree = [v for v in values if v == value.value]
@@ -489,3 +496,20 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) ->
     if values:
         return FieldValue(values[0], 0.45, f"re-read at {where}", f"read only in part ({said}) at {where}")
     return replace(value, note=f"blank or unreadable at {where}" + (f" ({said})" if said else ""))
+
+
+def confirm_holder(value: FieldValue, pages: list[PageText]) -> FieldValue:
+    """A holder's name confirmed by the second readings of its line: a name the lexicon corrected (LỄ → LÊ)
+    that the crops read as proposed, or an unsure word the crops read alike, needs no clerk."""
+    rereads = [r for p in pages[:1] for r in p.rereads if r.field == "holder" and r.confidence >= 40]
+    if not value.value or not rereads:
+        return value
+    readings = []
+    for reread in rereads:
+        text = _HONORIFIC_RE.sub("", nfc(reread.text)).strip(" .;,:|")
+        text = _NEXT_LABEL_RE.split(text, maxsplit=1)[0].strip(" .;,")
+        readings.append(modern_tone_marks(text))
+    if readings and all(r == value.value for r in readings) and not lost_diacritics(value.value):
+        return replace(value, confidence=max(value.confidence, 0.85), note=None,
+                       evidence=f"{value.evidence} (confirmed by a second reading)")
+    return value

@@ -71,7 +71,7 @@ class Segment:
 class Reread:
     """A second reading of one field's line, cropped from the page (``digitize.reread``)."""
 
-    field: str  # "number" or "issued_on"
+    field: str  # "number" (the header's Số line), "number_label" ("Mã số …: "), "issued_on" or "holder"
     text: str
     confidence: float  # 0-100, the lowest word confidence of the reading
     box: tuple[int, int, int, int]  # x, y, width, height in the page's (cleaned) pixels

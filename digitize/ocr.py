@@ -45,6 +45,8 @@ class OcrConfig:
     engine: str = "tesseract"
     page_timeout: float = 180.0  # seconds
     tessdata_dir: Path | None = None  # where the models are (the library engine); default: Debian's folder
+    # (field, label) of lines worth a second reading when unsure ("holder", "Họ và tên"), from the catalogue.
+    field_labels: tuple[tuple[str, str], ...] = ()
 
     def check(self) -> None:
         """Raise ValueError for an engine that is unknown or not installed, before any page is read."""

@@ -1,5 +1,6 @@
-"""Second readings of the two blanks a văn thư fills in: the number ("Số: 07 /CT-UBND") and the day of the
-date line ("ngày 08 tháng 01 năm 2025"), often written by hand in blue ink or stamped.
+"""Second readings of the lines that carry the required fields: above all the two blanks a văn thư fills in,
+the number ("Số: 07 /CT-UBND") and the day of the date line ("ngày 08 tháng 01 năm 2025"), often written by
+hand in blue ink or stamped; and the values after a number or holder label ("Họ và tên: LÊ QUANG HUY").
 
 The page reading sees the cleaned image, from which coloured ink was lifted (seals and signatures) and
 which was binarized; a handwritten number may be gone or broken there.  Each blank is cropped from the
@@ -16,37 +17,71 @@ import tempfile
 import cv2
 import numpy as np
 
+from digitize.fields import check_person_name
 from digitize.model import Reread, Segment
 from digitize.ocr import OcrConfig
-from digitize.text import nfc, parse_vietnamese_date, strip_accents
+from digitize.text import fold, nfc, parse_vietnamese_date, strip_accents
 
 _NUMBER_LINE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]")
 _DATE_LINE = re.compile(r"\bngay\b.*\b(thang|nam)\b", re.IGNORECASE)
 _SURE = 88.0  # every word of the line at least this sure: no second reading
 
 
-def blank_lines(segments: tuple[Segment, ...], page_height: int) -> list[tuple[str, Segment]]:
-    """The header's number line and date line, when their reading is missing or unsure."""
-    found: dict[str, Segment] = {}
-    for seg in segments:
-        if seg.y > 0.4 * page_height:
-            continue
-        if "number" not in found and _NUMBER_LINE.match(seg.text):
-            found["number"] = seg
-        elif "issued_on" not in found and _DATE_LINE.search(strip_accents(seg.text)):
-            found["issued_on"] = seg
-    wanted = []
-    for name, seg in found.items():
-        digits = [w for w in seg.words if any(c.isdigit() for c in w.text)]
-        unsure = not digits or min(w.conf for w in digits) < _SURE or filled_in(seg)
-        if name == "issued_on":
-            unsure = unsure or parse_vietnamese_date(seg.text) is None
+def lines_to_reread(segments: tuple[Segment, ...], page_height: int,
+                    field_labels: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, Segment, int]]:
+    """(field, line, x where its value starts) of the lines worth a second reading: the header's number
+    and date lines, and the lines after a number or holder label, when their reading is missing or unsure."""
+    found: dict[str, tuple[Segment, int]] = {}
+    for i, seg in enumerate(segments):
+        if "number" not in found and seg.y < 0.4 * page_height and _NUMBER_LINE.match(seg.text):
+            if _unsure_digits(seg) or len(seg.words) < 2 or filled_in(seg):
+                found["number"] = (seg, seg.words[0].x + seg.words[0].w)
+            else:
+                found["number"] = (seg, -1)  # read surely: nothing to re-read, but no label line either
+        elif "issued_on" not in found and seg.y < 0.4 * page_height and _DATE_LINE.search(strip_accents(seg.text)):
+            sure = parse_vietnamese_date(seg.text) is not None and not _unsure_digits(seg) and not filled_in(seg)
+            found["issued_on"] = (seg, -1 if sure else _date_start(seg))
         else:
-            label_end = seg.words[0].x + seg.words[0].w
-            unsure = unsure or len(seg.words) < 2 or seg.words[1].x - label_end > 2 * seg.height
-        if unsure:
-            wanted.append((name, seg))
-    return wanted
+            for labelled, label in field_labels:
+                field = "number_label" if labelled == "number" else labelled
+                if field in found:
+                    continue
+                value = _after_label(segments, i, label)
+                if value is None:
+                    continue
+                value_seg, start = value
+                words = [w for w in value_seg.words if w.x >= start]
+                if not words:
+                    break
+                unsure = min(w.conf for w in words) < _SURE
+                if field == "holder":
+                    unsure = unsure or bool(check_person_name(" ".join(w.text for w in words))[1])
+                found[field] = (value_seg, start if unsure else -1)
+                break
+    return [(field, seg, start) for field, (seg, start) in found.items() if start >= 0]
+
+
+def _unsure_digits(seg: Segment) -> bool:
+    digits = [w for w in seg.words if any(c.isdigit() for c in w.text)]
+    return not digits or min(w.conf for w in digits) < _SURE
+
+
+def _after_label(segments: tuple[Segment, ...], i: int, label: str) -> tuple[Segment, int] | None:
+    """Where the value after ``label`` starts on line ``i`` ("Họ và tên: X"), or the cell right of a label
+    cell on the same line."""
+    seg = segments[i]
+    pattern = re.escape(fold(label)).replace(r"\ ", r"\s*")
+    folded = fold(seg.text)
+    if not re.match(rf"\W{{0,3}}(?:\d{{1,2}}[.)])?\s*{pattern}\s*([:.;|]|$)", folded):
+        return None
+    for k, word in enumerate(seg.words):
+        if word.text.endswith((":", "|", ";")) and k + 1 < len(seg.words):
+            return seg, seg.words[k + 1].x
+    if re.fullmatch(rf"\W{{0,3}}(?:\d{{1,2}}[.)])?\s*{pattern}\s*[:.;|]?", folded):
+        for other in segments[i + 1:i + 4]:
+            if other.y < seg.bottom and seg.y < other.bottom and other.x > seg.right:
+                return other, other.x
+    return None
 
 
 def filled_in(seg: Segment) -> bool:
@@ -57,25 +92,30 @@ def filled_in(seg: Segment) -> bool:
 
 def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, original_rgb: np.ndarray,
                   to_cleaned: np.ndarray, config: OcrConfig) -> tuple[Reread, ...]:
-    """Re-read the unsure number and date lines of a page; boxes are in cleaned-image pixels."""
-    readings = []
-    for name, seg in blank_lines(segments, cleaned_gray.shape[0]):
-        start = seg.words[0].x + seg.words[0].w if name == "number" else _date_start(seg)
+    """Re-read the unsure lines of a page, all in one Tesseract call; boxes are in cleaned-image pixels."""
+    height, width = cleaned_gray.shape
+    jobs = []
+    for name, seg, start in lines_to_reread(segments, height, config.field_labels):
         pad = max(4, seg.height // 2)
-        x0, y0 = max(0, start + 2), max(0, seg.y - pad)
-        width = cleaned_gray.shape[1]
-        # A number written into an empty "Số:" may reach past the printed line, up to the header's gutter.
-        reach = min(seg.right + 8 * seg.height, width // 2) if seg.center_x < width / 2 else seg.right + 2 * seg.height
-        x1 = min(width, max(seg.right, reach))
-        y1 = min(cleaned_gray.shape[0], seg.bottom + pad)
+        # The header's number crop starts just after "Số:", clear of its colon; the others at their first word.
+        x0 = max(0, start + max(3, seg.height // 6) if name == "number" else start - 3)
+        y0 = max(0, seg.y - pad)
+        if name == "number" and seg.center_x < width / 2:
+            # A number written into an empty "Số:" may reach past the printed line, up to the header's gutter.
+            x1 = min(width // 2, seg.right + 8 * seg.height)
+        else:
+            x1 = seg.right + 2 * seg.height
+        x1, y1 = min(width, max(seg.right, x1)), min(height, seg.bottom + pad)
         if x1 - x0 < 8 or y1 - y0 < 8:
             continue
         box = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
-        crops = {"ink kept": _ink_kept_crop(original_rgb, to_cleaned, box), "cleaned": cleaned_gray[y0:y1, x0:x1]}
-        for (source, _), (text, confidence) in zip(crops.items(), _read_lines(list(crops.values()), config),
-                                                  strict=True):
-            readings.append(Reread(name, text, confidence, box, source))
-    return tuple(readings)
+        jobs.append((name, box, "ink kept", _ink_kept_crop(original_rgb, to_cleaned, box)))
+        jobs.append((name, box, "cleaned", cleaned_gray[y0:y1, x0:x1]))
+    if not jobs:
+        return ()
+    texts = _read_lines([crop for *_, crop in jobs], config)
+    return tuple(Reread(name, text, confidence, box, source)
+                 for (name, box, source, _), (text, confidence) in zip(jobs, texts, strict=True))
 
 
 def _date_start(seg: Segment) -> int:

@@ -26,10 +26,10 @@ def fold(text: str) -> str:
 
 
 # OCR often reads digits as look-alike letters inside a date; map them back before parsing.
-_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1",
-                                   "|": "1", "!": "1", "]": "1", "Z": "2", "z": "2",
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "Ø": "0", "ø": "0", "D": "0", "Q": "0", "l": "1", "I": "1",
+                                   "i": "1", "|": "1", "!": "1", "]": "1", "Z": "2", "z": "2",
                                    "S": "5", "s": "5", "B": "8", "g": "9", "q": "9", "G": "6", "b": "6", "T": "7"})
-_DIGIT = r"[0-9OoDQlIi|!\]ZzSsBgqGbT]"
+_DIGIT = r"[0-9OoØøDQlIi|!\]ZzSsBgqGbT]"
 _NUM = rf"({_DIGIT}{{1,4}})"
 _YEAR = rf"({_DIGIT}(?: ?{_DIGIT}){{3}})"  # four digits; OCR sometimes splits them ("201 1")
 _DATE_RE = re.compile(

@@ -11,6 +11,7 @@ from codes import AgencyRegistry, Catalogue, DocumentType, InvalidCode, parse_do
 from codes.catalogue import FIELD_NAMES
 from digitize.classify import classify, combine
 from digitize.fields import (
+    confirm_holder,
     confirm_with_rereads,
     cross_check_issuer,
     date_line_place,
@@ -23,7 +24,7 @@ from digitize.fields import (
 )
 from digitize.model import Classification, CoverSheet, FieldValue, PageText, Understanding
 from digitize.registers import RegisterEntry, match_register
-from digitize.text import strip_accents
+from digitize.text import fold, strip_accents
 
 if TYPE_CHECKING:
     from digitize.textmodel import TextModel
@@ -44,9 +45,12 @@ def understand(pages: list[PageText], catalogue: Catalogue, text_model: TextMode
     classification = combine(rules, text_model.predict(text), catalogue)
     doc_type = catalogue.get(classification.type_code) if classification.type_code else None
     issuer = cross_check_issuer(extract_issuer(pages), date_line_place(pages))
-    number = confirm_with_rereads(extract_number(pages, doc_type, issuer.value), pages, "number")
+    number = extract_number(pages, doc_type, issuer.value)
+    labelled = doc_type is not None and any(fold(number.evidence or "").startswith(fold(label))
+                                            for label in doc_type.number_labels)
+    number = confirm_with_rereads(number, pages, "number_label" if labelled else "number")
     issued_on = confirm_with_rereads(extract_issue_date(pages), pages, "issued_on")
-    holder = extract_holder(pages, doc_type)
+    holder = confirm_holder(extract_holder(pages, doc_type), pages)
     issuing_agency = agencies.match_issuer(issuer.value)
     reasons = []
     if register and doc_type is not None and min(number.confidence, issued_on.confidence) < MIN_FIELD_CONFIDENCE:

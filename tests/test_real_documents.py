@@ -45,8 +45,9 @@ def signed_born_digital(tmp_path: Path, doc_type: str = "TB", seed: int = 11) ->
 
     doc = varied_document(doc_type, random.Random(seed), seed, born_digital=True)
     plain = save_born_digital(doc, tmp_path)
-    key, cert, chain = make_ca(tmp_path / "ca").signer("Văn thư UBND")
-    signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=(str(chain),))
+    ca = make_ca(tmp_path / "ca")
+    _, cert, key = ca.signer("Văn thư UBND")
+    signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=(str(ca.root_path),))
     signed = tmp_path / f"issued-{doc_type.lower()}-{seed}.pdf"
     with plain.open("rb") as src, signed.open("wb") as out:
         writer = IncrementalPdfFileWriter(src)

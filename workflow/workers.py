@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -16,7 +17,20 @@ __all__ = ["Prefetched", "ocr_config", "prefetch_pages", "start_page_workers"]
 def ocr_config(settings: Settings) -> OcrConfig:
     """What a page worker needs to know of the settings; it travels in every page job."""
     return OcrConfig(lang=settings.ocr_lang, engine=settings.ocr_engine, page_timeout=settings.page_timeout,
-                     tessdata_dir=settings.tessdata_dir)
+                     tessdata_dir=settings.tessdata_dir, field_labels=field_labels(settings.catalogue))
+
+
+@functools.cache
+def field_labels(catalogue_path: Path | None) -> tuple[tuple[str, str], ...]:
+    """The labels after which the catalogue's types print their number and holder, for second readings."""
+    from codes import load_catalogue
+    from digitize.fields import GENERIC_HOLDER_LABELS
+
+    catalogue = load_catalogue(catalogue_path)
+    labels = [("number", label) for t in catalogue for label in t.number_labels]
+    labels += [("holder", label) for t in catalogue for label in t.holder_labels]
+    labels += [("holder", label) for label in GENERIC_HOLDER_LABELS]
+    return tuple(dict.fromkeys(labels))
 
 
 def start_page_workers(settings: Settings, workers: int) -> ProcessPoolExecutor:
