@@ -28,7 +28,7 @@ $(VENV)/bin/python:
 	$(VENV)/bin/pip install -q --upgrade pip
 
 $(VENV)/.install-stamp: pyproject.toml $(VENV)/.apt-stamp | $(VENV)/bin/python
-	$(VENV)/bin/pip install -q -e '.[chart]'
+	$(VENV)/bin/pip install -q -e '.[chart,second-reader]'
 	@touch $@
 
 $(VENV)/.test-stamp: pyproject.toml $(VENV)/.install-stamp

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from codes import DocumentType
-from digitize.model import FieldValue, PageText, Segment
+from digitize.model import FieldValue, PageText, Reread, Segment
 from digitize.text import fold, modern_tone_marks, nfc, parse_vietnamese_date, strip_accents
 
 _NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]?\s*([0-9Il|\]][0-9A-Za-zĐđ/.\-]*)")
@@ -169,6 +170,10 @@ def extract_number(pages: list[PageText], doc_type: DocumentType | None, issuer:
             elif doc_type is not None and doc_type.kind == "admin" and "/" not in number[0]:
                 # Decree 30: an administrative document's symbol is number/KIND-ISSUER.
                 confidence, note = min(confidence, 0.4), f"the symbol is incomplete: the line reads {seg.text!r}"
+            elif doc_type is not None and doc_type.kind == "admin" and "-" not in number[0].partition("/")[2]:
+                # Decree 30: after the number come the kind and the issuer (or the issuer and its unit), with
+                # a hyphen between; one lost in reading cannot be put back without knowing the issuer's code.
+                confidence, note = min(confidence, 0.5), f"the symbol has no hyphen: the line reads {seg.text!r}"
             elif doc_type is not None and doc_type.number_labels:
                 # This type's number follows its own label ("Mã số doanh nghiệp"), which was not found.
                 confidence = min(confidence, 0.4)
@@ -456,11 +461,32 @@ def _date_read(text: str) -> str | None:
     return found.isoformat() if found and 1945 <= found.year <= 2100 else None
 
 
+def _key(name: str, value: str) -> str:
+    """What two readings must share to agree: a number's digits (letters of a symbol are printed and read
+    well, and a second reader drops hyphens and case), a date's ISO form."""
+    return "/".join(re.findall(r"\d+", value)) if name != "issued_on" else value
+
+
+_SPLIT = "\x00split"  # an engine whose two crops read different values
+
+
+def _verdicts(rereads: list[Reread], read: Callable[[str], str | None]) -> dict[str, str]:
+    """What each engine read, when its crops agree (or only one could be read); ``_SPLIT`` when they differ."""
+    by_engine: dict[str, list[str]] = {}
+    for reread in rereads:
+        value = read(reread.text)
+        if value:
+            by_engine.setdefault(reread.source.split(",")[0], []).append(value)
+    return {engine: values[0] if len(set(values)) == 1 else _SPLIT for engine, values in by_engine.items()}
+
+
 def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) -> FieldValue:
     """Combine a field read on the page with the second readings of its line (``digitize.reread``).
 
-    Agreement raises confidence; disagreement, or a value seen only in a crop, is left for a clerk with
-    what each reading said; a blank nothing could read says where it is, so the clerk types only that.
+    Each engine that re-read the line gives a verdict when its two crops agree.  A line read surely on the
+    page is questioned only when an engine's verdict is something else.  An unsure or filled-in line needs
+    an engine that agrees and none that disagrees; a value seen only in the crops is a proposal with what
+    each reading said; a blank nothing could read says where it is, so the clerk types only that.
     """
     page_index, rereads = next(((p.index, p.rereads) for p in pages[:1] if p.rereads), (0, ()))
     rereads = [r for r in rereads if r.field == name]
@@ -468,48 +494,69 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) ->
         return value
     parse = {"number": _number_read, "number_label": _code_read, "issued_on": _date_read}[name]
     # Tesseract's confidence on a lone line says little (0 for a clean "1234/QĐ-UBND"): agreement decides.
-    values = [v for v in (parse(r.text.translate(_ETH)) for r in rereads) if v]
+    verdicts = _verdicts(rereads, lambda text: parse(text.translate(_ETH)))
+    keys = {engine: _key(name, v) if v != _SPLIT else _SPLIT for engine, v in verdicts.items()}
     x, y, w, h = rereads[0].box
     where = f"page {page_index + 1}, box x={x} y={y} w={w} h={h}"
     said = "; ".join(f"{r.source}: {r.text!r}" for r in rereads)
-    if value.value and values and all(v == value.value for v in values):
-        # The crops read the same: the page reading is confirmed (a guessed digit stays unconfirmed).
-        confident = value.confidence if value.note else max(value.confidence, 0.9)
-        return replace(value, confidence=min(0.95, confident))
-    if value.value and values:
-        longer = [v for v in values if value.value in v and v != value.value]
-        if len(values) == len(rereads) and len(set(values)) == 1 and longer:
-            return FieldValue(values[0], 0.75, value.evidence, None)  # the page cut what the crops read whole
-        agree = [v for v in values if v == value.value]
-        if agree and len(agree) * 2 >= len(rereads):
-            return replace(value, confidence=min(value.confidence, 0.65),
-                           note=f"the second readings do not all agree ({said}) at {where}")
-        return replace(value, confidence=min(value.confidence, 0.5),
-                       note=f"a second reading differs ({said}) at {where}")
+    unsure = any(r.unsure for r in rereads)
     if value.value:
-        # Re-read because the line was filled in by hand or stamp, or read unsurely: the page alone is not enough.
+        page_key = _key(name, value.value)
+        agree = [e for e, k in keys.items() if k == page_key]
+        differ = [e for e, k in keys.items() if k not in (page_key, _SPLIT)]
+        whole = {verdicts[e] for e in differ if value.value in verdicts[e]}
+        if unsure and len(whole) == 1 and len(differ) == len(keys):
+            return FieldValue(whole.pop(), 0.75, value.evidence, None)  # the page cut what the crops read whole
+        if differ:
+            return replace(value, confidence=min(value.confidence, 0.5),
+                           note=f"a second reading differs ({said}) at {where}")
+        if not unsure:
+            return value
+        if agree:
+            # Confirmed by another reading (a guessed digit stays unconfirmed).
+            confident = value.confidence if value.note else max(value.confidence, 0.9)
+            return replace(value, confidence=min(0.95, confident))
+        # Filled in by hand or stamp, or read unsurely: the page alone is not enough.
         return replace(value, confidence=min(value.confidence, 0.6),
                        note=value.note or f"not confirmed by a second reading ({said}) at {where}")
-    if values and len(values) == len(rereads) and len(set(values)) == 1:
-        # Read only in the crops, both alike: a proposal a clerk confirms with one key, not an archived value.
-        return FieldValue(values[0], 0.65, f"re-read at {where}", f"read only in the crops ({said}) at {where}")
-    if values:
-        return FieldValue(values[0], 0.45, f"re-read at {where}", f"read only in part ({said}) at {where}")
+    found = {v for v in verdicts.values() if v != _SPLIT}
+    if len(found) == 1 and len({k for k in keys.values() if k != _SPLIT}) == 1:
+        # Read only in the crops: a proposal a clerk confirms with one key, not an archived value.
+        return FieldValue(found.pop(), 0.65, f"re-read at {where}", f"read only in the crops ({said}) at {where}")
+    readable = [v for v in (parse(r.text.translate(_ETH)) for r in rereads) if v]
+    if readable:
+        return FieldValue(readable[0], 0.45, f"re-read at {where}", f"read only in part ({said}) at {where}")
     return replace(value, note=f"blank or unreadable at {where}" + (f" ({said})" if said else ""))
 
 
+def _holder_read(text: str) -> str | None:
+    text = _HONORIFIC_RE.sub("", nfc(text)).strip(" .;,:|")
+    text = _NEXT_LABEL_RE.split(text, maxsplit=1)[0].strip(" .;,")
+    return modern_tone_marks(text) or None
+
+
+def _other_marks(reading: str, page: str) -> bool:
+    """Same letters, other marks, word by word ("HIỂU" / "HIẾU"); a word whose marks a reader dropped
+    altogether ("TAP" for "TẠP") is the reader's weakness, not another reading."""
+    if reading == page or strip_accents(reading) != strip_accents(page):
+        return False
+    pairs = [(a, b) for a, b in zip(reading.split(), page.split(), strict=False) if a != b]
+    return len(reading.split()) == len(page.split()) and all(strip_accents(a) != a for a, _ in pairs)
+
+
 def confirm_holder(value: FieldValue, pages: list[PageText]) -> FieldValue:
-    """A holder's name confirmed by the second readings of its line: a name the lexicon corrected (LỄ → LÊ)
-    that the crops read as proposed, or an unsure word the crops read alike, needs no clerk."""
-    rereads = [r for p in pages[:1] for r in p.rereads if r.field == "holder" and r.confidence >= 40]
+    """A holder's name checked by the second readings of its line: a name the lexicon corrected (LỄ → LÊ)
+    or read unsurely that another engine reads alike needs no clerk; a name an engine reads with the same
+    letters but other marks (HIẾU / HIỂU) goes to the clerk with both.  A garbled reading proves nothing."""
+    rereads = [r for p in pages[:1] for r in p.rereads if r.field == "holder"]
     if not value.value or not rereads:
         return value
-    readings = []
-    for reread in rereads:
-        text = _HONORIFIC_RE.sub("", nfc(reread.text)).strip(" .;,:|")
-        text = _NEXT_LABEL_RE.split(text, maxsplit=1)[0].strip(" .;,")
-        readings.append(modern_tone_marks(text))
-    if readings and all(r == value.value for r in readings) and not lost_diacritics(value.value):
+    verdicts = {e: v for e, v in _verdicts(rereads, _holder_read).items() if v != _SPLIT}
+    other_marks = [v for v in verdicts.values() if _other_marks(v, value.value)]
+    if other_marks:
+        return replace(value, confidence=min(value.confidence, 0.5),
+                       note=f"the page reads {value.value}, a second reading {other_marks[0]}")
+    if value.value in verdicts.values() and not lost_diacritics(value.value):
         return replace(value, confidence=max(value.confidence, 0.85), note=None,
                        evidence=f"{value.evidence} (confirmed by a second reading)")
     return value

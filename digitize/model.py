@@ -75,7 +75,8 @@ class Reread:
     text: str
     confidence: float  # 0-100, the lowest word confidence of the reading
     box: tuple[int, int, int, int]  # x, y, width, height in the page's (cleaned) pixels
-    source: str  # which image was read: "ink kept" (original, coloured ink dark) or "cleaned"
+    source: str  # reader and image: "trueocr, ink kept" (original, coloured ink dark), "tesseract, cleaned" …
+    unsure: bool = True  # the page reading of this line was missing, unsure or in a filled-in blank
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class OcrConfig:
     tessdata_dir: Path | None = None  # where the models are (the library engine); default: Debian's folder
     # (field, label) of lines worth a second reading when unsure ("holder", "Họ và tên"), from the catalogue.
     field_labels: tuple[tuple[str, str], ...] = ()
+    second_reader: str = "auto"  # who reads unsure lines again: auto | trueocr | tesseract (digitize.reread)
 
     def check(self) -> None:
         """Raise ValueError for an engine that is unknown or not installed, before any page is read."""

@@ -47,9 +47,11 @@ _KEYS = {
     "pages_per_worker": "SOHOA_PAGES_PER_WORKER",
     "tessdata_dir": "TESSDATA_PREFIX",  # Tesseract's own variable
     "active_content": "SOHOA_ACTIVE_CONTENT",
+    "second_reader": "SOHOA_SECOND_READER",
 }
 OCR_ENGINES = ("tesseract", "tesserocr")
 ACTIVE_CONTENT_POLICIES = ("reject", "flag")
+SECOND_READERS = ("auto", "trueocr", "tesseract")
 
 
 class SettingsError(ValueError):
@@ -91,6 +93,9 @@ class Settings:
     pages_per_worker: int = 50  # a page worker is replaced after this many pages (bounds what a leak can take)
     tessdata_dir: Path | None = None  # where the language models are (default: Debian's folder)
     active_content: str = "reject"  # a PDF with scripts, launch actions, embedded files: reject, or flag and archive
+    # Who reads unsure lines a second time: trueocr (an independent ONNX recognizer, the `second-reader` extra),
+    # tesseract (the same engine on the crop), or auto (trueocr when installed).
+    second_reader: str = "auto"
 
     @property
     def key_dir(self) -> Path:
@@ -133,6 +138,13 @@ def _ocr_engine(value: str) -> str:
     name = value.strip().lower()
     if name not in OCR_ENGINES:
         raise SettingsError(f"SOHOA_OCR_ENGINE must be one of {', '.join(OCR_ENGINES)}, not {name!r}")
+    return name
+
+
+def _second_reader(value: str) -> str:
+    name = value.strip().lower()
+    if name not in SECOND_READERS:
+        raise SettingsError(f"SOHOA_SECOND_READER must be one of {', '.join(SECOND_READERS)}, not {value!r}")
     return name
 
 
@@ -209,4 +221,5 @@ def load_settings() -> Settings:
         pages_per_worker=_pages_per_worker(values.get("pages_per_worker", "50")),
         tessdata_dir=_path(values, "tessdata_dir"),
         active_content=_active_content_policy(values.get("active_content", "reject")),
+        second_reader=_second_reader(values.get("second_reader", "auto")),
     )

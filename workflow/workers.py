@@ -17,7 +17,8 @@ __all__ = ["Prefetched", "ocr_config", "prefetch_pages", "start_page_workers"]
 def ocr_config(settings: Settings) -> OcrConfig:
     """What a page worker needs to know of the settings; it travels in every page job."""
     return OcrConfig(lang=settings.ocr_lang, engine=settings.ocr_engine, page_timeout=settings.page_timeout,
-                     tessdata_dir=settings.tessdata_dir, field_labels=field_labels(settings.catalogue))
+                     tessdata_dir=settings.tessdata_dir, field_labels=field_labels(settings.catalogue),
+                     second_reader=settings.second_reader)
 
 
 @functools.cache
