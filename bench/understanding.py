@@ -3,7 +3,8 @@
 Usage: .venv/bin/python bench/understanding.py [--split tuning|heldout|both] [--per-type N] [--workers N] [--show]
                                               [--register]
 
-- tuning:   generator A (``samples.synth``), seeds 777_001…; rules and thresholds are tuned on this split only.
+- tuning:   generator A (``samples.synth``), seeds 777_001…, every third document with its number and day
+            written by hand into the blanks; rules and thresholds are tuned on this split only.
 - heldout:  generator B (``samples.varied``: other layouts, wordings, fonts, hands, blanks filled by hand or
             stamp, born-digital PDFs with the number and day in annotations, scan/photo/photocopy profiles,
             200-300 dpi), seeds 424_242…, plus non-documents that must be rejected.  Never tuned on.
@@ -38,7 +39,7 @@ from digitize.training import synth_document  # noqa: E402
 from digitize.understand import MIN_FIELD_CONFIDENCE  # noqa: E402
 from samples.make_samples import save_sample  # noqa: E402
 from samples.synth import to_spec  # noqa: E402
-from samples.varied import SENTENCES, heldout_set, noise_page  # noqa: E402
+from samples.varied import SENTENCES, born_digital_text, heldout_set, noise_page  # noqa: E402
 from workflow.contracts import Outcome  # noqa: E402
 from workflow.ingest import Ingest, IngestOptions  # noqa: E402
 from workflow.registers import import_register  # noqa: E402
@@ -66,10 +67,11 @@ def tuning_material(tmp: Path, per_type: int) -> dict[str, Truth]:
     for doc_type in load_catalogue():
         for i in range(per_type):
             doc = synth_document(doc_type, rng, 10_000 + i)
-            path = save_sample(to_spec(doc, "jpg", skew=rng.uniform(-2.5, 2.5)), tmp)
+            fill = "hand" if i % 3 == 2 and not doc_type.number_labels else "print"
+            path = save_sample(to_spec(doc, "jpg", skew=rng.uniform(-2.5, 2.5), fill=fill), tmp)
             d, m, y = doc.issued_on
             truth[path.name] = Truth(doc.doc_type, doc.number, f"{y:04d}-{m:02d}-{d:02d}", doc.holder, doc.level,
-                                     tuple(doc.issuing_body[-1].split()), "A scan")
+                                     tuple(doc.issuing_body[-1].split()), f"A {fill}")
     return truth
 
 
@@ -208,6 +210,23 @@ def report(name: str, outcomes: list[Outcome], truth: dict[str, Truth], seconds:
         rejected = sum(o.status == "rejected" for o, _ in others)
         print(f"non-documents rejected with a reason: {rejected}/{len(others)} "
               + "; ".join(f"{Path(o.source).name}: {o.status} {o.reason[:60]!r}" for o, _ in others))
+    why: Counter = Counter()
+    for outcome, _ in documents:
+        if outcome.status == "needs_review":
+            why.update({re.split(r" \(|:", reason, maxsplit=1)[0] for reason in outcome.review_reasons})
+    print("why documents wait: " + "; ".join(f"{reason} {n}" for reason, n in why.most_common()))
+    born = [(o, t) for o, t in documents if t.kind == "born-digital"]
+    if born:
+        from rapidfuzz.distance import Levenshtein
+
+        errors = chars = 0
+        for outcome, _ in born:
+            expected = "".join(sorted(born_digital_text(heldout_docs[Path(outcome.source).name]).split()))
+            got = "".join(sorted(outcome.text.split()))
+            errors += Levenshtein.distance(got, expected)
+            chars += len(expected)
+        print(f"born-digital text against the issuer's own: CER {errors / chars:.2%} ({chars} characters; "
+              "words compared in sorted order, spaces ignored)")
     print("by kind: " + "; ".join(
         f"{kind} n={c['n']} archived {c['archived']} number {c['number']}/{c['number_total']} "
         f"date {c['issued_on']}/{c['issued_on_total']} holder {c['holder']}/{c['holder_total']}"
@@ -232,7 +251,7 @@ def report(name: str, outcomes: list[Outcome], truth: dict[str, Truth], seconds:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--split", choices=("tuning", "heldout", "both"), default="both")
-    parser.add_argument("--per-type", type=int, default=0, help="documents per type (default 2 tuning, 7 held-out)")
+    parser.add_argument("--per-type", type=int, default=0, help="documents per type (default 3 tuning, 7 held-out)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--show", action="store_true", help="print every document with a wrong field")
     parser.add_argument("--register", action="store_true",
@@ -242,7 +261,7 @@ def main() -> None:
     for split in (("tuning", "heldout") if args.split == "both" else (args.split,)):
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
-            per_type = args.per_type or (2 if split == "tuning" else 7)
+            per_type = args.per_type or (3 if split == "tuning" else 7)
             truth = tuning_material(tmp, per_type) if split == "tuning" else heldout_material(tmp, per_type)
             register = write_register(tmp, truth, 31) if args.register and split == "heldout" else None
             outcomes, seconds = run(sorted(tmp / name for name in truth), tmp, args.workers, register)

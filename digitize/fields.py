@@ -40,7 +40,7 @@ _SLASHES = str.maketrans({"⁄": "/", "∕": "/", "／": "/", "–": "-", "—":
 def _tight(text: str) -> str:
     """Join symbol parts OCR split with spaces: "Số: 507/ UBN D-KGVX" → "Số: 507/UBND-KGVX", "445 /TTr-VP"
     → "445/TTr-VP" (a number written into a blank stands apart from the printed rest)."""
-    text = text.translate(_SLASHES)
+    text = re.sub(r"(?<=[-/])\.|\.(?=[-/])", "", text.translate(_SLASHES))  # a speck by a hyphen: "TP-.HT"
     match = re.match(r"^([\W_]{0,3}S\S{0,2}\s*[:.;]?\s*)(.*)$", text)
     if match and re.fullmatch(r"[0-9A-Za-zĐđ/.\- ]+", match.group(2)) and re.match(r"[0-9Il|\]]", match.group(2)):
         return match.group(1) + match.group(2).replace(" ", "")
@@ -462,9 +462,9 @@ def _date_read(text: str) -> str | None:
 
 
 def _key(name: str, value: str) -> str:
-    """What two readings must share to agree: a number's digits (letters of a symbol are printed and read
-    well, and a second reader drops hyphens and case), a date's ISO form."""
-    return "/".join(re.findall(r"\d+", value)) if name != "issued_on" else value
+    """What two readings must share to agree: a number's digits and letters (a second reader drops hyphens,
+    dots and case), a date's ISO form."""
+    return re.sub(r"[^0-9A-Z/]", "", fold(value)) if name != "issued_on" else value
 
 
 _SPLIT = "\x00split"  # an engine whose two crops read different values

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 import random
+import re
 import sys
 import unicodedata
 from dataclasses import dataclass
@@ -77,7 +78,17 @@ class Signature:
     seed: int
 
 
-Op = Text | Line | Seal | Signature
+@dataclass
+class Handwritten:
+    """Digits written into a printed blank by the văn thư: a slanted hand in blue ink."""
+
+    x: float  # left end of the writing, mm
+    y: float  # baseline, mm
+    text: str
+    seed: int
+
+
+Op = Text | Line | Seal | Signature | Handwritten
 
 
 @dataclass
@@ -88,6 +99,7 @@ class DocSpec(SynthDocument):
     page_break_after: int | None = None  # body line index where page 2 starts
     fmt: str = "jpg"  # png | jpg | tiff | pdf-scan | pdf-text
     skew: float = 0.8
+    fill: str = "print"  # print | hand: the number's digits and the day written by hand into printed blanks
 
     @property
     def issued_iso(self) -> str:
@@ -136,7 +148,14 @@ def render_pages(spec: DocSpec) -> list[list[Op]]:
         y += 5.6
     ops.append(Line(left_cx - 12, y - 3.6, left_cx + 12, y - 3.6))
     y += 3.5
-    ops.append(Text(left_cx, y, f"Số: {spec.number}", 13, "regular", "center"))
+    if spec.fill == "hand" and spec.fmt != "pdf-text":
+        digits, tail = re.match(r"(\d*)(.*)", spec.number).groups()
+        blank = "Số:" + " " * (3 * len(digits) + 4) + tail
+        start = left_cx - text_width_mm(blank, 13, "regular") / 2
+        ops.append(Text(left_cx, y, blank, 13, "regular", "center"))
+        ops.append(Handwritten(start + text_width_mm("Số: ", 13, "regular") + 1, y, digits, spec.seed))
+    else:
+        ops.append(Text(left_cx, y, f"Số: {spec.number}", 13, "regular", "center"))
     left_bottom = y
     if spec.subject:
         for sub in wrap(spec.subject, 12, "regular", 70):
@@ -147,7 +166,14 @@ def render_pages(spec: DocSpec) -> list[list[Op]]:
     ry += 5.8
     ops.append(Text(right_cx, ry, "Độc lập - Tự do - Hạnh phúc", 13, "bold", "center", underline=True))
     ry += 10
-    ops.append(Text(right_cx + 8, ry, spec.date_line, 13, "italic", "center"))
+    if spec.fill == "hand" and spec.fmt != "pdf-text":
+        head, day, rest = re.match(r"(.*ngày )(\d+)( .*)", spec.date_line).groups()
+        blank = head + " " * 7 + rest.lstrip()
+        start = right_cx + 8 - text_width_mm(blank, 13, "italic") / 2
+        ops.append(Text(right_cx + 8, ry, blank, 13, "italic", "center"))
+        ops.append(Handwritten(start + text_width_mm(head, 13, "italic") + 1, ry, day, spec.seed + 1))
+    else:
+        ops.append(Text(right_cx + 8, ry, spec.date_line, 13, "italic", "center"))
     y = max(left_bottom, ry) + 16
     if spec.title:
         ops.append(Text(PAGE_W / 2 + 5, y, spec.title, 14, "bold", "center"))
@@ -211,10 +237,27 @@ def draw_raster(page_ops: list[Op], dpi: int = 300) -> Image.Image:
     for op in overlays:
         if isinstance(op, Signature):
             _draw_signature(draw, op, s)
+        elif isinstance(op, Handwritten):
+            _handwrite(img, op, s)
     for op in overlays:
         if isinstance(op, Seal):
             _stamp_seal(img, op, s)
     return img
+
+
+def _handwrite(img: Image.Image, op: Handwritten, s: float) -> None:
+    """Each digit slanted and shifted a little, as a pen writes them, in blue ink."""
+    rnd = random.Random(op.seed)
+    size = round(rnd.uniform(4.6, 5.6) * s)
+    face = ImageFont.truetype(str(FONT_DIR / rnd.choice(["FreeSerifItalic.ttf", "FreeSansOblique.ttf"])), size)
+    x = op.x * s
+    for ch in op.text:
+        glyph = Image.new("RGBA", (size * 2, size * 2), (0, 0, 0, 0))
+        ImageDraw.Draw(glyph).text((size // 2, round(size * 1.4)), ch, font=face, fill=(*INK_BLUE, 255), anchor="ls",
+                                   stroke_width=1, stroke_fill=(*INK_BLUE, 255))
+        glyph = glyph.rotate(rnd.uniform(-6, 6), resample=Image.BICUBIC)
+        img.paste(glyph, (round(x - size // 2), round(op.y * s - size * 1.4 + rnd.uniform(-0.4, 0.4) * s)), glyph)
+        x += face.getlength(ch) * rnd.uniform(0.95, 1.1)
 
 
 def _signature_points(op: Signature) -> list[tuple[float, float]]:

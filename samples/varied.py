@@ -418,6 +418,10 @@ def save_born_digital(doc: VariedDoc, out_dir: Path) -> Path:
     c.drawCentredString(left_x, line_y, number_text)
     number_x = left_x - pdfmetrics.stringWidth(number_text, "B-serif", 12) / 2 \
         + pdfmetrics.stringWidth(before + " ", "B-serif", 12)
+    if doc.subject:
+        c.setFont("B-serif", 11)
+        c.drawCentredString(left_x, line_y - 16, nfc(doc.subject))
+        c.setFont("B-serif", 12)
     year, month, day = doc.issued_on
     month_txt = f"{month:02d}" if month < 3 else str(month)
     prefix = nfc(f"{doc.place}, ngày")
@@ -461,6 +465,20 @@ def save_born_digital(doc: VariedDoc, out_dir: Path) -> Path:
     with path.open("wb") as fh:
         writer.write(fh)
     return path
+
+
+def born_digital_text(doc: VariedDoc) -> str:
+    """The text the issuer's PDF shows (page content and annotations together), line by line."""
+    year, month, day = doc.issued_on
+    month_txt = f"{month:02d}" if month < 3 else str(month)
+    before, number, after = doc.number_line
+    lines = [*doc.issuer_lines, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+             f"{before} {number}{after}", f"{doc.place}, ngày {day:02d} tháng {month_txt} năm {year}"]
+    lines += [doc.subject] if doc.subject else []
+    lines += [doc.title] if doc.title else []
+    lines += [f"{NUMBER_LABELS[doc.doc_type]}: {doc.number}"] if doc.doc_type in NUMBER_LABELS else []
+    lines += [doc.holder_line] if doc.holder_line else []
+    return nfc("\n".join(lines + doc.body))
 
 
 def noise_page(out_dir: Path, seed: int, kind: str = "noise") -> Path:

@@ -127,24 +127,47 @@ def test_an_unreadable_blank_number_says_where_it_is():
 
     page = _page([[("Số:", 300), ("/QĐ-UBND", 560)]])
     page = PageText(0, page.width, page.height, page.segments, "ocr",
-                    rereads=(Reread("number", "", 0.0, (390, 190, 400, 80), "ink kept"),
-                             Reread("number", "~~", 10.0, (390, 190, 400, 80), "cleaned")))
+                    rereads=(Reread("number", "", 0.0, (390, 190, 400, 80), "tesseract, ink kept"),
+                             Reread("number", "~~", 10.0, (390, 190, 400, 80), "tesseract, cleaned")))
     found = extract_number([page], CATALOGUE.get("QD"))
     assert found.value is None
     checked = confirm_with_rereads(found, [page], "number")
     assert checked.value is None and "page 1, box x=390 y=190" in checked.note
     agreed = PageText(0, page.width, page.height, page.segments, "ocr",
-                      rereads=(Reread("number", "07 /QĐ-UBND", 80.0, (390, 190, 400, 80), "ink kept"),
-                               Reread("number", "07/QĐ-UBND", 75.0, (390, 190, 400, 80), "cleaned")))
+                      rereads=(Reread("number", "07 /QĐ-UBND", 80.0, (390, 190, 400, 80), "trueocr, ink kept"),
+                               Reread("number", "07/QĐ-UBND", 75.0, (390, 190, 400, 80), "trueocr, cleaned")))
     proposed = confirm_with_rereads(FieldValue(None, 0.0), [agreed], "number")
     assert proposed.value == "07/QĐ-UBND" and proposed.confidence < 0.7  # a proposal the clerk confirms
     confirmed = confirm_with_rereads(FieldValue("07/QĐ-UBND", 0.8, "Số: 07 /QĐ-UBND"), [agreed], "number")
     assert confirmed.confidence >= 0.9
     differing = PageText(0, page.width, page.height, page.segments, "ocr",
-                         rereads=(Reread("number", "01/QĐ-UBND", 80.0, (390, 190, 400, 80), "ink kept"),
-                                  Reread("number", "07/QĐ-UBND", 75.0, (390, 190, 400, 80), "cleaned")))
+                         rereads=(Reread("number", "01/QĐ-UBND", 80.0, (390, 190, 400, 80), "trueocr, ink kept"),
+                                  Reread("number", "07/QĐ-UBND", 75.0, (390, 190, 400, 80), "trueocr, cleaned")))
     proposal = confirm_with_rereads(FieldValue("07/QĐ-UBND", 0.9, "Số: 07/QĐ-UBND"), [differing], "number")
     assert proposal.confidence < 0.7 and "01/QĐ-UBND" in proposal.note
+    # A line read surely is questioned only when another engine's crops agree on something else.
+    sure = PageText(0, page.width, page.height, page.segments, "ocr",
+                    rereads=(Reread("number", "07/QĐ-UBND", 80.0, (390, 190, 400, 80), "trueocr, ink kept", False),
+                             Reread("number", "garbled", 5.0, (390, 190, 400, 80), "trueocr, cleaned", False)))
+    kept = confirm_with_rereads(FieldValue("07/QĐ-UBND", 0.9, "Số: 07/QĐ-UBND"), [sure], "number")
+    assert kept.confidence == 0.9 and kept.note is None
+
+
+def test_a_holder_read_with_other_marks_waits_and_one_with_lost_marks_does_not():
+    from digitize.fields import confirm_holder
+    from digitize.model import FieldValue, Reread
+
+    def with_readings(*texts: str) -> PageText:
+        return PageText(0, 2480, 3508, (), "ocr", rereads=tuple(
+            Reread("holder", text, 90.0, (900, 700, 600, 100), f"trueocr, {source}", False)
+            for text, source in zip(texts, ("ink kept", "cleaned"), strict=True)))
+
+    page_value = FieldValue("TRẦN TRỌNG HIỂU", 0.9, "Họ và tên: …")
+    assert confirm_holder(page_value, [with_readings("TRẦN TRỌNG HIẾU", "TRẦN TRỌNG HIẾU")]).confidence < 0.7
+    assert confirm_holder(page_value, [with_readings("TRAN TRỌNG HIỂU", "TRAN TRỌNG HIỂU")]).confidence == 0.9
+    proposed = FieldValue("LÊ QUANG HUY", 0.5, "Họ và tên: …", "LỄ read, LÊ proposed")
+    confirmed = confirm_holder(proposed, [with_readings("LÊ QUANG HUY", "LÊ QUANG HUY")])
+    assert confirmed.confidence >= 0.85 and confirmed.note is None
 
 
 def test_a_number_cut_from_its_symbol_is_not_archived():
