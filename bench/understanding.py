@@ -145,6 +145,10 @@ def wrong_fields(outcome: Outcome, truth: Truth) -> list[str]:
     return wrong
 
 
+def _lines(text: str) -> str:
+    return "\n".join(sorted("".join(line.split()) for line in text.splitlines() if line.strip()))
+
+
 def _got(outcome: Outcome, field: str) -> str | None:
     return {"type": outcome.doc_type_code, "level": outcome.level}.get(field, outcome.fields.get(field))
 
@@ -170,7 +174,7 @@ def archived_at(outcome: Outcome, type_threshold: float, field_threshold: float,
 
 
 def report(name: str, outcomes: list[Outcome], truth: dict[str, Truth], seconds: float, workers: int,
-           show: bool, operating: tuple[float, float] | None) -> tuple[float, float]:
+           show: bool, operating: tuple[float, float] | None, waiting: bool = False) -> tuple[float, float]:
     catalogue = load_catalogue()
     required = {t.code: t.required for t in catalogue}
     docs = [(o, truth[Path(o.source.split("#")[0]).name]) for o in outcomes]
@@ -193,6 +197,8 @@ def report(name: str, outcomes: list[Outcome], truth: dict[str, Truth], seconds:
             kind[field] += field not in wrong
             if outcome.status == "archived" and field in wrong:
                 counts[f"{field}_wrong_archived"] += 1
+        if waiting and outcome.status == "needs_review" and not wrong:
+            print(f"  waits {Path(outcome.source).name} [{t.kind}]: {outcome.reason[:300]}")
         if show and wrong:
             print(f"  {Path(outcome.source).name} [{t.kind}] {outcome.status}: "
                   + ", ".join(f"{f} {_got(outcome, f)!r} ≠ {_expected(t, f)!r}" for f in wrong)
@@ -221,12 +227,12 @@ def report(name: str, outcomes: list[Outcome], truth: dict[str, Truth], seconds:
 
         errors = chars = 0
         for outcome, _ in born:
-            expected = "".join(sorted(born_digital_text(heldout_docs[Path(outcome.source).name]).split()))
-            got = "".join(sorted(outcome.text.split()))
+            expected = _lines(born_digital_text(heldout_docs[Path(outcome.source).name]))
+            got = _lines(outcome.text)
             errors += Levenshtein.distance(got, expected)
             chars += len(expected)
         print(f"born-digital text against the issuer's own: CER {errors / chars:.2%} ({chars} characters; "
-              "words compared in sorted order, spaces ignored)")
+              "lines compared in sorted order, spaces ignored)")
     print("by kind: " + "; ".join(
         f"{kind} n={c['n']} archived {c['archived']} number {c['number']}/{c['number_total']} "
         f"date {c['issued_on']}/{c['issued_on_total']} holder {c['holder']}/{c['holder_total']}"
@@ -254,6 +260,7 @@ def main() -> None:
     parser.add_argument("--per-type", type=int, default=0, help="documents per type (default 3 tuning, 7 held-out)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--show", action="store_true", help="print every document with a wrong field")
+    parser.add_argument("--waiting", action="store_true", help="print why each document read right waits")
     parser.add_argument("--register", action="store_true",
                         help="held-out: import an issuing register of the documents (with distractors) first")
     args = parser.parse_args()
@@ -265,7 +272,7 @@ def main() -> None:
             truth = tuning_material(tmp, per_type) if split == "tuning" else heldout_material(tmp, per_type)
             register = write_register(tmp, truth, 31) if args.register and split == "heldout" else None
             outcomes, seconds = run(sorted(tmp / name for name in truth), tmp, args.workers, register)
-        chosen = report(split, outcomes, truth, seconds, args.workers, args.show, operating)
+        chosen = report(split, outcomes, truth, seconds, args.workers, args.show, operating, args.waiting)
         if split == "tuning":
             operating = chosen
             print(f"operating point chosen on tuning: type ≥ {chosen[0]}, field ≥ {chosen[1]}")

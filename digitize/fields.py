@@ -462,9 +462,9 @@ def _date_read(text: str) -> str | None:
 
 
 def _key(name: str, value: str) -> str:
-    """What two readings must share to agree: a number's digits and letters (a second reader drops hyphens,
-    dots and case), a date's ISO form."""
-    return re.sub(r"[^0-9A-Z/]", "", fold(value)) if name != "issued_on" else value
+    """What two readings must share to agree: a number's digits and letters (a second reader drops slashes,
+    hyphens, dots and case), a date's ISO form."""
+    return re.sub(r"[^0-9A-Z]", "", fold(value)) if name != "issued_on" else value
 
 
 _SPLIT = "\x00split"  # an engine whose two crops read different values

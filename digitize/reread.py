@@ -86,9 +86,18 @@ def _after_label(segments: tuple[Segment, ...], i: int, label: str) -> tuple[Seg
 
 
 def filled_in(seg: Segment) -> bool:
-    """Whether the line has a printed blank (a gap far wider than a space): its value was written in by
-    hand, by stamp, or not at all, and one reading of it is not enough."""
-    return any(b.x - (a.x + a.w) > 1.2 * seg.height for a, b in zip(seg.words, seg.words[1:], strict=False))
+    """Whether the line's value was written in by hand or stamp, or not at all, so that one reading of it
+    is not enough: a printed blank (a gap far wider than a space), or digits taller than the printed words
+    or off their baseline (a pen's: a token of digits alone, the printed rest of a symbol apart)."""
+    if any(b.x - (a.x + a.w) > 0.8 * seg.height for a, b in zip(seg.words, seg.words[1:], strict=False)):
+        return True
+    printed = sorted(w.h for w in seg.words if not any(c.isdigit() for c in w.text))
+    if not printed:
+        return False
+    height = printed[len(printed) // 2]
+    baseline = sorted(w.y + w.h for w in seg.words if not any(c.isdigit() for c in w.text))[len(printed) // 2]
+    return any(w.h > 1.25 * height or abs(w.y + w.h - baseline) > 0.3 * height
+               for w in seg.words if w.text.strip(".,:;").isdigit())
 
 
 def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, original_rgb: np.ndarray,
@@ -97,9 +106,10 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
     height, width = cleaned_gray.shape
     reader = second_reader(config)
     jobs = []
-    for name, seg, start, unsure in lines_to_reread(segments, height, config.field_labels,
-                                                    every=reader is not None):
-        pad = max(4, seg.height // 2)
+    # Only lines that need it: on printed lines the page reading is better than either second reader (both
+    # misread printed digits and marks now and then: 2016 as 2018, XUÂN as XUẢN).
+    for name, seg, start, unsure in lines_to_reread(segments, height, config.field_labels):
+        pad = max(4, seg.height // 3)
         # The header's number crop starts just after "Số:", clear of its colon; the others at their first word.
         x0 = max(0, start + max(3, seg.height // 6) if name == "number" else start - 3)
         y0 = max(0, seg.y - pad)

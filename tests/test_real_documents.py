@@ -99,10 +99,14 @@ def test_a_blank_date_line_is_not_replaced_by_a_date_of_the_body():
 # ---------------------------------------------------------------- handwritten numbers in blanks
 
 @pytest.mark.slow
-def test_a_number_written_by_hand_is_read_or_pointed_at(tmp_path):
+@pytest.mark.parametrize("reader", ["trueocr", "tesseract"])
+def test_a_number_written_by_hand_is_read_or_pointed_at(tmp_path, reader):
     """The văn thư wrote the number into the printed blank in blue ink: sohoa reads it, or says where it is
-    so the clerk types only that; it never archives a number it could not read."""
+    so the clerk types only that; it never archives a number it could not read.  With either second reader."""
+    import dataclasses
+
     rooms = rooms_at(tmp_path / "data")
+    rooms = dataclasses.replace(rooms, settings=dataclasses.replace(rooms.settings, second_reader=reader))
     docs = []
     for seed in (21, 22, 23):
         doc = varied_document("QD", random.Random(seed), seed)
@@ -176,6 +180,13 @@ def test_a_number_cut_from_its_symbol_is_not_archived():
     assert found.value == "445/TTr-VP"  # joined across the blank, the lost hyphen put back after the kind
     alone = _page([[("Số:", 300), ("445", 400)]])
     assert extract_number([alone], CATALOGUE.get("TTR")).confidence < 0.7  # Decree 30: N/KIND-ISSUER
+
+
+def test_an_unknown_second_reader_is_refused(tmp_path):
+    bad = run_cli("process", str(tmp_path), data_dir=tmp_path / "data", check=False,
+                  env_extra={"SOHOA_SECOND_READER": "vietocr"})
+    message = " ".join(bad.stderr.split())
+    assert bad.returncode == 2 and "SOHOA_SECOND_READER must be one of auto, trueocr, tesseract" in message
 
 
 # ---------------------------------------------------------------- holders after labels, companies
