@@ -500,6 +500,12 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) ->
     where = f"page {page_index + 1}, box x={x} y={y} w={w} h={h}"
     said = "; ".join(f"{r.source}: {r.text!r}" for r in rereads)
     unsure = any(r.unsure for r in rereads)
+    engines_agree = len(keys) >= 2 and _SPLIT not in keys.values() and len(set(keys.values())) == 1
+    if unsure and engines_agree and (not value.value or keys["tesseract"] != _key(name, value.value)):
+        # Two engines, each on both crops, read the same where the page (the ink-lifted image) read nothing or
+        # something else: the pen's ink was what the page lost.  Tesseract's reading keeps the symbol's marks.
+        return FieldValue(verdicts["tesseract"], 0.8, f"read again by two engines at {where}",
+                          f"the page read {value.value!r}" if value.value else None)
     if value.value:
         page_key = _key(name, value.value)
         agree = [e for e, k in keys.items() if k == page_key]

@@ -125,6 +125,20 @@ def test_a_number_written_by_hand_is_read_or_pointed_at(tmp_path, reader):
             assert all("page 1, box" in r or "reads" in r or "uncertain" in r for r in number_reasons)
 
 
+def test_a_filled_in_line_is_told_from_a_printed_one():
+    from digitize.reread import filled_in
+
+    def line(*words: tuple[str, int, int, int]) -> Segment:
+        return Segment(tuple(Word(t, 95.0, x, y, 28 * len(t), h) for t, x, y, h in words))
+
+    printed = line(("Số:", 300, 200, 44), ("507/UBND-KGVX", 400, 204, 42))
+    assert not filled_in(printed)
+    blank = line(("Số:", 300, 200, 44), ("07", 420, 202, 42), ("/CT-UBND", 560, 204, 42))
+    assert filled_in(blank)  # a gap far wider than a space after the written number
+    pen = line(("ngày", 300, 200, 40), ("08", 420, 186, 58), ("tháng", 486, 200, 40), ("01", 640, 202, 38))
+    assert filled_in(pen)  # digits taller than the printed words: written in
+
+
 def test_an_unreadable_blank_number_says_where_it_is():
     from digitize.fields import confirm_with_rereads
     from digitize.model import FieldValue, Reread
