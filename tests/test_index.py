@@ -24,7 +24,11 @@ def exercise(index: Index) -> dict:
     index.inputs.record("/scans/a.png", "dd" * 32, "rejected", error="the file is empty (0 bytes)")
     index.inputs.record("/scans/a.png", "dd" * 32, "archived", code=codes[0], doc_type="KS")  # same input again
     index.inputs.record("/scans/b.png", "ee" * 32, "needs_review", review={"reasons": ["số không rõ"]})
+    entries = [("sổ đi 2019", "125/QĐ-UBND", "2019-04-08", "Quyết định", "Kiện toàn bộ phận một cửa", "Trần An"),
+               ("sổ đi 2019", "7/CT-UBND", "2020-01-02", "Chỉ thị", "Số hóa hồ sơ", "Trần An")]
+    imported = [index.registers.add(entries), index.registers.add(entries)]  # the second adds nothing
     return {
+        "registers": (imported, index.registers.entries({2019}), index.registers.summary()),
         "revision": index.revision(),
         "codes": codes,
         "results": [(r.code, r.version, r.sha256, r.fields["holder"], r.created_at)
@@ -36,7 +40,11 @@ def exercise(index: Index) -> dict:
 
 def test_index_operations(index_url):
     result = exercise(Index(index_url))
-    assert result["revision"] == "0004"
+    assert result["revision"] == "0005"
+    imported, entries_2019, summary = result["registers"]
+    assert imported == [(2, 0), (0, 2)]
+    assert [e[1] for e in entries_2019] == ["125/QĐ-UBND"]
+    assert summary == [("sổ đi 2019", 2, "2019-04-08", "2020-01-02")]
     assert result["codes"][2].endswith("-0003")
     assert [(r[0][-4:], r[1]) for r in result["results"]] == [("0001", 1), ("0002", 2)]
     assert result["results"][0][3] == "NGUYỄN MINH ANH"  # NFC text survives the round trip
@@ -64,7 +72,7 @@ def test_sqlite_and_postgresql_give_the_same_results(tmp_path):
 def test_reopening_an_index_keeps_its_data(index_url):
     Index(index_url).results.add(record("000.00.00.H26-KS-230515-0009"))
     again = Index(index_url)
-    assert again.revision() == "0004"
+    assert again.revision() == "0005"
     assert again.results.get("000.00.00.H26-KS-230515-0009").doc_type == "KS"
 
 
