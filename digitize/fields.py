@@ -461,32 +461,47 @@ def _date_read(text: str) -> str | None:
     return found.isoformat() if found and 1945 <= found.year <= 2100 else None
 
 
+def check_symbol(value: FieldValue, doc_type: DocumentType | None) -> FieldValue:
+    """Decree 30's form of an administrative document's symbol, number/KIND-ISSUER, checked on the value
+    finally taken, whichever reading it came from."""
+    if not value.value or doc_type is None or doc_type.kind != "admin" or value.confidence < 0.5:
+        return value
+    if "/" not in value.value:
+        return replace(value, confidence=0.4, note=value.note or f"the symbol {value.value!r} is incomplete")
+    if "-" not in value.value.partition("/")[2]:
+        return replace(value, confidence=0.5, note=value.note or f"the symbol {value.value!r} has no hyphen")
+    return value
+
+
 def _key(name: str, value: str) -> str:
     """What two readings must share to agree: a number's digits and letters (a second reader drops slashes,
     hyphens, dots and case), a date's ISO form."""
     return re.sub(r"[^0-9A-Z]", "", fold(value)) if name != "issued_on" else value
 
 
-_SPLIT = "\x00split"  # an engine whose two crops read different values
-
-
 def _verdicts(rereads: list[Reread], read: Callable[[str], str | None]) -> dict[str, str]:
-    """What each engine read, when its crops agree (or only one could be read); ``_SPLIT`` when they differ."""
-    by_engine: dict[str, list[str]] = {}
+    """What each engine read: on the crop with the ink kept, else on the cleaned crop (the image the page
+    reading saw, where a pen's blue ink was lifted); no verdict when neither could be read."""
+    by_engine: dict[str, dict[str, str | None]] = {}
     for reread in rereads:
-        value = read(reread.text)
+        engine, _, image = reread.source.partition(", ")
+        by_engine.setdefault(engine, {})[image] = read(reread.text)
+    verdicts = {}
+    for engine, readings in by_engine.items():
+        value = readings.get("ink kept") or readings.get("cleaned")
         if value:
-            by_engine.setdefault(reread.source.split(",")[0], []).append(value)
-    return {engine: values[0] if len(set(values)) == 1 else _SPLIT for engine, values in by_engine.items()}
+            verdicts[engine] = value
+    return verdicts
 
 
 def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) -> FieldValue:
     """Combine a field read on the page with the second readings of its line (``digitize.reread``).
 
-    Each engine that re-read the line gives a verdict when its two crops agree.  A line read surely on the
-    page is questioned only when an engine's verdict is something else.  An unsure or filled-in line needs
-    an engine that agrees and none that disagrees; a value seen only in the crops is a proposal with what
-    each reading said; a blank nothing could read says where it is, so the clerk types only that.
+    Each engine that re-read the line gives a verdict (its reading of the crop with the ink kept).  A line
+    read surely on the page is questioned only when an engine's verdict is something else.  An unsure or
+    filled-in line needs an engine that agrees and none that disagrees, or two engines that agree with each
+    other; a value seen by one engine only is a proposal with what each reading said; a blank nothing could
+    read says where it is, so the clerk types only that.
     """
     page_index, rereads = next(((p.index, p.rereads) for p in pages[:1] if p.rereads), (0, ()))
     rereads = [r for r in rereads if r.field == name]
@@ -495,21 +510,21 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) ->
     parse = {"number": _number_read, "number_label": _code_read, "issued_on": _date_read}[name]
     # Tesseract's confidence on a lone line says little (0 for a clean "1234/QĐ-UBND"): agreement decides.
     verdicts = _verdicts(rereads, lambda text: parse(text.translate(_ETH)))
-    keys = {engine: _key(name, v) if v != _SPLIT else _SPLIT for engine, v in verdicts.items()}
+    keys = {engine: _key(name, v) for engine, v in verdicts.items()}
     x, y, w, h = rereads[0].box
     where = f"page {page_index + 1}, box x={x} y={y} w={w} h={h}"
     said = "; ".join(f"{r.source}: {r.text!r}" for r in rereads)
     unsure = any(r.unsure for r in rereads)
-    engines_agree = len(keys) >= 2 and _SPLIT not in keys.values() and len(set(keys.values())) == 1
+    engines_agree = len(keys) >= 2 and len(set(keys.values())) == 1
     if unsure and engines_agree and (not value.value or keys["tesseract"] != _key(name, value.value)):
-        # Two engines, each on both crops, read the same where the page (the ink-lifted image) read nothing or
-        # something else: the pen's ink was what the page lost.  Tesseract's reading keeps the symbol's marks.
+        # Two engines read the same on the crop with the ink kept where the page (the ink-lifted image) read
+        # nothing or something else: the pen's ink was what the page lost.  Tesseract's reading keeps the marks.
         return FieldValue(verdicts["tesseract"], 0.8, f"read again by two engines at {where}",
                           f"the page read {value.value!r}" if value.value else None)
     if value.value:
         page_key = _key(name, value.value)
         agree = [e for e, k in keys.items() if k == page_key]
-        differ = [e for e, k in keys.items() if k not in (page_key, _SPLIT)]
+        differ = [e for e, k in keys.items() if k != page_key]
         whole = {verdicts[e] for e in differ if value.value in verdicts[e]}
         if unsure and len(whole) == 1 and len(differ) == len(keys):
             return FieldValue(whole.pop(), 0.75, value.evidence, None)  # the page cut what the crops read whole
@@ -525,10 +540,10 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) ->
         # Filled in by hand or stamp, or read unsurely: the page alone is not enough.
         return replace(value, confidence=min(value.confidence, 0.6),
                        note=value.note or f"not confirmed by a second reading ({said}) at {where}")
-    found = {v for v in verdicts.values() if v != _SPLIT}
-    if len(found) == 1 and len({k for k in keys.values() if k != _SPLIT}) == 1:
-        # Read only in the crops: a proposal a clerk confirms with one key, not an archived value.
-        return FieldValue(found.pop(), 0.65, f"re-read at {where}", f"read only in the crops ({said}) at {where}")
+    if len(set(keys.values())) == 1:
+        # Read only in the crops, by one engine: a proposal a clerk confirms with one key, not an archived value.
+        return FieldValue(next(iter(verdicts.values())), 0.65, f"re-read at {where}",
+                          f"read only in the crops ({said}) at {where}")
     readable = [v for v in (parse(r.text.translate(_ETH)) for r in rereads) if v]
     if readable:
         return FieldValue(readable[0], 0.45, f"re-read at {where}", f"read only in part ({said}) at {where}")
@@ -557,7 +572,7 @@ def confirm_holder(value: FieldValue, pages: list[PageText]) -> FieldValue:
     rereads = [r for p in pages[:1] for r in p.rereads if r.field == "holder"]
     if not value.value or not rereads:
         return value
-    verdicts = {e: v for e, v in _verdicts(rereads, _holder_read).items() if v != _SPLIT}
+    verdicts = _verdicts(rereads, _holder_read)
     other_marks = [v for v in verdicts.values() if _other_marks(v, value.value)]
     if other_marks:
         return replace(value, confidence=min(value.confidence, 0.5),

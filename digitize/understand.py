@@ -11,6 +11,7 @@ from codes import AgencyRegistry, Catalogue, DocumentType, InvalidCode, parse_do
 from codes.catalogue import FIELD_NAMES
 from digitize.classify import classify, combine
 from digitize.fields import (
+    check_symbol,
     confirm_holder,
     confirm_with_rereads,
     cross_check_issuer,
@@ -48,7 +49,7 @@ def understand(pages: list[PageText], catalogue: Catalogue, text_model: TextMode
     number = extract_number(pages, doc_type, issuer.value)
     labelled = doc_type is not None and any(fold(number.evidence or "").startswith(fold(label))
                                             for label in doc_type.number_labels)
-    number = confirm_with_rereads(number, pages, "number_label" if labelled else "number")
+    number = check_symbol(confirm_with_rereads(number, pages, "number_label" if labelled else "number"), doc_type)
     issued_on = confirm_with_rereads(extract_issue_date(pages), pages, "issued_on")
     holder = confirm_holder(extract_holder(pages, doc_type), pages)
     issuing_agency = agencies.match_issuer(issuer.value)
