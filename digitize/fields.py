@@ -461,6 +461,18 @@ def _date_read(text: str) -> str | None:
     return found.isoformat() if found and 1945 <= found.year <= 2100 else None
 
 
+def _fits_the_line(name: str, value: str, pages: list[PageText]) -> bool:
+    """Whether a number read only in the crops fits its printed line: digits written into the blank, then
+    the symbol's printed rest ("Số: ____ /BC-UBND" takes "3129/BC-UBND", never "3/29/BC-UBND")."""
+    if name != "number":
+        return True
+    line = number_line(pages) or ""
+    tails = [token for token in line.translate(_SLASHES).split()[1:] if token.startswith("/")]
+    if not value.partition("/")[0].isdigit():
+        return False
+    return not tails or (value.endswith(tails[-1]) and value[:-len(tails[-1])].isdigit())
+
+
 def check_symbol(value: FieldValue, doc_type: DocumentType | None) -> FieldValue:
     """Decree 30's form of an administrative document's symbol, number/KIND-ISSUER, checked on the value
     finally taken, whichever reading it came from."""
@@ -516,7 +528,8 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) ->
     said = "; ".join(f"{r.source}: {r.text!r}" for r in rereads)
     unsure = any(r.unsure for r in rereads)
     engines_agree = len(keys) >= 2 and len(set(keys.values())) == 1
-    if unsure and engines_agree and (not value.value or keys["tesseract"] != _key(name, value.value)):
+    if unsure and engines_agree and (not value.value or keys["tesseract"] != _key(name, value.value)) \
+            and _fits_the_line(name, verdicts["tesseract"], pages):
         # Two engines read the same on the crop with the ink kept where the page (the ink-lifted image) read
         # nothing or something else: the pen's ink was what the page lost.  Tesseract's reading keeps the marks.
         return FieldValue(verdicts["tesseract"], 0.8, f"read again by two engines at {where}",

@@ -139,6 +139,24 @@ def test_a_filled_in_line_is_told_from_a_printed_one():
     assert filled_in(pen)  # digits taller than the printed words: written in
 
 
+def test_two_engines_agreeing_on_what_the_page_missed_are_believed_when_it_fits_the_line():
+    from digitize.fields import confirm_with_rereads
+    from digitize.model import FieldValue, Reread
+
+    line = _page([[("Số:", 300), ("/BC-UBND", 700)]])
+
+    def read_as(text: str) -> PageText:
+        return PageText(0, line.width, line.height, line.segments, "ocr", rereads=tuple(
+            Reread("number", text, 60.0, (390, 190, 500, 80), f"{engine}, ink kept") for engine in
+            ("trueocr", "tesseract")))
+
+    taken = confirm_with_rereads(FieldValue(None, 0.0), [read_as("3129 /BC-UBND")], "number")
+    assert taken.value == "3129/BC-UBND" and taken.confidence >= 0.7
+    # "1" read as "/" by both: digits and the printed rest do not make this line; a clerk looks.
+    odd = confirm_with_rereads(FieldValue(None, 0.0), [read_as("3/29 /BC-UBND")], "number")
+    assert odd.confidence < 0.7
+
+
 def test_an_unreadable_blank_number_says_where_it_is():
     from digitize.fields import confirm_with_rereads
     from digitize.model import FieldValue, Reread
