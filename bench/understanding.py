@@ -249,7 +249,8 @@ def report(name: str, outcomes: list[Outcome], truth: dict[str, Truth], seconds:
             risk = bad / len(archived) if archived else 0.0
             mark = " ← operating point" if operating == (tt, ft) else ""
             print(f"{tt:5.2f}  {ft:6.2f}  {coverage:7.1%}  {risk:6.1%}  {bad:4d}{mark}")
-            if bad == 0 and (best is None or coverage > best[0]):
+            # The most covering setting without risk; of equal ones the strictest (the most margin).
+            if bad == 0 and (best is None or coverage >= best[0]):
                 best = (coverage, tt, ft)
     return (best[1], best[2]) if best else (0.9, 0.9)
 
