@@ -12,14 +12,13 @@ so the cost is a few small crops, not another page.
 from __future__ import annotations
 
 import re
-import tempfile
 
 import cv2
 import numpy as np
 
 from digitize.fields import check_person_name
 from digitize.model import Reread, Segment
-from digitize.ocr import OcrConfig
+from digitize.ocr import OcrConfig, PageTimeout, read_words
 from digitize.text import fold, nfc, parse_vietnamese_date, strip_accents
 
 _NUMBER_LINE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]")
@@ -215,29 +214,21 @@ def _ink_kept_crop(rgb: np.ndarray, to_cleaned: np.ndarray, box: tuple[int, int,
 
 
 def _tesseract_lines(crops: list[np.ndarray], config: OcrConfig) -> list[tuple[str, float]]:
-    """Each crop read as one line, at twice the scale, in one Tesseract call (the crops stacked, one
-    line each, ``--psm 6``): [(text, lowest word confidence)], in the order of ``crops``."""
-    import pytesseract
-
+    """Each crop read as one line, at twice the scale, in one Tesseract call on the crops stacked with white
+    between them (by the configured engine: the command or libtesseract): [(text, lowest word confidence)]."""
     width = max(c.shape[1] for c in crops) * 2 + 40
     rows = []
     for crop in crops:
         big = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-        pad = width - big.shape[1]
-        rows.append(cv2.copyMakeBorder(big, 30, 30, 20, pad - 20, cv2.BORDER_CONSTANT, value=255))
-    stacked = np.vstack(rows)
+        rows.append(cv2.copyMakeBorder(big, 30, 30, 20, width - big.shape[1] - 20, cv2.BORDER_CONSTANT, value=255))
     bands = np.cumsum([0] + [r.shape[0] for r in rows])
-    with tempfile.NamedTemporaryFile(prefix="sohoa-crop-", suffix=".pgm") as image_file:
-        cv2.imwrite(image_file.name, stacked)
-        try:
-            data = pytesseract.image_to_data(image_file.name, lang=config.lang, config="--psm 6",
-                                             output_type=pytesseract.Output.DICT, timeout=30)
-        except (RuntimeError, pytesseract.TesseractError):
-            return [("", 0.0)] * len(crops)
+    try:
+        words = read_words(np.vstack(rows), 600, config)
+    except (PageTimeout, RuntimeError, OSError):
+        return [("", 0.0)] * len(crops)
     lines: list[list[tuple[str, float]]] = [[] for _ in crops]
-    for text, conf, top, height in zip(data["text"], data["conf"], data["top"], data["height"], strict=True):
-        if text.strip() and float(conf) >= 0:
-            band = int(np.searchsorted(bands, top + height / 2, side="right")) - 1
-            lines[min(max(band, 0), len(crops) - 1)].append((nfc(text.strip()), float(conf)))
-    return [(" ".join(t for t, _ in words), min((c for _, c in words), default=0.0)) if words else ("", 0.0)
-            for words in lines]
+    for word in sorted(words, key=lambda w: (w.y, w.x)):
+        band = int(np.searchsorted(bands, word.y + word.h / 2, side="right")) - 1
+        lines[min(max(band, 0), len(crops) - 1)].append((word, word.conf))
+    return [(" ".join(w.text for w, _ in sorted(line, key=lambda item: item[0].x)),
+             min((c for _, c in line), default=0.0)) if line else ("", 0.0) for line in lines]

@@ -411,8 +411,10 @@ def test_clean_values_are_normalized_and_a_result_needs_a_level():
 def test_personal_data_on_disk_is_for_sohoa_only(tmp_path):
     import stat
 
+    from tests.conftest import unnumbered_birth_certificate
+
     data_dir = tmp_path / "data"
-    run_cli("process", str(BORN_DIGITAL), str(SAMPLES / "01-giay-khai-sinh.png"), data_dir=data_dir)
+    run_cli("process", str(BORN_DIGITAL), str(unnumbered_birth_certificate(tmp_path)), data_dir=data_dir)
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((data_dir / "index.sqlite3").stat().st_mode) == 0o600
     archived = [p for p in (data_dir / "archive").rglob("*") if p.is_file() and not p.name.startswith(".")]

@@ -127,10 +127,11 @@ holder_labels = ["Họ và tên"]
 
 @pytest.fixture(scope="module")
 def review_data(tmp_path_factory):
-    from tests.conftest import SAMPLES
+    from tests.conftest import SAMPLES, unnumbered_birth_certificate
 
     data_dir = tmp_path_factory.mktemp("review-data")
-    rows = json_lines(run_cli("process", str(SAMPLES / "01-giay-khai-sinh.png"), str(SAMPLES / "07-cong-van.jpg"),
+    waiting = unnumbered_birth_certificate(tmp_path_factory.mktemp("unnumbered"))
+    rows = json_lines(run_cli("process", str(waiting), str(SAMPLES / "07-cong-van.jpg"),
                               "--json", data_dir=data_dir).stdout)
     return data_dir, rows
 
@@ -164,10 +165,10 @@ def test_review_accept_with_corrections(review_data):
 
 
 def test_review_reject_keeps_the_original(tmp_path):
-    from tests.conftest import SAMPLES
+    from tests.conftest import unnumbered_birth_certificate
 
     data_dir = tmp_path / "data"
-    run_cli("process", str(SAMPLES / "01-giay-khai-sinh.png"), data_dir=data_dir)
+    run_cli("process", str(unnumbered_birth_certificate(tmp_path)), data_dir=data_dir)
     waiting = json_lines(run_cli("review", "list", "--json", data_dir=data_dir).stdout)
     run_cli("review", "reject", str(waiting[0]["id"]), "--reason", "bản sao không rõ", data_dir=data_dir)
     row = json_lines(run_cli("list", "--json", data_dir=data_dir).stdout)[0]
