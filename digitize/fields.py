@@ -16,7 +16,7 @@ from digitize.text import fold, modern_tone_marks, nfc, parse_vietnamese_date, s
 _NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]?\s*([0-9Il|\]][0-9A-Za-zĐđ/.\-]*)")
 # A leading 1 that OCR read as a letter or bracket ("Số: I22/XNCT").
 # The number line, even with its number left blank ("Số:      /TB-UBND").
-_NUMBER_LINE_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]")
+NUMBER_LINE_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]")
 _NUMBER_LOOKALIKES = str.maketrans({"I": "1", "l": "1", "|": "1", "]": "1"})
 _PERSONAL_ID_RE = re.compile(r"(?<!\d)(\d{12})(?!\d)")
 _CENTRAL_CITIES = ("HA NOI", "HO CHI MINH", "HAI PHONG", "DA NANG", "CAN THO", "HUE")
@@ -179,7 +179,7 @@ def extract_number(pages: list[PageText], doc_type: DocumentType | None, issuer:
                 confidence = min(confidence, 0.4)
                 note = f"no {doc_type.number_labels[0]!r} found; the header reads {seg.text!r}"
             return FieldValue(number[0], confidence, seg.text, note)
-        if _NUMBER_LINE_RE.match(seg.text) and seg in left:
+        if NUMBER_LINE_RE.match(seg.text) and seg in left:
             return FieldValue(None, 0.0, seg.text, f"the number is blank or unreadable: the line reads {seg.text!r}")
     return FieldValue(None, 0.0)
 
@@ -300,7 +300,7 @@ def extract_issuer(pages: list[PageText]) -> FieldValue:
     left, _ = _header(pages[0])
     lines = []
     for seg in left:
-        if _NUMBER_LINE_RE.match(seg.text) or strip_accents(seg.text).upper().startswith("V/V"):
+        if NUMBER_LINE_RE.match(seg.text) or strip_accents(seg.text).upper().startswith("V/V"):
             break
         if len(seg.text.strip(" -_—")) >= 2:
             lines.append(seg.text)
@@ -441,11 +441,11 @@ def level_of_issuer(issuer: str | None) -> str | None:
 def number_line(pages: list[PageText]) -> str | None:
     """The first page's number line as read, filled or blank ("Số: /QĐ-UBND")."""
     left, _ = _header(pages[0]) if pages else ([], [])
-    return next((seg.text for seg in left if _NUMBER_LINE_RE.match(seg.text)), None)
+    return next((seg.text for seg in left if NUMBER_LINE_RE.match(seg.text)), None)
 
 
 def _number_read(text: str) -> str | None:
-    match = _NUMBER_RE.match(_tight(f"Số: {text.lstrip(' .,:;-_~' + chr(39) + chr(34))}"))
+    match = _NUMBER_RE.match(_tight("Số: " + text.lstrip(" .,:;-_~'\"")))
     number = _document_number(match.group(1).rstrip(".-/")) if match else None
     return number[0] if number else None
 
@@ -485,10 +485,15 @@ def check_symbol(value: FieldValue, doc_type: DocumentType | None) -> FieldValue
     return value
 
 
+def symbol_key(text: str) -> str:
+    """A number's digits and letters only, without marks and case: what two readings of it must share (a
+    second reader drops slashes, hyphens, dots and case)."""
+    return re.sub(r"[^0-9A-Z]", "", fold(text))
+
+
 def _key(name: str, value: str) -> str:
-    """What two readings must share to agree: a number's digits and letters (a second reader drops slashes,
-    hyphens, dots and case), a date's ISO form."""
-    return re.sub(r"[^0-9A-Z]", "", fold(value)) if name != "issued_on" else value
+    """What two readings must share to agree: a number's ``symbol_key``, a date's ISO form."""
+    return symbol_key(value) if name != "issued_on" else value
 
 
 def _verdicts(rereads: list[Reread], read: Callable[[str], str | None]) -> dict[str, str]:

@@ -17,26 +17,24 @@ import re
 import cv2
 import numpy as np
 
-from digitize.fields import check_person_name
+from digitize.fields import NUMBER_LINE_RE, check_person_name, symbol_key
 from digitize.model import Reread, Segment
 from digitize.ocr import OcrConfig, PageTimeout, read_words
 from digitize.text import fold, nfc, parse_vietnamese_date, strip_accents
 
-_NUMBER_LINE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]")
 _DATE_LINE = re.compile(r"\bngay\b.*\b(thang|nam)\b", re.IGNORECASE)
 _SURE = 88.0  # every word of the line at least this sure: no second reading
 
 
 def lines_to_reread(segments: tuple[Segment, ...], page_height: int,
-                    field_labels: tuple[tuple[str, str], ...] = (), every: bool = False
-                    ) -> list[tuple[str, Segment, int, bool]]:
+                    field_labels: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, Segment, int, bool]]:
     """(field, line, x where its value starts, unsure) of the lines worth a second reading: the header's
     number and date lines and the lines after a number or holder label.  ``unsure``: the page reading is
     missing, unsure, or the line has a filled-in blank; such a line needs a second reading that agrees.
-    Sure lines are listed too when ``every`` (a cheap second reader checks them as well)."""
+    Only such lines are returned."""
     found: dict[str, tuple[Segment, int, bool]] = {}
     for i, seg in enumerate(segments):
-        if "number" not in found and seg.y < 0.4 * page_height and _NUMBER_LINE.match(seg.text):
+        if "number" not in found and seg.y < 0.4 * page_height and NUMBER_LINE_RE.match(seg.text):
             unsure = _unsure_digits(seg) or len(seg.words) < 2 or filled_in(seg)
             found["number"] = (seg, seg.words[0].x + seg.words[0].w, unsure)
         elif "issued_on" not in found and seg.y < 0.4 * page_height and _DATE_LINE.search(strip_accents(seg.text)):
@@ -59,7 +57,7 @@ def lines_to_reread(segments: tuple[Segment, ...], page_height: int,
                     unsure = unsure or bool(check_person_name(" ".join(w.text for w in words))[1])
                 found[field] = (value_seg, start, unsure)
                 break
-    return [(field, seg, start, unsure) for field, (seg, start, unsure) in found.items() if unsure or every]
+    return [(field, seg, start, unsure) for field, (seg, start, unsure) in found.items() if unsure]
 
 
 def _unsure_digits(seg: Segment) -> bool:
@@ -154,7 +152,7 @@ def _same(a: str, b: str, marks: bool = False) -> bool:
     """Two readings of a line alike in their letters and digits (spaces, punctuation, case aside; marks
     too, unless ``marks``: a name's marks are what its reading is unsure of)."""
     def key(text: str) -> str:
-        return re.sub(r"[\W_]", "", nfc(text).upper()) if marks else re.sub(r"[^0-9A-Z]", "", fold(text))
+        return re.sub(r"[\W_]", "", nfc(text).upper()) if marks else symbol_key(text)
     return bool(key(a)) and key(a) == key(b)
 
 
@@ -204,12 +202,18 @@ def _date_start(seg: Segment) -> int:
 
 def _ink_kept_crop(rgb: np.ndarray, to_cleaned: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """The box cut from the original image with coloured ink as dark as black (the darkest channel),
-    straightened and scaled as the cleaned page was."""
+    straightened and scaled as the cleaned page was.  Only the box's own region is converted."""
     x, y, w, h = box
-    darkest = rgb.min(axis=2) if rgb.ndim == 3 else rgb
-    shift = np.array([[1, 0, -x], [0, 1, -y]], np.float64)
-    matrix = shift @ np.vstack([to_cleaned, [0, 0, 1]])
-    crop = cv2.warpAffine(darkest, matrix, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+    to_crop = np.array([[1, 0, -x], [0, 1, -y]], np.float64) @ np.vstack([to_cleaned, [0, 0, 1]])
+    back = cv2.invertAffineTransform(to_crop)  # crop pixels → original pixels
+    corners = back @ np.array([[0, w, 0, w], [0, 0, h, h], [1, 1, 1, 1]], np.float64)
+    x0, y0 = np.floor(corners.min(axis=1)).astype(int) - 2
+    x1, y1 = np.ceil(corners.max(axis=1)).astype(int) + 2
+    x0, y0 = max(0, x0), max(0, y0)
+    region = rgb[y0:max(y0 + 1, y1), x0:max(x0 + 1, x1)]
+    darkest = region.min(axis=2) if region.ndim == 3 else region
+    matrix = to_crop @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
+    crop = cv2.warpAffine(np.ascontiguousarray(darkest), matrix, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
     _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return binary
 

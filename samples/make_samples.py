@@ -369,9 +369,20 @@ def scan(img: Image.Image, skew: float = 0.8, noise: float = 6.0, blur: float = 
     return out
 
 
+def scanned_pdf(pages: list[Image.Image], dpi: int, quality: int) -> bytes:
+    """A scanner's PDF: each page a JPEG, embedded as it is (img2pdf)."""
+    import img2pdf
+
+    jpegs = []
+    for page in pages:
+        buf = io.BytesIO()
+        page.save(buf, format="JPEG", quality=quality, dpi=(dpi, dpi))
+        jpegs.append(buf.getvalue())
+    return img2pdf.convert(jpegs)
+
+
 def save_sample(spec: DocSpec, out_dir: Path, dpi: int = 300) -> Path:
     """Render ``spec`` and write it in its file format into ``out_dir``; return the path."""
-    import img2pdf
 
     pages = render_pages(spec)
     path = out_dir / spec.file_name
@@ -391,12 +402,7 @@ def save_sample(spec: DocSpec, out_dir: Path, dpi: int = 300) -> Path:
         bilevel[0].save(path, save_all=True, append_images=bilevel[1:], compression="group4",
                         dpi=(dpi, dpi))
     elif spec.fmt == "pdf-scan":
-        jpegs = []
-        for im in scans:
-            buf = io.BytesIO()
-            im.save(buf, format="JPEG", quality=80, dpi=(dpi, dpi))
-            jpegs.append(buf.getvalue())
-        path.write_bytes(img2pdf.convert(jpegs))
+        path.write_bytes(scanned_pdf(scans, dpi, quality=80))
     else:
         raise ValueError(f"unknown sample format {spec.fmt}")
     return path

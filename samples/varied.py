@@ -12,7 +12,8 @@ that what is tuned there is measured on material it never saw, with what real do
 - born-digital PDFs whose number and day exist only in annotation appearances (a form widget and a
   free-text annotation over the blanks), as issuers' signing software writes them.
 
-It shares no vocabulary and no drawing code with generator A; only the catalogue's type codes.
+It shares no vocabulary and no drawing code with generator A; only the catalogue's type codes and the
+scanner's PDF container (``make_samples.scanned_pdf``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from samples.make_samples import scanned_pdf
 
 FONT_FILES = {
     "serif": "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
@@ -362,7 +365,6 @@ def capture(image: Image.Image, profile: str, rng: random.Random) -> Image.Image
 
 def save_varied(doc: VariedDoc, out_dir: Path, fmt: str, profile: str, dpi: int) -> Path:
     """Render, capture and write ``doc``; ``fmt`` is png, jpg, tiff or pdf."""
-    import img2pdf
 
     rng = random.Random(doc.seed * 7 + 1)
     pages = [capture(p, profile, rng) for p in draw_pages(doc, dpi)]
@@ -375,12 +377,7 @@ def save_varied(doc: VariedDoc, out_dir: Path, fmt: str, profile: str, dpi: int)
         frames = [p.convert("L").point(lambda v: 255 if v > 140 else 0).convert("1") for p in pages]
         frames[0].save(path, save_all=True, append_images=frames[1:], compression="group4", dpi=(dpi, dpi))
     elif fmt == "pdf":
-        jpegs = []
-        for p in pages:
-            buf = io.BytesIO()
-            p.save(buf, format="JPEG", quality=85, dpi=(dpi, dpi))
-            jpegs.append(buf.getvalue())
-        path.write_bytes(img2pdf.convert(jpegs))
+        path.write_bytes(scanned_pdf(pages, dpi, quality=85))
     else:
         raise ValueError(f"unknown format {fmt}")
     return path

@@ -20,18 +20,19 @@ class IssuingRegisters:
     def add(self, rows: list[RegisterRow]) -> tuple[int, int]:
         """Add entries; one already there (same register, number and date) is left as it is.
         Returns (added, already there)."""
-        added = 0
+        registers = {row[0] for row in rows}
         with Session(self.writer) as session, session.begin():
+            there = set(session.execute(
+                select(RegisterEntryRow.register, RegisterEntryRow.number, RegisterEntryRow.issued_on)
+                .where(RegisterEntryRow.register.in_(registers))).tuples()) if registers else set()
+            new = {}
             for register, number, issued_on, kind, summary, signer in rows:
-                exists = session.scalar(select(RegisterEntryRow.id).where(
-                    RegisterEntryRow.register == register, RegisterEntryRow.number == number,
-                    RegisterEntryRow.issued_on == issued_on))
-                if exists is None:
-                    session.add(RegisterEntryRow(register=register, number=number, issued_on=issued_on, kind=kind,
-                                                 summary=summary, signer=signer))
-                    session.flush()
-                    added += 1
-        return added, len(rows) - added
+                if (register, number, issued_on) not in there:
+                    new.setdefault((register, number, issued_on), RegisterEntryRow(
+                        register=register, number=number, issued_on=issued_on, kind=kind, summary=summary,
+                        signer=signer))
+            session.add_all(new.values())
+        return len(new), len(rows) - len(new)
 
     def entries(self, years: set[int] | None = None) -> list[RegisterRow]:
         """All entries, or those of the given years."""
