@@ -22,9 +22,9 @@ class IssuingRegisters:
         Returns (added, already there)."""
         registers = {row[0] for row in rows}
         with Session(self.writer) as session, session.begin():
-            there = set(session.execute(
+            there = {tuple(row) for row in session.execute(
                 select(RegisterEntryRow.register, RegisterEntryRow.number, RegisterEntryRow.issued_on)
-                .where(RegisterEntryRow.register.in_(registers))).tuples()) if registers else set()
+                .where(RegisterEntryRow.register.in_(registers)))} if registers else set()
             new = {}
             for register, number, issued_on, kind, summary, signer in rows:
                 if (register, number, issued_on) not in there:
