@@ -7,6 +7,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-freefont-ttf fonts-dejavu-core fonts-dejavu-extra softhsm2
+# Only the tests need a browser (the workspace's browser tests drive Debian's Chromium).
+TEST_APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export SOHOA_DATA_DIR ?= $(CURDIR)/sohoa-data
 
@@ -31,7 +33,16 @@ $(VENV)/.install-stamp: pyproject.toml $(VENV)/.apt-stamp | $(VENV)/bin/python
 	$(VENV)/bin/pip install -q -e '.[chart,second-reader]'
 	@touch $@
 
-$(VENV)/.test-stamp: pyproject.toml $(VENV)/.install-stamp
+$(VENV)/.apt-test-stamp: Makefile
+	@mkdir -p $(VENV)
+	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages for the tests:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+$(VENV)/.test-stamp: pyproject.toml $(VENV)/.install-stamp $(VENV)/.apt-test-stamp
 	$(VENV)/bin/pip install -q -e '.[test]'
 	@touch $@
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import json
 import logging
@@ -425,17 +426,92 @@ def clients_revoke(name: Annotated[str, typer.Argument(help="The client to cut o
     print(f"client {name} revoked")
 
 
+users_app = typer.Typer(help="Officers who sign in to the workspace (sohoa serve): clerk, reviewer or admin.",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _read_password(password_file: Path | None, confirm: bool = True) -> str:
+    """The password from a file (its first line) or typed at the terminal, never from the command line."""
+    if password_file is not None:
+        lines = password_file.read_text("utf-8").splitlines()
+        return lines[0] if lines else ""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("password", hide_input=True, confirmation_prompt=confirm)
+
+
+PasswordFile = Annotated[Path | None, typer.Option(
+    "--password-file", exists=True, dir_okay=False,
+    help="Read the password from the first line of this file (else it is typed, or read from stdin).")]
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name: lower-case letters, digits, . _ - (e.g. lan.nguyen).")],
+    role: Annotated[str, typer.Option("--role", help="clerk, reviewer (also reads ID numbers) or admin.")],
+    password_file: PasswordFile = None,
+):
+    """Add an officer; the password is typed (twice), or read from --password-file or stdin."""
+    from workflow.users import UserError, add_user
+
+    with _exit_on(UserError, 2):
+        add_user(_rooms(), name, role, _read_password(password_file))
+    print(f"user {name} added ({role})")
+
+
+@users_app.command("list")
+def users_list(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per user.")] = False):
+    """Officers, their role, and whether they are active or locked out."""
+    from workflow.users import list_users
+
+    for user in list_users(_rooms()):
+        if as_json:
+            print(json.dumps(user.to_dict(), ensure_ascii=False))
+            continue
+        state = "active" if user.active else "disabled"
+        if user.active and user.locked_until and user.locked_until > dt.datetime.now(dt.UTC):
+            state = f"locked until {user.locked_until:%H:%M} UTC"
+        print(f"{user.name:<24} {user.role:<10} {state}")
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="The officer who may no longer sign in.")]):
+    """Disable an officer at once: their open sessions end at their next request."""
+    from workflow.users import UserError, disable_user
+
+    with _exit_on(UserError, 1):
+        disable_user(_rooms(), name)
+    print(f"user {name} disabled")
+
+
+@users_app.command("reset-password")
+def users_reset_password(name: Annotated[str, typer.Argument(help="The officer.")],
+                         password_file: PasswordFile = None):
+    """Give an officer a new password (typed twice, or from --password-file or stdin); ends their sessions
+    and lifts a lock-out."""
+    from workflow.users import UserError, reset_password
+
+    with _exit_on(UserError, 1):
+        reset_password(_rooms(), name, _read_password(password_file))
+    print(f"password of {name} changed")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     workers: Annotated[int, typer.Option(help="Server processes (default: cores).")] = 0,
+    counter_workers: Annotated[int, typer.Option(
+        help="Pages read in parallel for the counter's uploads (default: cores; 0: do not digitize here).")] = -1,
 ):
-    """Serve the HTTP API (GET /v1/health, /v1/results…) with the same configuration as the CLI."""
+    """Serve the HTTP API (/v1/…) and the clerks' workspace (/login, /counter, /review, /search, /progress)
+    with the same configuration as the CLI; the counter's uploads are digitized in this process."""
     from web.api import serve as run_server
 
     _settings()
-    run_server(host, port, workers or os.cpu_count() or 1)
+    cores = os.cpu_count() or 1
+    run_server(host, port, workers or cores, cores if counter_workers < 0 else counter_workers)
 
 
 @app.command()

@@ -116,15 +116,23 @@ def apply_cover(understanding: Understanding, cover: CoverSheet, catalogue: Cata
         parse_dossier_code(cover.dossier_code)
     except InvalidCode as exc:
         reasons.append(f"cover sheet dossier code is invalid: {exc}")
+    understanding = replace(understanding, review_reasons=tuple(reasons))
+    return apply_given_type(understanding, cover.doc_type, catalogue, "cover sheet") if cover.doc_type \
+        else understanding
+
+
+def apply_given_type(understanding: Understanding, type_code: str, catalogue: Catalogue,
+                     given_by: str) -> Understanding:
+    """The type a clerk gave (on a cover sheet, at the counter), unless the page clearly says otherwise."""
+    reasons = list(understanding.review_reasons)
     cls = understanding.classification
-    if cover.doc_type:
-        doc_type = catalogue.get(cover.doc_type)
-        if doc_type is None:
-            reasons.append(f"cover sheet names an unknown type {cover.doc_type}")
-        elif cls.type_code not in (None, doc_type.code) and cls.confidence >= 0.9:
-            reasons.append(f"cover sheet says {doc_type.name} but the page looks like {cls.type_name}")
-        else:
-            reasons = [r for r in reasons if not r.startswith(("document type", "document type uncertain"))]
-            cls = Classification(doc_type.code, doc_type.name, max(cls.confidence, 0.95),
-                                 (*cls.evidence, f"cover sheet: {doc_type.name}"))
+    doc_type = catalogue.get(type_code)
+    if doc_type is None:
+        reasons.append(f"{given_by} names an unknown type {type_code}")
+    elif cls.type_code not in (None, doc_type.code) and cls.confidence >= 0.9:
+        reasons.append(f"{given_by} says {doc_type.name} but the page looks like {cls.type_name}")
+    else:
+        reasons = [r for r in reasons if not r.startswith(("document type", "document type uncertain"))]
+        cls = Classification(doc_type.code, doc_type.name, max(cls.confidence, 0.95),
+                             (*cls.evidence, f"{given_by}: {doc_type.name}"))
     return replace(understanding, classification=cls, review_reasons=tuple(reasons))

@@ -77,6 +77,8 @@ class ResultMetadata:
     dossier_code: str | None = None
     result_alias: str | None = None
     active_content: list[str] | None = None  # what an archived PDF carries that could run (SOHOA_ACTIVE_CONTENT=flag)
+    officer: str | None = None  # the officer who handed the paper in (the workspace's counter)
+    review: dict[str, Any] | None = None  # a clerk's decision: officer, decided_at, corrected, type_confirmed
     code: str = ""
     version: int = 0
     supersedes: str | None = None
@@ -113,6 +115,10 @@ class ResultMetadata:
             data["result_alias"] = self.result_alias
         if self.active_content:
             data["active_content"] = list(self.active_content)
+        if self.officer:
+            data["officer"] = self.officer
+        if self.review:
+            data["review"] = dict(self.review)
         data.update({"code": self.code, "version": self.version, "supersedes": self.supersedes,
                      "retention": self.retention, "files": {n: f.to_dict() for n, f in self.files.items()},
                      "events": list(self.events)})
@@ -129,7 +135,8 @@ class ResultMetadata:
             signature=dict(raw.get("signature", {})), evidence=list(raw.get("evidence", [])),
             created_at=raw["created_at"], signed_input=raw.get("signed_input"),
             source_pages=raw.get("source_pages"), dossier_code=raw.get("dossier_code"),
-            result_alias=raw.get("result_alias"), active_content=raw.get("active_content"), code=raw["code"],
+            result_alias=raw.get("result_alias"), active_content=raw.get("active_content"),
+            officer=raw.get("officer"), review=raw.get("review"), code=raw["code"],
             version=int(raw["version"]),
             supersedes=raw.get("supersedes"), retention=str(raw.get("retention", "permanent")),
             files={name: FileInfo(f["sha256"], int(f["size"])) for name, f in raw.get("files", {}).items()},

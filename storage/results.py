@@ -23,8 +23,10 @@ from typing import Any
 
 from storage.archive import Archive, ArchiveError, Retention, StoredObject
 from storage.index import Event, Index, ResultRecord
-from storage.layout import DOCUMENT, MANIFEST, METADATA, ObjectKey, object_key, result_prefix, version_prefix
+from storage.layout import DOCUMENT, MANIFEST, METADATA, TEXT, ObjectKey, object_key, result_prefix, version_prefix
 from storage.metadata import FileInfo, ResultMetadata
+
+SEARCHED_TEXT_BYTES = 100_000  # the start of a result's text is indexed for full-text search
 
 
 class FixityError(ArchiveError):
@@ -108,7 +110,11 @@ class ResultStore:
         checksums = {name: o.sha256 for name, o in stored.items()} | {METADATA: meta_obj.sha256}
         self._put_verified(f"{prefix}/{MANIFEST}", manifest_text(checksums).encode(), retention)
         record = record_from_metadata(meta)
-        self.index.results.add(record, events)
+        text = files.get(TEXT, b"")
+        if isinstance(text, Path):
+            with text.open("rb") as fh:
+                text = fh.read(SEARCHED_TEXT_BYTES)
+        self.index.results.add(record, events, text[:SEARCHED_TEXT_BYTES].decode("utf-8", "ignore"))
         return record
 
     def versions(self, code: str) -> list[int]:

@@ -122,3 +122,17 @@ def unnumbered_birth_certificate(folder: Path) -> Path:
     path = folder / "01-giay-khai-sinh.png"
     image.save(path, dpi=(300, 300))
     return path
+
+
+def number_in_margin(folder: Path) -> Path:
+    """The unnumbered birth certificate with its number written only in the margin ("Vào sổ: 125/2020",
+    as a registry stamp would): it waits for review with "number not found", and the clerk finds the number
+    on the page image (one click on the word)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    path = unnumbered_birth_certificate(folder)
+    image = Image.open(path)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 44)
+    ImageDraw.Draw(image).text((1500, 3330), "Vào sổ: 125/2020", font=font, fill=(40, 40, 40))
+    image.save(path, dpi=(300, 300))
+    return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storage import Event, Index, ResultRecord
+from storage import Event, Index, ResultQuery, ResultRecord
 
 
 def record(code: str, version: int = 1, sha: str = "aa" * 32) -> ResultRecord:
@@ -35,12 +35,15 @@ def exercise(index: Index) -> dict:
                     for r in index.results.all()],
         "inputs": [(i.source, i.status, i.error, i.code, i.review) for i in index.inputs.all()],
         "events": [(e.code, e.event_type, e.outcome) for e in index.results.events()],
+        # Diacritics ignored both ways, every word a prefix, a new version searched once, ID numbers never.
+        "words": {q: index.results.search(ResultQuery(words=q))[0]
+                  for q in ("nguyen minh", "NGUYỄN mi", "nguyên anh khai", "minh tran", "125 2020", "", "%")},
     }
 
 
 def test_index_operations(index_url):
     result = exercise(Index(index_url))
-    assert result["revision"] == "0005"
+    assert result["revision"] == "0006"
     imported, entries_2019, summary = result["registers"]
     assert imported == [(2, 0), (0, 2)]
     assert [e[1] for e in entries_2019] == ["125/QĐ-UBND"]
@@ -53,6 +56,8 @@ def test_index_operations(index_url):
         ("/scans/b.png", "needs_review", None, None, {"reasons": ["số không rõ"]}),
     ]
     assert result["events"] == [(result["codes"][0], "ingestion", "success")]
+    assert result["words"] == {"nguyen minh": 2, "NGUYỄN mi": 2, "nguyên anh khai": 2, "minh tran": 0,
+                               "125 2020": 2, "": 2, "%": 0}  # empty: any
 
 
 def test_sqlite_and_postgresql_give_the_same_results(tmp_path):
@@ -72,7 +77,7 @@ def test_sqlite_and_postgresql_give_the_same_results(tmp_path):
 def test_reopening_an_index_keeps_its_data(index_url):
     Index(index_url).results.add(record("000.00.00.H26-KS-230515-0009"))
     again = Index(index_url)
-    assert again.revision() == "0005"
+    assert again.revision() == "0006"
     assert again.results.get("000.00.00.H26-KS-230515-0009").doc_type == "KS"
 
 

@@ -1,4 +1,5 @@
-"""sohoa HTTP API: other systems fetch digitized results by code (FastAPI).
+"""sohoa HTTP API: other systems fetch digitized results by code (FastAPI); the clerks' workspace
+(``web.workspace``) is served by the same app.
 
 Every endpoint but ``/v1/health`` needs ``Authorization: Bearer <token>`` of a client made with
 ``sohoa clients add``.  Codes from the URL are validated (``workflow.results.find_result``) before anything
@@ -348,6 +349,9 @@ def create_app(rooms: Rooms) -> FastAPI:
         log_access(who.name, None, "stats-targets", 200)
         return figures.to_dict()
 
+    from web.workspace import install_workspace
+
+    install_workspace(app, rooms)
     return app
 
 
@@ -359,11 +363,24 @@ def app_from_settings() -> FastAPI:
     return create_app(open_rooms(load_settings()))
 
 
-def serve(host: str, port: int, workers: int = 1) -> None:
-    """Run the API with uvicorn (``workers`` processes) on the configured rooms."""
+def serve(host: str, port: int, workers: int = 1, counter_workers: int = 0) -> None:
+    """Run the API and the workspace with uvicorn (``workers`` processes) on the configured rooms, and the
+    counter worker (``counter_workers`` page workers; 0: none) that digitizes what the counter queues."""
     import uvicorn
 
+    from workflow.counter import CounterWorker
+    from workflow.rooms import open_rooms
+    from workflow.settings import load_settings
+
     app_from_settings()  # open the rooms once here: migrations and keys are ready before workers start
-    uvicorn.run("web.api:app_from_settings", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", server_header=False, limit_concurrency=256,
-                h11_max_incomplete_event_size=16 * 1024)
+    worker = CounterWorker(open_rooms(load_settings()), counter_workers) if counter_workers else None
+    if worker:
+        worker.start()
+    try:
+        uvicorn.run("web.api:app_from_settings", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", server_header=False, limit_concurrency=256,
+                    h11_max_incomplete_event_size=16 * 1024)
+    finally:
+        if worker:
+            worker.stop()
+            worker.join(timeout=60)

@@ -20,7 +20,8 @@ from pathlib import Path
 from digitize.intake import expand_inputs
 from storage import recover
 from workflow.contracts import Outcome, SourcePart, Status
-from workflow.ingest import Ingest
+from workflow.ingest import Ingest, run_owner
+from workflow.progress import RunTracker
 from workflow.rooms import Rooms
 
 REPORT_COLUMNS = ("source", "code", "doc_type", "status", "reason", "pages", "seconds")
@@ -106,6 +107,7 @@ def backfill(ingest: Ingest, root: Path, report: Path | None = None, retry_faile
 
     writer = ReportWriter(report)
     started = time.perf_counter()
+    tracker = RunTracker(rooms, "backfill", str(root), run_owner(), len(files))
     try:
         for outcome in ingest.run(files, stop=stop, skip=skip):
             summary.files += 1
@@ -115,10 +117,12 @@ def backfill(ingest: Ingest, root: Path, report: Path | None = None, retry_faile
                 summary.by_type[outcome.doc_type_code or "-"] += 1
                 summary.by_level[outcome.level or "-"] += 1
             writer.write(outcome)
+            tracker.add(outcome)
             if on_outcome:
                 on_outcome(outcome)
     finally:
         summary.seconds = time.perf_counter() - started
         summary.stopped = stop.is_set()
         writer.close(summary)
+        tracker.finish()
     return summary

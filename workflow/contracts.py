@@ -64,6 +64,7 @@ class ReviewDecision:
 
     doc_type: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    officer: str | None = None  # the signed-in officer who decided (None: the terminal)
 
 
 def empty_fields() -> dict[str, Any]:

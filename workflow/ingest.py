@@ -29,14 +29,14 @@ from digitize.fields import extract_personal_id
 from digitize.intake import RejectedInput, SourceFile, expand_inputs, file_sha256, inspect, text_layer_pages
 from digitize.model import CoverSheet, PageText
 from digitize.text import mask_personal_ids, nfc
-from digitize.understand import apply_cover, understand
+from digitize.understand import apply_cover, apply_given_type, understand
 from digitize.workers import PageOutcome, Prefetched, submit_pages
 from storage import STORAGE_ERRORS, DocTypeRef, ResultRecord
 from storage.layout import TEXT
 from workflow.contracts import Outcome, ReviewDecision, SourcePart, Status
 from workflow.publish import Reading, assemble_pages, publish
 from workflow.registers import register_entries
-from workflow.review import apply_decision, keep_for_review
+from workflow.review import apply_decision, keep_for_review, review_record
 from workflow.rooms import Rooms
 from workflow.workers import start_page_workers
 
@@ -124,13 +124,16 @@ class DocumentJob:
 
     ``recorded_as``: the name the input keeps in the index (a review re-reads its kept original under the
     name it first came in with); ``dossier``: the dossier its results belong to; ``decision``: a clerk's
-    answer that replaces what sohoa would propose.
+    answer that replaces what sohoa would propose; ``officer`` and ``type_hint``: who handed it in at the
+    counter and the type they said it is (taken unless the page clearly says otherwise).
     """
 
     path: Path
     recorded_as: SourcePart | None = None
     dossier: str | None = None
     decision: ReviewDecision | None = None
+    officer: str | None = None  # who handed it in at the workspace's counter
+    type_hint: str | None = None  # the type the officer said it is (a catalogue code)
 
     def part(self, number: int | None = None) -> SourcePart:
         if number is not None:
@@ -412,6 +415,8 @@ class _Batch:
             understanding = apply_decision(understanding, decision, rooms.catalogue, rooms.agencies)
         if cover is not None:
             understanding = apply_cover(understanding, cover, rooms.catalogue)
+        elif item.job.type_hint and decision is None:
+            understanding = apply_given_type(understanding, item.job.type_hint, rooms.catalogue, "the counter")
         dossier = cover.dossier_code if cover else item.job.dossier
         cls = understanding.classification
         fields = {**understanding.fields_dict(), "holder_id": extract_personal_id(pages).value,
@@ -433,13 +438,19 @@ class _Batch:
                                  item.work_dir / f"document-{part.part if split else 1}.pdf", doc_type)
         if understanding.review_reasons:
             outcome.status = Status.NEEDS_REVIEW
-            # A part of a split stack keeps its own pages (searchable PDF) as the original to review.
-            keep_for_review(rooms, source, outcome, pdf if split else None)
+            # A part of a split stack keeps its own pages (searchable PDF) as the original to review; the
+            # page images and word boxes are kept too, so that the review page needs no OCR again.
+            views = [(r.pdf_path, 0) for r in results] if results else \
+                [(source.path, p.index) for p in pages]
+            keep_for_review(rooms, source, outcome, pdf if split else None, pages, views,
+                            officer=item.job.officer)
             return outcome
         assert doc_type is not None and outcome.doc_type is not None
         reading = Reading(source, outcome.doc_type, outcome.fields, outcome.level, outcome.pages, text,
                           outcome.evidence, ocr_used=bool(results), dossier=dossier,
-                          source_pages=[r.page.index + 1 for r in results] if split else None)
+                          source_pages=[r.page.index + 1 for r in results] if split else None,
+                          officer=item.job.officer or (decision.officer if decision else None),
+                          review=review_record(decision) if decision else None)
         # Born-digital or already signed: the issuer's bytes are kept and signed incrementally.
         published = publish(rooms, reading, doc_type, pdf or source.path)
         rooms.index.inputs.record(str(part), source.sha256, Status.ARCHIVED, code=published.code,

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 from signing import SigningKeyError, init_dev_keys
 from workflow.rooms import Rooms
 from workflow.settings import Settings
 
-__all__ = ["SigningKeyError", "dev_tsa_server", "key_info", "make_dev_keys"]
+__all__ = ["SigningKeyError", "dev_tsa_server", "installation_secret", "key_info", "make_dev_keys"]
+
+
+@functools.cache
+def _secret_at(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def installation_secret(settings: Settings, name: str) -> bytes:
+    """A 32-byte secret of this installation kept as ``name`` in the key folder (made once, readable by sohoa
+    only, the same for every server process): the access log's hashing key, the session cookies' key."""
+    path: Path = settings.key_dir / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(FileExistsError):  # another server process made it first
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+    return _secret_at(path)
 
 
 def make_dev_keys(settings: Settings) -> None:

@@ -32,6 +32,8 @@ class Reading:
     ocr_used: bool
     dossier: str | None = None
     source_pages: list[int] | None = None  # this document's pages in a split stack
+    officer: str | None = None  # who handed the paper in at the workspace's counter
+    review: dict | None = None  # a clerk's decision (storage.ResultMetadata.review)
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,10 @@ def publish(rooms: Rooms, reading: Reading, doc_type: DocumentType, pdf: Path) -
     today = dt.datetime.now(dt.UTC).astimezone(VIETNAM_TIME).date()
     code = str(assign_code(settings.agency, doc_type.code, today, index.sequences))
     engine = rooms.ocr.description() if reading.ocr_used else "pdfplumber (PDF text layer)"
+    software = f"sohoa {PIPELINE_VERSION}"
     events = [
-        Event("ingestion", f"sohoa {PIPELINE_VERSION}", "success", f"{reading.source.kind}, {reading.pages} pages, "
+        Event("ingestion", f"officer {reading.officer} with {software}" if reading.officer else software, "success",
+              f"{reading.source.kind}, {reading.pages} pages, "
               f"source sha256 {reading.source.sha256}", code=code),
         Event("ocr" if reading.ocr_used else "text_extraction", engine, "success", f"{len(reading.text)} characters",
               code=code),
@@ -75,6 +79,11 @@ def publish(rooms: Rooms, reading: Reading, doc_type: DocumentType, pdf: Path) -
               f"{doc_type.code} ({reading.doc_type.confidence:.2f}): " + "; ".join(reading.evidence), code=code),
         Event("code_assignment", f"sohoa codes format {CODE_FORMAT_VERSION}", "success", code, code=code),
     ]
+    if reading.review:
+        corrected = ", ".join(reading.review["corrected"]) or "none"
+        events.append(Event("review", f"officer {reading.review['officer']}", "success",
+                            f"accepted at review; type {'confirmed' if reading.review['type_confirmed'] else 'kept'}; "
+                            f"fields corrected: {corrected}", code=code))
     signer = rooms.signer
     agency = rooms.agencies.get(settings.agency)
     # Signed file to file, then archived from the file: a long document never sits whole in memory.
@@ -110,7 +119,7 @@ def _store(rooms: Rooms, reading: Reading, doc_type: DocumentType, signed: Path,
         signed_input=("the input was already signed: kept byte for byte with sohoa's signature appended; its "
                       "text is in text.txt, not in the PDF") if source.signed else None,
         source_pages=reading.source_pages, dossier_code=reading.dossier, result_alias=alias,
-        active_content=list(source.active_content) or None,
+        active_content=list(source.active_content) or None, officer=reading.officer, review=reading.review,
     )
     files = {DOCUMENT: signed, original_name(source.suffix): source.path, TEXT: reading.text.encode("utf-8")}
     record = rooms.store.write(code, files, metadata, Retention.from_catalogue(doc_type.retention), events)

@@ -48,6 +48,8 @@ _KEYS = {
     "tessdata_dir": "TESSDATA_PREFIX",  # Tesseract's own variable
     "active_content": "SOHOA_ACTIVE_CONTENT",
     "second_reader": "SOHOA_SECOND_READER",
+    "secure_cookies": "SOHOA_SECURE_COOKIES",
+    "idle_minutes": "SOHOA_IDLE_MINUTES",
 }
 OCR_ENGINES = ("tesseract", "tesserocr")
 ACTIVE_CONTENT_POLICIES = ("reject", "flag")
@@ -96,6 +98,8 @@ class Settings:
     # Who reads unsure lines a second time: trueocr (an independent ONNX recognizer, the `second-reader` extra),
     # tesseract (the same engine on the crop), or auto (trueocr when installed).
     second_reader: str = "auto"
+    secure_cookies: bool = False  # session cookies only over HTTPS (SOHOA_SECURE_COOKIES, or an https public URL)
+    idle_minutes: int = 30  # a workspace session ends after this long without a request
 
     @property
     def key_dir(self) -> Path:
@@ -222,4 +226,18 @@ def load_settings() -> Settings:
         tessdata_dir=_path(values, "tessdata_dir"),
         active_content=_active_content_policy(values.get("active_content", "reject")),
         second_reader=_second_reader(values.get("second_reader", "auto")),
+        # Behind TLS (a public https URL, or said so) the session cookie is sent over HTTPS only.
+        secure_cookies=values.get("secure_cookies", "").lower() in {"1", "true", "yes"}
+        or (values.get("public_url") or "").startswith("https://"),
+        idle_minutes=_idle_minutes(values.get("idle_minutes", "30")),
     )
+
+
+def _idle_minutes(raw: str) -> int:
+    try:
+        minutes = int(raw)
+    except ValueError:
+        minutes = 0
+    if not 1 <= minutes <= 24 * 60:
+        raise SettingsError(f"SOHOA_IDLE_MINUTES={raw!r}: give minutes of inactivity before signing out, 1-1440")
+    return minutes

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import logging
-import os
 import queue
-import secrets
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 
 from codes import InvalidCode, TargetsReport, parse_dossier_code
 from storage import AccessRecord, ClientRecord, Index, ResultQuery, ResultRecord
+from workflow.keys import installation_secret
 from workflow.results import BadCode
 from workflow.rooms import Rooms
 from workflow.settings import Settings
@@ -148,21 +144,9 @@ def targets_in_scope(report: TargetsReport, client: ClientRecord) -> TargetsRepo
                                unknown_agencies=[a for a in report.unknown_agencies if not agencies or a in agencies])
 
 
-@functools.cache
-def _log_key_at(path: Path) -> bytes:
-    return path.read_bytes()
-
-
 def _log_key(settings: Settings) -> bytes:
     """This installation's secret for hashing search parameters (made once, readable by sohoa only)."""
-    path: Path = settings.key_dir / "access-log.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with contextlib.suppress(FileExistsError):  # another server process made it first
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(secrets.token_bytes(32))
-    return _log_key_at(path)
+    return installation_secret(settings, "access-log.key")
 
 
 def search_fingerprint(settings: Settings, filters: ResultFilters) -> str:

@@ -4,7 +4,8 @@ imported agencies and targets, API clients and their access log.
 SQLAlchemy models over one engine (``schema.Database``); SQLite by default, PostgreSQL by URL.  The schema
 is managed by Alembic migrations in ``storage/migrations`` and brought up to date when an ``Index`` is
 opened.  Each concern has its own small face: ``index.results``, ``index.inputs``, ``index.sequences``,
-``index.agencies``, ``index.clients``, ``index.registers``.
+``index.agencies``, ``index.clients``, ``index.registers``, and the workspace's ``index.users``,
+``index.uploads``, ``index.review_claims``, ``index.runs``.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from storage.index.schema import (
     ResultQuery,
     ResultRecord,
 )
+from storage.index.workspace import ReviewClaims, RunRecord, Runs, UploadRecord, Uploads, UserRecord, Users
 
 __all__ = ["SCHEMA_HEAD", "AccessRecord", "AgencyFigures", "ApiClients", "Base", "ClientRecord", "Database",
            "Event", "Index", "InputLog", "InputRecord", "IssuingRegisters", "ResultIndex", "ResultQuery",
-           "ResultRecord", "Sequences"]
+           "ResultRecord", "ReviewClaims", "RunRecord", "Runs", "Sequences", "UploadRecord", "Uploads", "UserRecord",
+           "Users"]
 
 
 class Index:
@@ -41,6 +44,10 @@ class Index:
         self.agencies = AgencyFigures(self.db)
         self.clients = ApiClients(self.db)
         self.registers = IssuingRegisters(self.db)
+        self.users = Users(self.db)
+        self.uploads = Uploads(self.db)
+        self.review_claims = ReviewClaims(self.db)
+        self.runs = Runs(self.db)
 
     @property
     def engine(self):

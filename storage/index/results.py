@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import String, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from storage.index.schema import (
     result_from_row,
     utc_now,
 )
+from storage.index.search import index_body, matching_codes_sql, write_search_body
 
 
 class ResultIndex:
@@ -47,9 +48,12 @@ class ResultIndex:
                 query = query.where(EventRow.event_type == event_type)
             return [Event(r.event_type, r.agent, r.outcome, r.detail, r.at, r.code) for r in session.scalars(query)]
 
-    def add(self, record: ResultRecord, events: list[Event] = ()) -> None:
-        """Record a result (or its new version) and its events in one transaction."""
+    def add(self, record: ResultRecord, events: list[Event] = (), document_text: str = "") -> None:
+        """Record a result (or its new version), its events and its searchable words in one transaction."""
+        body = index_body(record.code, record.doc_type_name, record.fields, record.dossier_code,
+                          record.result_alias, document_text)
         with Session(self.writer) as session, session.begin():
+            write_search_body(session.connection(), record.code, body)
             session.merge(ResultRow(**{k: getattr(record, k) for k in record.__dataclass_fields__},
                                     issued_on=record.fields.get("issued_on"),
                                     holder_id=record.fields.get("holder_id"),
@@ -92,6 +96,14 @@ class ResultIndex:
             conditions.append(ResultRow.holder_id == query.holder_id)  # exact match only
         if query.dossier_code:
             conditions.append(ResultRow.dossier_code == query.dossier_code)
+        if query.number:
+            conditions.append(ResultRow.fields["number"].as_string() == query.number)
+        if query.words:
+            found = matching_codes_sql(self.engine.dialect.name, query.words)
+            if found is None:
+                return 0, []
+            sql, params = found
+            conditions.append(ResultRow.code.in_(text(sql).bindparams(**params).columns(code=String)))
         if query.text:
             # The text is matched as written: % and _ are letters here, not LIKE wildcards.
             escaped = query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -169,6 +181,13 @@ class InputLog:
     def all(self) -> list[InputRecord]:
         with Session(self.engine) as session:
             return [input_from_row(r) for r in session.scalars(select(InputRow).order_by(InputRow.id))]
+
+    def find(self, source: str, source_sha256: str) -> InputRecord | None:
+        """The row of one input (path or path#part) with that content."""
+        with Session(self.engine) as session:
+            row = session.scalars(select(InputRow).where(InputRow.source == source,
+                                                         InputRow.source_sha256 == source_sha256)).first()
+            return input_from_row(row) if row else None
 
     # -- claims: one run works on an input at a time
     def claim(self, source_sha256: str, owner: str, is_stale: Callable[[str, dt.datetime], bool]) -> str | None:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 # The newest revision in migrations/versions (a test keeps the two equal).  Knowing it here spares every
 # start Alembic's import, half a second of CPU, when the schema is already current.
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 
 
 def utc_now() -> dt.datetime:
@@ -137,6 +137,67 @@ class ClaimRow(Base):
     claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    password_set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class UploadRow(Base):
+    __tablename__ = "uploads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch: Mapped[str] = mapped_column(String(40), index=True)
+    officer: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(String(300))
+    stored_path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    dossier_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    type_hint: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # queued | processing | an Outcome status
+    results: Mapped[list] = mapped_column(JSON, default=list)  # one entry per document of the file
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ReviewClaimRow(Base):
+    __tablename__ = "review_claims"
+    input_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    officer: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # backfill | process | counter
+    label: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[list] = mapped_column(JSON, default=list)  # the latest few: source and reason
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SearchTextRow(Base):
+    """The accent-folded words of each result (fields and text), for full-text search; SQLite mirrors it in
+    the FTS5 table ``result_fts``, PostgreSQL indexes it with a GIN index on its tsvector."""
+
+    __tablename__ = "result_search"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
 class InputRow(Base):
     __tablename__ = "inputs"
     __table_args__ = (UniqueConstraint("source_sha256", "source", name="uq_input_source"),)
@@ -219,6 +280,8 @@ class ResultQuery:
     holder_id: str | None = None
     text: str | None = None
     dossier_code: str | None = None
+    words: str | None = None  # full text, diacritics ignored (storage.index.search)
+    number: str | None = None  # the number and symbol, exactly
 
 
 @dataclass(frozen=True)
