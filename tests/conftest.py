@@ -21,7 +21,7 @@ SOHOA = Path(sys.executable).parent / "sohoa"
 
 # Modules whose tests read full pages with Tesseract or run whole batches through `sohoa` (marked `slow`).
 SLOW_MODULES = {"test_api", "test_backfill", "test_batches", "test_cleanup", "test_cli", "test_memory",
-                "test_pipeline", "test_rejections", "test_s3_pipeline", "test_understanding"}
+                "test_pipeline", "test_rejections", "test_s3_pipeline", "test_understanding", "test_workspace"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

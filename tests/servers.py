@@ -28,6 +28,12 @@ def _free(port: int) -> bool:
             return False
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def free_port_pair() -> int:
     """A port p such that p and p + 10000 (SeaweedFS's gRPC port) are both free on loopback."""
     for _ in range(200):

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 
@@ -16,12 +15,7 @@ import pytest
 
 from tests.conftest import SAMPLES, SOHOA, json_lines, run_cli
 from tests.schemas import assert_valid
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.servers import free_port
 
 
 @pytest.fixture(scope="module")

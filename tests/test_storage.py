@@ -169,7 +169,7 @@ def test_audit_repairs_what_a_crash_left(archive, tmp_path):
     index = Index(url)
     crashing = Index(url)
 
-    def killed(record, events=()):
+    def killed(record, events=(), document_text=""):
         raise RuntimeError("killed before the index commit")
 
     crashing.results.add = killed

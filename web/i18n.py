@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-from codes import VIETNAM_TIME
+VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")  # times are shown as people here read them
 
 # key: (Vietnamese, English)
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -85,6 +86,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.rejected": ("Đã từ chối giấy tờ số {id}.", "Document {id} rejected."),
     "review.noimage": ("Không có ảnh trang (giấy tờ được lưu trước khi có chức năng này).",
                        "No page image was kept for this document."),
+    "review.details": ("chi tiết", "details"),
     "review.handed": ("Tiếp nhận bởi {who}", "Handed in by {who}"),
     "review.pages": ("Trang", "Pages"),
     "review.zoom": ("Phóng to/thu nhỏ: con lăn chuột; kéo để di chuyển", "Zoom: mouse wheel; drag to pan"),
@@ -138,6 +140,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "progress.failures": ("Lỗi gần nhất", "Latest failures"),
     "progress.queue": ("Hàng đợi tại quầy: {queued} chờ, {processing} đang xử lý",
                        "Counter queue: {queued} queued, {processing} processing"),
+    "run.counter": ("Quầy tiếp nhận", "Counter"),
+    "run.backfill": ("Số hóa hồ sơ cũ", "Backfill"),
     "col.level": ("Cấp", "Level"),
     "col.valid": ("Còn hiệu lực", "Still valid"),
     "col.digitized": ("Đã số hóa", "Digitized"),
@@ -153,6 +157,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 LANGUAGES = ("vi", "en")
+
+# What sohoa says of a field it is unsure of (the pipeline's English sentence), said in Vietnamese; the
+# sentence itself stays beside it, for the details (the second readings, the box of a blank).
+_REASONS_VI = (
+    (re.compile(r"^(number|issued_on|issuer|holder) not found"), "{field}: không tìm thấy hoặc không đọc được"),
+    (re.compile(r"^(number|issued_on|issuer|holder) read uncertainly"), "{field}: đọc chưa chắc chắn, hãy kiểm tra"),
+    (re.compile(r"^document type not recognized"), "Chưa nhận ra loại giấy tờ"),
+    (re.compile(r"^document type uncertain"), "Loại giấy tờ chưa chắc chắn"),
+    (re.compile(r"^issuing level unknown"), "Không xác định được cấp ban hành"),
+    (re.compile(r"^text hard to read"), "Chữ khó đọc: kiểm tra hoặc quét lại"),
+    (re.compile(r"^(cover sheet|the counter) says"), "Loại giấy tờ đã chọn khác với nội dung trang"),
+)
+_FIELDS_VI = {"number": "Số, ký hiệu", "issued_on": "Ngày ban hành", "issuer": "Cơ quan ban hành",
+              "holder": "Người được cấp"}
+
+
+def reason(lang: str, text: str) -> tuple[str, str | None]:
+    """A review reason as a short sentence in ``lang`` and its details (None when the sentence is all)."""
+    if lang == "en":
+        return text, None
+    for pattern, said in _REASONS_VI:
+        match = pattern.match(text)
+        if match:
+            field = _FIELDS_VI.get(match.group(1), "") if match.groups() else ""
+            return said.format(field=field), text
+    return text, None
 
 
 def language(accept_language: str | None) -> str:
@@ -181,7 +211,9 @@ def day(value: str | dt.date | dt.datetime | None) -> str:
         return moment.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, str):
         try:
-            value = dt.date.fromisoformat(value[:10])
+            if len(value) > 10:
+                return day(dt.datetime.fromisoformat(value))
+            value = dt.date.fromisoformat(value)
         except ValueError:
             return value
     return value.strftime("%d/%m/%Y")

@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from web.i18n import day, language, translate
+from web.i18n import reason as reason_in
 from workflow import counter, finding, progress, results, review
 from workflow.contracts import CORRECTABLE_FIELDS, ReviewDecision, Status
 from workflow.rooms import Rooms
@@ -110,8 +111,11 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         return translate(lang, key, **values)
 
     flashes = request.session.pop("flash", []) if "session" in request.scope else []
+    def why(text: str) -> tuple[str, str | None]:
+        return reason_in(lang, text)
+
     response = templates.TemplateResponse(request, template, {
-        "t": t, "lang": lang, "csrf": csrf_token(request), "officer": officer, "flashes": flashes,
+        "t": t, "why": why, "lang": lang, "csrf": csrf_token(request), "officer": officer, "flashes": flashes,
         "may_ids": bool(officer and officer.may(Right.PERSONAL_IDS)), **context}, status_code=status)
     response.headers["Content-Security-Policy"] = PAGE_CSP
     return response
@@ -206,7 +210,7 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
                       uploads=_uploads_of(officer))
 
     def _uploads_of(officer: Officer):
-        return rooms.index.uploads.recent(None if officer.may(Right.EVERY_UPLOAD) else officer.name, 50)
+        return counter.recent_uploads(rooms, None if officer.may(Right.EVERY_UPLOAD) else officer.name)
 
     @router.get("/counter/uploads")
     def counter_rows(request: Request, officer: SignedIn) -> HTMLResponse:
@@ -293,8 +297,7 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
         try:
             review.claim(rooms, input_id, officer.name)
         except review.ReviewError:
-            held = rooms.index.review_claims.holder(input_id)
-            held_by = held[0] if held else None
+            held_by = review.claimed_by(rooms, input_id)
         return _review_render(request, officer, view, page, held_by)
 
     def _review_render(request: Request, officer: Officer, view: review.ReviewView, page: int,
@@ -456,7 +459,7 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
 
         year = year or dt.date.today().year
         report = targets_report(rooms, year)
-        counts = rooms.index.uploads.counts()
+        counts = counter.queue_counts(rooms)
         return render(request, "progress.html", officer=officer, report=report, year=year,
                       runs=progress.recent_runs(rooms), queued=counts.get("queued", 0),
                       processing=counts.get("processing", 0))

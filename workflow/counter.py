@@ -103,6 +103,16 @@ def hand_in(rooms: Rooms, officer: str, files: Iterable[HandedIn], dossier: str 
     return batch
 
 
+def recent_uploads(rooms: Rooms, officer: str | None, limit: int = 50) -> list[UploadRecord]:
+    """The newest uploads of ``officer`` (None: everyone's), newest first."""
+    return rooms.index.uploads.recent(officer, limit)
+
+
+def queue_counts(rooms: Rooms) -> dict[str, int]:
+    """How many uploads are in each state (queued, processing, archived…)."""
+    return rooms.index.uploads.counts()
+
+
 def upload_status(outcomes: list[Outcome]) -> str:
     """One file's status from its documents': waiting for review wins, then rejected, else archived."""
     statuses = {o.status for o in outcomes}

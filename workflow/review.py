@@ -72,6 +72,7 @@ def waiting(rooms: Rooms) -> list[WaitingDocument]:
                             row.updated_at, (row.review or {}).get("agency"), claims.get(row.id)) for row in rows]
 
 
+_BLANK_RE = re.compile(r"at page (\d+), box x=(\d+) y=(\d+) w=(\d+) h=(\d+)")
 CLAIM_STALE_AFTER = dt.timedelta(minutes=30)  # a clerk who opened a document and left lets it go after this
 
 
@@ -81,6 +82,12 @@ def claim(rooms: Rooms, input_id: int, officer: str) -> None:
     holder = rooms.index.review_claims.claim(input_id, officer, CLAIM_STALE_AFTER)
     if holder is not None:
         raise ReviewError(f"{holder} is reviewing this document", f"{holder} đang duyệt giấy tờ này")
+
+
+def claimed_by(rooms: Rooms, input_id: int) -> str | None:
+    """The officer working on a document now, if any."""
+    held = rooms.index.review_claims.holder(input_id)
+    return held[0] if held else None
 
 
 def release(rooms: Rooms, input_id: int, officer: str) -> None:
@@ -112,6 +119,10 @@ class ReviewView:
     def reasons_for(self, name: str) -> list[str]:
         return [r for r in self.document.reasons if reason_kind(r) == ("type" if name == "doc_type" else name)]
 
+    def general_reasons(self) -> list[str]:
+        """The reasons that are not about one of the fields shown beside the image."""
+        return [r for r in self.document.reasons if reason_kind(r) not in FIELD_KINDS]
+
 
 def review_view(rooms: Rooms, input_id: int) -> ReviewView:
     """The proposal, the word boxes and the field boxes of a waiting document (no OCR: all was kept)."""
@@ -128,10 +139,16 @@ def review_view(rooms: Rooms, input_id: int) -> ReviewView:
                 alternatives.setdefault("holder", [])
                 if option not in alternatives["holder"]:
                     alternatives["holder"].append(option)
+    boxes = dict(view.get("fields", {}))
+    for reason in proposal.get("review_reasons", []):  # a blank nothing could read: its place on the page
+        where = _BLANK_RE.search(reason)
+        kind = reason_kind(reason)
+        if where and kind in FIELD_KINDS and kind not in boxes:
+            boxes[kind] = {"page": int(where[1]), "box": [int(where[n]) for n in range(2, 6)]}
     document = next((d for d in waiting(rooms) if d.id == input_id), None) or \
         WaitingDocument(row.id, row.source, row.doc_type, list((row.review or {}).get("reasons", [])))
     return ReviewView(document, proposal, view.get("pages", []), view.get("page_count", proposal.get("pages", 0)),
-                      view.get("fields", {}), alternatives, (row.review or {}).get("officer"))
+                      boxes, alternatives, (row.review or {}).get("officer"))
 
 
 def page_preview(rooms: Rooms, input_id: int, page: int) -> bytes | None:
@@ -210,6 +227,7 @@ def review_record(decision: ReviewDecision) -> dict:
 
 
 REASON_KINDS = ("type", "number", "issued_on", "issuer", "holder", "legibility", "register", "other")
+FIELD_KINDS = ("number", "issued_on", "issuer", "holder")
 
 
 def reason_kind(reason: str) -> str:
