@@ -27,7 +27,24 @@ def exercise(index: Index) -> dict:
     entries = [("sổ đi 2019", "125/QĐ-UBND", "2019-04-08", "Quyết định", "Kiện toàn bộ phận một cửa", "Trần An"),
                ("sổ đi 2019", "7/CT-UBND", "2020-01-02", "Chỉ thị", "Số hóa hồ sơ", "Trần An")]
     imported = [index.registers.add(entries), index.registers.add(entries)]  # the second adds nothing
+    # The workspace's tables: a user locked out after failures, an upload taken once, a claim held.
+    index.users.add("lan.nguyen", "clerk", "$argon2id$hash")
+    for _ in range(3):
+        index.users.failed_login("lan.nguyen", 3, dt.timedelta(minutes=15))
+    upload = index.uploads.add("b1", "lan.nguyen", "sổ.pdf", "/tmp/x", "ff" * 32, None, "KS")
+    taken = [[u.id for u in index.uploads.take(5)], [u.id for u in index.uploads.take(5)]]
+    index.uploads.finish(upload, "archived", [{"code": codes[0]}])
+    claims = [index.review_claims.claim(7, "lan.nguyen", dt.timedelta(minutes=30)),
+              index.review_claims.claim(7, "minh.tran", dt.timedelta(minutes=30)),
+              index.review_claims.claim(7, "minh.tran", dt.timedelta(seconds=-1))]  # a stale claim is taken over
+    run = index.runs.start("backfill", "/scans", "host:1", 10)
+    index.runs.progress(run, 4, 1, 8, [{"source": "a.png", "reason": "empty"}])
+    index.runs.finish(run)
+    user = index.users.get("lan.nguyen")
+    runs = [(r.done, r.failed, r.pages, r.failures, r.finished_at is not None) for r in index.runs.recent()]
     return {
+        "workspace": (user.failed_logins, user.locked_until is not None, taken == [[upload], []],
+                      index.uploads.get(upload).status, claims, runs),
         "registers": (imported, index.registers.entries({2019}), index.registers.summary()),
         "revision": index.revision(),
         "codes": codes,
@@ -56,6 +73,8 @@ def test_index_operations(index_url):
         ("/scans/b.png", "needs_review", None, None, {"reasons": ["số không rõ"]}),
     ]
     assert result["events"] == [(result["codes"][0], "ingestion", "success")]
+    assert result["workspace"] == (0, True, True, "archived", [None, "lan.nguyen", None],
+                                   [(4, 1, 8, [{"source": "a.png", "reason": "empty"}], True)])
     assert result["words"] == {"nguyen minh": 2, "NGUYỄN mi": 2, "nguyên anh khai": 2, "minh tran": 0,
                                "125 2020": 2, "": 2, "%": 0}  # empty: any
 

@@ -87,6 +87,11 @@ def test_every_page_needs_a_session(desk, path):
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next="), path
 
 
+def test_a_polled_part_of_a_page_sends_the_whole_page_to_sign_in(desk):
+    answer = browser(desk).get("/counter/uploads", headers={"HX-Request": "true"})
+    assert answer.status_code == 204 and answer.headers["hx-redirect"] == "/login"
+
+
 @pytest.mark.parametrize("path", ["/counter/upload", "/review/1/accept", "/review/1/reject", "/logout"])
 def test_every_form_needs_a_session(desk, path):
     answer = browser(desk).post(path, data={"csrf_token": "x"})

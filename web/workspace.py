@@ -150,6 +150,8 @@ def install_workspace(app: FastAPI, rooms: Rooms) -> None:
 
     @app.exception_handler(SignInNeeded)
     async def _sign_in(request: Request, exc: SignInNeeded) -> Response:
+        if request.headers.get("hx-request"):  # a polled part of a page: the whole page goes to sign-in
+            return Response(status_code=204, headers={"HX-Redirect": "/login" + ("?why=idle" if exc.reason else "")})
         if request.method != "GET":
             return Response(status_code=303, headers={"Location": "/login"})
         query = {"next": request.url.path + (f"?{request.url.query}" if request.url.query else "")}

@@ -66,8 +66,7 @@ class WaitingDocument:
 def waiting(rooms: Rooms) -> list[WaitingDocument]:
     """Every document waiting for review, oldest first, with who is working on it."""
     claims = rooms.index.review_claims.all()
-    rows = [row for row in rooms.index.inputs.all() if row.status == Status.NEEDS_REVIEW]
-    rows.sort(key=lambda row: (row.updated_at, row.id))
+    rows = rooms.index.inputs.with_status(Status.NEEDS_REVIEW)
     return [WaitingDocument(row.id, row.source, row.doc_type, list((row.review or {}).get("reasons", [])),
                             row.updated_at, (row.review or {}).get("agency"), claims.get(row.id)) for row in rows]
 

@@ -182,6 +182,12 @@ class InputLog:
         with Session(self.engine) as session:
             return [input_from_row(r) for r in session.scalars(select(InputRow).order_by(InputRow.id))]
 
+    def with_status(self, status: str) -> list[InputRecord]:
+        """The inputs in one status (e.g. waiting for review), oldest change first."""
+        with Session(self.engine) as session:
+            return [input_from_row(r) for r in session.scalars(
+                select(InputRow).where(InputRow.status == status).order_by(InputRow.updated_at, InputRow.id))]
+
     def find(self, source: str, source_sha256: str) -> InputRecord | None:
         """The row of one input (path or path#part) with that content."""
         with Session(self.engine) as session:
