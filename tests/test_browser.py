@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import SAMPLES, SOHOA, number_in_margin, run_cli
+from tests.conftest import SAMPLES, SOHOA, number_in_margin, run_cli, unnumbered_birth_certificate
 from tests.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,7 +56,9 @@ def server(tmp_path_factory):
 def scans(tmp_path_factory) -> list[Path]:
     folder = tmp_path_factory.mktemp("scans")
     shutil.copy(SAMPLES / "09-ly-lich-tu-phap.jpg", folder / "09-ly-lich-tu-phap.jpg")
-    return [number_in_margin(folder), folder / "09-ly-lich-tu-phap.jpg"]
+    unreadable = unnumbered_birth_certificate(tmp_path_factory.mktemp("other"))
+    return [number_in_margin(folder), folder / "09-ly-lich-tu-phap.jpg",
+            unreadable.rename(unreadable.with_name("01-khong-so.png"))]
 
 
 def test_a_new_clerk_digitizes_corrects_and_finds_a_dossier_without_a_terminal(server, scans, tmp_path):
@@ -95,20 +97,29 @@ def test_a_new_clerk_digitizes_corrects_and_finds_a_dossier_without_a_terminal(s
         page.fill("#dossier", DOSSIER)
         page.click("button[type=submit].primary")
         page.wait_for_url("**/counter")
-        expect(page.locator("#upload-table tbody tr")).to_have_count(2)
+        expect(page.locator("#upload-table tbody tr")).to_have_count(3)
         page.reload()  # a reload loses nothing: progress lives in the index
         expect(page.locator("#upload-table .badge.queued, #upload-table .badge.processing")).to_have_count(
             0, timeout=240_000)
         expect(page.locator("#upload-table .badge.archived")).to_have_count(1)
-        expect(page.locator("#upload-table .badge.needs_review")).to_have_count(1)
+        expect(page.locator("#upload-table .badge.needs_review")).to_have_count(2)
         shoot(page, "02-quay-tiep-nhan")
 
         # The document sohoa was unsure of: its number is only in the margin. Pan to it, click it, press Enter.
-        page.click("#upload-table a:text('Duyệt')")
+        page.click("#upload-table tr:has-text('01-giay-khai-sinh') a:text('Duyệt')")
         page.wait_for_url("**/review/*")
+        first = page.url
+        page.keyboard.press("j")  # J: the next document waiting, K: back
+        page.wait_for_url(lambda url: url != first)
+        second = page.url
+        page.keyboard.press("k")
+        page.wait_for_url(first)
         expect(page.locator("#overlay .word").first).to_be_attached()
         assert page.locator("#f-number").input_value() == ""
         shoot(page, "03-duyet")
+        page.keyboard.press("r")  # R: the reason to reject, without the mouse
+        assert page.evaluate("document.activeElement.id") == "reject-reason"
+        page.keyboard.press("Escape")
         stage = page.locator("#stage").bounding_box()
         page.mouse.move(stage["x"] + stage["width"] / 2, stage["y"] + stage["height"] - 20)
         page.mouse.down()
@@ -118,9 +129,15 @@ def test_a_new_clerk_digitizes_corrects_and_finds_a_dossier_without_a_terminal(s
         word.click()  # the number field is the target: it is the one sohoa could not read
         assert page.locator("#f-number").input_value() == "125/2020"
         shoot(page, "04-duyet-da-sua")
+        page.keyboard.press("Enter")  # accepted, and the next document opens
+        page.wait_for_url(second)
+        expect(page.locator(".flash")).to_contain_text("Đã chấp nhận")
+        page.keyboard.press("r")
+        page.keyboard.type("bản quét thiếu số, cần quét lại")
         page.keyboard.press("Enter")
         page.wait_for_url("**/review")
-        expect(page.locator(".flash")).to_contain_text("Đã chấp nhận")
+        expect(page.locator(".flash")).to_contain_text("Đã từ chối")
+        expect(page.locator("body")).to_contain_text("Không có giấy tờ nào chờ duyệt")
 
         # Search by the holder's name typed without diacritics; open the result and its signed PDF.
         page.goto(server["base"] + "/search")

@@ -123,6 +123,78 @@ def test_sign_in_needs_the_forms_token_and_the_right_password(desk):
     assert client.get("/counter").status_code == 200
 
 
+def test_behind_tls_the_session_cookie_is_secure(desk):
+    import dataclasses
+
+    from web.api import create_app
+
+    rooms = desk["rooms"]
+    secure = dataclasses.replace(rooms, settings=dataclasses.replace(rooms.settings, secure_cookies=True))
+    client = desk["client"](create_app(secure), base_url="https://testserver", follow_redirects=False)
+    token = csrf_of(client.get("/login").text)
+    answer = client.post("/login", data={"username": "clerk2", "password": PASSWORD, "csrf_token": token})
+    assert answer.status_code == 303 and "; secure" in answer.headers["set-cookie"].lower()
+
+
+def test_other_readings_are_offered_in_one_click(desk):
+    from workflow import review
+
+    client = signed_in(desk, "clerk1")
+    review_id = waiting_id(desk)
+    folder = next(p for p in (desk["data_dir"] / "review").iterdir() if (p / "pages.json").exists())
+    kept = json.loads((folder / "pages.json").read_text("utf-8"))
+    kept["alternatives"] = {"holder": ["NGUYỄN MINH ÁNH"]}  # as a second reader would have said
+    (folder / "pages.json").write_text(json.dumps(kept, ensure_ascii=False), "utf-8")
+    page = client.get(f"/review/{review_id}").text
+    assert 'data-use="holder" data-value="NGUYỄN MINH ÁNH"' in page
+    assert review.review_view(desk["rooms"], review_id).alternatives == {"holder": ["NGUYỄN MINH ÁNH"]}
+    kept["alternatives"] = {}
+    (folder / "pages.json").write_text(json.dumps(kept, ensure_ascii=False), "utf-8")
+
+
+def test_a_multi_page_document_shows_thumbnails_and_each_pages_words(desk):
+    client = signed_in(desk, "clerk1")
+    review_id = waiting_id(desk)
+    folder = next(p for p in (desk["data_dir"] / "review").iterdir() if (p / "pages.json").exists())
+    original = (folder / "pages.json").read_text("utf-8")
+    kept = json.loads(original)
+    second = {**kept["pages"][0], "words": [["trang", 95, 10, 10, 50, 20]]}
+    kept["pages"].append(second)
+    (folder / "pages.json").write_text(json.dumps(kept, ensure_ascii=False), "utf-8")
+    shutil.copy(folder / "page-1.jpg", folder / "page-2.jpg")
+    try:
+        first = client.get(f"/review/{review_id}").text
+        assert f'href="/review/{review_id}?page=2"' in first and f"/review/{review_id}/page/2.jpg" in first
+        other = client.get(f"/review/{review_id}?page=2").text
+        data = json.loads(re.search(r'id="page-data">(.*?)</script>', other, re.S)[1])
+        assert data["words"] == [["trang", 95, 10, 10, 50, 20]] and data["boxes"] == {}  # the fields are on page 1
+    finally:
+        (folder / "pages.json").write_text(original, "utf-8")
+        (folder / "page-2.jpg").unlink()
+
+
+def test_kept_page_views_locate_fields_and_carry_the_second_readings(tmp_path):
+    from digitize.model import PageText, Reread, Segment, Word
+    from workflow import review
+    from workflow.contracts import Outcome, SourcePart, Status
+
+    words = [Word("Họ", 96, 100, 500, 60, 40), Word("và", 96, 170, 500, 50, 40), Word("tên:", 96, 230, 500, 80, 40),
+             Word("NGUYỄN", 91, 330, 500, 200, 40), Word("MINH", 55, 540, 500, 120, 40),
+             Word("ANH", 90, 670, 500, 100, 40), Word("ngày", 96, 100, 600, 90, 40), Word("08", 96, 200, 600, 40, 40),
+             Word("tháng", 96, 250, 600, 100, 40), Word("4", 96, 360, 600, 20, 40), Word("năm", 96, 390, 600, 80, 40),
+             Word("2020", 96, 480, 600, 90, 40)]
+    page = PageText(0, 1000, 1400, (Segment(tuple(words[:6])), Segment(tuple(words[6:]))), "ocr",
+                    rereads=(Reread("holder", "NGUYỄN MINH ÁNH", 80.0, (330, 500, 440, 40), "trueocr, ink kept"),))
+    outcome = Outcome(SourcePart(tmp_path / "a.png"), Status.NEEDS_REVIEW,
+                      fields={"holder": "NGUYỄN MINH ANH", "issued_on": "2020-04-08", "number": None})
+    review._keep_page_views(tmp_path, [page], [], outcome)
+    kept = json.loads((tmp_path / "pages.json").read_text("utf-8"))
+    assert kept["fields"] == {"holder": {"page": 1, "box": [330, 500, 440, 40]},
+                              "issued_on": {"page": 1, "box": [100, 600, 470, 40]}}
+    assert kept["alternatives"] == {"holder": ["NGUYỄN MINH ÁNH"]}
+    assert kept["pages"][0]["words"][4] == ["MINH", 55, 540, 500, 120, 40]
+
+
 def test_repeated_failures_lock_the_user_out_until_a_reset(desk):
     client = browser(desk)
     token = csrf_of(client.get("/login").text)
@@ -136,6 +208,18 @@ def test_repeated_failures_lock_the_user_out_until_a_reset(desk):
     run_cli("users", "reset-password", "lockme", "--password-file", str(desk["secret"]), data_dir=desk["data_dir"])
     assert client.post("/login", data={"username": "lockme", "password": PASSWORD,
                                        "csrf_token": token}).status_code == 303
+
+
+def test_an_address_that_keeps_failing_to_sign_in_is_slowed_down(desk):
+    from web.api import create_app
+
+    client = desk["client"](create_app(desk["rooms"]), base_url="http://testserver", follow_redirects=False)
+    token = csrf_of(client.get("/login").text)
+    statuses = [client.post("/login", data={"username": f"guess{n}", "password": "x" * 12, "csrf_token": token})
+                .status_code for n in range(21)]
+    assert statuses == [401] * 20 + [429]
+    slowed = client.post("/login", data={"username": "clerk1", "password": PASSWORD, "csrf_token": token})
+    assert slowed.status_code == 429 and "thử lại sau" in slowed.text  # even the right password waits
 
 
 def test_users_are_managed_from_the_terminal_and_passwords_are_never_arguments(desk):

@@ -25,6 +25,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "Too many wrong passwords: the account is locked until {until}."),
     "login.disabled": ("Tài khoản đã bị khóa. Hãy liên hệ quản trị.",
                        "This account is disabled: ask an administrator."),
+    "login.slow": ("Quá nhiều lần đăng nhập sai từ máy này; thử lại sau {seconds} giây.",
+                   "Too many failed sign-ins from this address: try again in {seconds} s."),
     "login.idle": ("Phiên làm việc đã hết do lâu không thao tác. Hãy đăng nhập lại.",
                    "You were signed out after a while without activity. Sign in again."),
     "csrf": ("Biểu mẫu đã hết hạn. Hãy tải lại trang và thử lại.", "The form expired: reload the page and try again."),

@@ -29,6 +29,7 @@ from web.i18n import reason as reason_in
 from workflow import counter, finding, progress, results, review
 from workflow.contracts import CORRECTABLE_FIELDS, ReviewDecision, Status
 from workflow.rooms import Rooms
+from workflow.sharing import MissThrottle, Throttled
 from workflow.users import Officer, Right, SignInRefused, officer_for_session, sign_in
 
 HERE = Path(__file__).parent
@@ -168,6 +169,7 @@ def install_workspace(app: FastAPI, rooms: Rooms) -> None:
 
 def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every page
     router = APIRouter(include_in_schema=False)
+    guesses = MissThrottle(limit=20, window=60.0)  # failed sign-ins per address, in this server process
 
     # -- signing in and out
     @router.get("/")
@@ -183,9 +185,16 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
     def login(request: Request, username: Annotated[str, Form(max_length=100)],
               password: Annotated[str, Form(max_length=400)], next: Annotated[str, Form()] = "/counter") -> Response:
         lang = lang_of(request)
+        address = f"ip {request.client.host}" if request.client else "ip unknown"
+        try:
+            guesses.check(address)  # one address trying many names and passwords waits
+        except Throttled as exc:
+            return render(request, "login.html", status=429, next=_safe_next(next), username=username,
+                          message=translate(lang, "login.slow", seconds=exc.retry_after))
         try:
             officer, stamp = sign_in(rooms, username.strip(), password)
         except SignInRefused as exc:
+            guesses.miss(address)
             key = {"locked": "login.locked", "disabled": "login.disabled"}.get(exc.reason, "login.wrong")
             message = translate(lang, key, until=day(exc.until) if exc.until else "")
             return render(request, "login.html", status=401, next=_safe_next(next), message=message,
