@@ -142,8 +142,8 @@ def test_review_accept_with_corrections(review_data):
     waiting = json_lines(run_cli("review", "list", "--json", data_dir=data_dir).stdout)
     assert [w["source"].rsplit("/", 1)[1] for w in waiting] == ["01-giay-khai-sinh.png"]
     assert any("number" in r for r in waiting[0]["reasons"])
-    bad = run_cli("review", "accept", str(waiting[0]["id"]), "--field", "issued_on=08/04/2020", data_dir=data_dir,
-                  check=False)
+    bad = run_cli("review", "accept", str(waiting[0]["id"]), "--field", "issued_on=2020.04.08", data_dir=data_dir,
+                  check=False)  # 2020-04-08 and 08/04/2020 (as people write it) are dates; this is neither
     assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
     bad = run_cli("review", "accept", str(waiting[0]["id"]), "--field", "issued_on=20200101", data_dir=data_dir,
                   check=False)  # ISO 8601's basic form is a date too, but not the contract's

@@ -285,7 +285,7 @@ def _checked(name: str, raw: str) -> str:
         if written:
             value = f"{written[3]}-{int(written[2]):02d}-{int(written[1]):02d}"
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ReviewError("issued_on must be a date YYYY-MM-DD, e.g. 2020-04-08",
+            raise ReviewError("issued_on must be a date YYYY-MM-DD or DD/MM/YYYY, e.g. 2020-04-08 or 08/04/2020",
                               "ngày ban hành phải là ngày dd/mm/yyyy, ví dụ 08/04/2020")
         try:
             day = dt.date.fromisoformat(value)
