@@ -152,6 +152,9 @@ def process(
     = None,
     split: Annotated[str | None, typer.Option(
         "--split", help="'blank': blank pages also separate documents (cover sheets always do).")] = None,
+    officer: Annotated[str | None, typer.Option(
+        "--officer", help="The digitizing officer (sohoa officers list), who signs each copy top left "
+                          "(default: SOHOA_OFFICER).")] = None,
 ):
     """Digitize documents: OCR, classify, code, sign and archive each one.
 
@@ -176,18 +179,25 @@ def process(
     with pool:
         early = prefetch_pages(settings, pool, paths, max_pages=2 * workers, split_blank=split == "blank")
         try:
-            _process(paths, pool, workers, as_json, allow_duplicate, dossier, split, early)
+            _process(paths, pool, workers, as_json, allow_duplicate, dossier, split, early, officer)
         finally:
             for leftover in early.values():  # e.g. the keys could not be opened: no page work is kept
                 leftover.discard()
 
 
 def _process(paths: list[Path], pool, workers: int, as_json: bool, allow_duplicate: bool, dossier: str | None,
-             split: str | None, early: dict[Path, Prefetched]) -> None:
+             split: str | None, early: dict[Path, Prefetched], officer: str | None = None) -> None:
     rooms = _rooms()
     from workflow.ingest import Ingest, IngestOptions  # loaded by _rooms()
+    from workflow.officers import officer_key
 
-    options = IngestOptions(workers, allow_duplicate=allow_duplicate, dossier=dossier, split_blank=split == "blank")
+    officer = officer or rooms.settings.officer
+    if officer and officer_key(rooms, officer) is None:
+        err.print(f"[red]officer:[/] no active officer named {officer} with a key (sohoa officers list; "
+                  "sohoa officers add, or sohoa keys init-dev --officer NAME)")
+        raise typer.Exit(2)
+    options = IngestOptions(workers, allow_duplicate=allow_duplicate, dossier=dossier, split_blank=split == "blank",
+                            officer=officer)
     counts: dict[str, int] = {}
     table_rows = []
     for outcome in Ingest(rooms, options, pool).run(paths, prefetched=early):
@@ -426,6 +436,53 @@ def clients_revoke(name: Annotated[str, typer.Argument(help="The client to cut o
     print(f"client {name} revoked")
 
 
+officers_app = typer.Typer(help="Digitizing officers and their personal keys: they sign each copy top left "
+                                "(Circular 01/2023).", no_args_is_help=True)
+app.add_typer(officers_app, name="officers")
+
+
+@officers_app.command("add")
+def officers_add(
+    name: Annotated[str, typer.Argument(help="The officer, named as their workspace user (e.g. lan.nguyen).")],
+    full_name: Annotated[str, typer.Option("--full-name", help="The name the stamp shows, e.g. 'Nguyễn Thị Lan'.")],
+    pkcs12: Annotated[Path, typer.Option("--pkcs12", exists=True, dir_okay=False,
+                                         help="The officer's PKCS#12 (.p12/.pfx) with key and certificate.")],
+    passphrase_file: Annotated[Path | None, typer.Option(
+        "--passphrase-file", exists=True, dir_okay=False,
+        help="The PKCS#12's passphrase (first line); else typed, or read from stdin.")] = None,
+):
+    """Register an officer's personal key; it is kept re-encrypted with the installation's key passphrase."""
+    from workflow.officers import OfficerError, add_officer
+
+    secret = _read_password(passphrase_file, confirm=False)
+    with _exit_on(OfficerError, 2):
+        made = add_officer(_rooms(), name, full_name, pkcs12, secret.encode() if secret else None)
+    print(f"officer {made.name} ({made.full_name}) added: {made.subject}")
+
+
+@officers_app.command("list")
+def officers_list(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per officer.")] = False):
+    """Officers, their certificate, and whether they are active."""
+    from workflow.officers import list_officers
+
+    for officer in list_officers(_rooms()):
+        if as_json:
+            print(json.dumps(officer.to_dict(), ensure_ascii=False))
+        else:
+            state = "active" if officer.active else "disabled"
+            print(f"{officer.name:<20} {officer.full_name:<28} {state:<9} {officer.subject}")
+
+
+@officers_app.command("disable")
+def officers_disable(name: Annotated[str, typer.Argument(help="The officer who no longer signs copies.")]):
+    """Stop using an officer's key (copies signed earlier stay valid)."""
+    from workflow.officers import OfficerError, disable_officer
+
+    with _exit_on(OfficerError, 1):
+        disable_officer(_rooms(), name)
+    print(f"officer {name} disabled")
+
+
 users_app = typer.Typer(help="Officers who sign in to the workspace (sohoa serve): clerk, reviewer or admin.",
                         no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -647,7 +704,13 @@ app.add_typer(keys_app, name="keys")
 
 
 @keys_app.command("init-dev")
-def keys_init_dev():
+def keys_init_dev(
+    officer: Annotated[str | None, typer.Option(
+        "--officer", help="Also a development certificate for this digitizing officer (a user name, e.g. "
+                          "lan.nguyen).")] = None,
+    full_name: Annotated[str | None, typer.Option(
+        "--full-name", help="The officer's name as the stamp shows it (default: --officer).")] = None,
+):
     """Make a development CA, signer and timestamping authority in the data directory (offline demo and tests).
 
     Their certificates say DEVELOPMENT, the stamp says the key has no legal value, and `verify` trusts
@@ -658,6 +721,12 @@ def keys_init_dev():
     settings = _settings()
     make_dev_keys(settings)
     print(f"development keys ready in {settings.key_dir} (CA, signer, TSA; passphrase-encrypted PKCS#12)")
+    if officer:
+        from workflow.officers import OfficerError, add_dev_officer
+
+        with _exit_on(OfficerError, 2):
+            made = add_dev_officer(settings, _rooms(), officer, full_name)
+        print(f"development officer {made.name} ({made.full_name}): {made.subject}")
 
 
 @keys_app.command("show")

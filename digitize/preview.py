@@ -88,3 +88,14 @@ def locate_field(pages: Sequence[PageText], name: str, value: str | None) -> tup
                     if len(joined) > len(target) + len(key):
                         break
     return None
+
+
+def pdf_page_count(path: Path) -> int:
+    """How many pages the PDF at ``path`` has (its page tree is read, not its pages)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()

@@ -236,3 +236,54 @@ def load_key_material(key_dir: Path, *, pkcs12_path: Path | None = None, passphr
                         "(token), or run `sohoa keys init-dev` for a development key")
     return KeyMaterial(dev_material.pkcs12_path, dev_material.passphrase, roots, development=True,
                        crls=dev_material.crls, dev_tsa_path=dev_material.dev_tsa_path)
+
+
+OFFICERS_DIR = "officers"
+
+
+def officer_key_path(key_dir: Path, slug: str) -> Path:
+    return key_dir / OFFICERS_DIR / f"{slug}.p12"
+
+
+def init_dev_officer(key_dir: Path, full_name: str, slug: str, agency: str, passphrase: str | None = None) -> Path:
+    """A development certificate for a digitizing officer, issued by the development CA of ``key_dir``
+    (made first if missing); kept passphrase-encrypted as ``officers/{slug}.p12``.  Kept if it exists."""
+    init_dev_keys(key_dir, agency, passphrase)
+    target = officer_key_path(key_dir, slug)
+    if target.exists():
+        return target
+    secret = read_passphrase(key_dir, passphrase)
+    ca_key, ca_cert, _ = pkcs12.load_key_and_certificates((key_dir / CA_KEY_FILE).read_bytes(), secret)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = _name(f"{full_name} - sohoa {DEV_MARKER} officer", f"sohoa {DEV_MARKER} ({agency})")
+    cert = issue_certificate(name, key.public_key(), ca_cert.subject, ca_key, now, now + dt.timedelta(days=3 * 365))
+    target.parent.mkdir(mode=0o700, exist_ok=True)
+    _write_private(target, pkcs12.serialize_key_and_certificates(
+        slug.encode(), key, cert, [ca_cert], serialization.BestAvailableEncryption(secret)))
+    return target
+
+
+def import_officer_pkcs12(key_dir: Path, slug: str, source: Path, source_passphrase: bytes | None,
+                          passphrase: str | None = None) -> tuple[Path, str]:
+    """An officer's own PKCS#12, re-encrypted with this installation's key passphrase and kept as
+    ``officers/{slug}.p12``; returns the path and the certificate's subject.  ``SigningKeyError`` when the
+    file or its passphrase is wrong, or it holds no key with a certificate."""
+    try:
+        key, cert, chain = pkcs12.load_key_and_certificates(source.read_bytes(), source_passphrase)
+    except (ValueError, OSError) as exc:
+        raise SigningKeyError(f"{source}: not a PKCS#12 file this passphrase opens ({exc})") from None
+    if key is None or cert is None:
+        raise SigningKeyError(f"{source}: holds no private key with its certificate")
+    secret = read_passphrase(key_dir, passphrase)
+    target = officer_key_path(key_dir, slug)
+    target.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    _write_private(target, pkcs12.serialize_key_and_certificates(
+        slug.encode(), key, cert, chain or None, serialization.BestAvailableEncryption(secret)))
+    return target, cert.subject.rfc4514_string()
+
+
+def officer_key_material(agency_keys: KeyMaterial, key_path: Path, secret: bytes) -> KeyMaterial:
+    """An officer's key beside the agency's: the same trust roots, revocation data and TSA."""
+    return KeyMaterial(key_path, secret, agency_keys.trust_roots, development=agency_keys.development,
+                       crls=agency_keys.crls, dev_tsa_path=agency_keys.dev_tsa_path)

@@ -32,7 +32,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.keys import DEV_MARKER, KeyMaterial, SigningKeyError
-from signing.stamp import place_stamp, stamp_style, validate_position
+from signing.stamp import Placement, place_stamp, place_top_left, place_top_right, stamp_style, validate_position
 from signing.tsa import timestamper_for
 
 # pyHanko warns on every B-LT signature that fetching is off; for the development PKI that is the point.
@@ -179,17 +179,23 @@ class Signer:
             raise SigningInputError(f"the PDF cannot be signed: {' '.join(str(exc).split())[:300]}") from None
 
     def sign_file(self, source: Path, target: Path, reason: str, location: str, code: str | None = None,
-                  agency_name: str | None = None) -> None:
+                  agency_name: str | None = None, *, officer: str | None = None, qr: str | None = None,
+                  position: str | None = None) -> Placement | None:
         """Write ``source`` with a PAdES signature added to ``target``, streaming: neither is held in memory.
 
         The original bytes are copied in chunks, then the signature is added as an incremental update.
         ``target`` is not flushed to disk: the caller stores it durably (the archive syncs its own copy).
+        ``officer``: this is the digitizing officer's signature (Circular 01/2023): its stamp, with the
+        officer's name and the time, goes in the top-left corner, never over text.  ``qr``: what the stamp's
+        QR code holds (default: the code, or the verification URL).  ``position``: the stamp's corner, instead
+        of the configured one.  Returns where the stamp went (None without a stamp).
         """
         with source.open("rb") as inp, target.open("w+b") as out:  # pyHanko reads the output back to digest it
-            self._sign(inp, out, source, reason, location, code, agency_name)
+            return self._sign(inp, out, source, reason, location, code, agency_name, officer, qr, position)
 
     def _sign(self, inp: BinaryIO, out: BinaryIO, pdf: bytes | Path, reason: str, location: str,
-              code: str | None, agency_name: str | None) -> None:
+              code: str | None, agency_name: str | None, officer: str | None = None, qr: str | None = None,
+              position: str | None = None) -> Placement | None:
         writer = IncrementalPdfFileWriter(inp, strict=False)
         existing = len(writer.prev.embedded_signatures)
         field_name = f"{FIELD_PREFIX}{existing + 1}"
@@ -200,19 +206,28 @@ class Signer:
             embed_validation_info=long_term, use_pades_lta=self.level == "B-LTA",
             validation_context=self.validation_context() if long_term else None,
         )
-        stamp, field_spec, params = None, None, None
-        if self.options.stamp != "off" and code:
-            placement = place_stamp(pdf, self.options.stamp)
+        stamp, field_spec, params, placement = None, None, None, None
+        if (self.options.stamp != "off" or officer) and code:
+            if officer:
+                placement = place_top_left(pdf)
+            elif position == "top-right":
+                placement = place_top_right(pdf)
+            else:
+                placement = place_stamp(pdf, position or self.options.stamp)
             field_spec = fields.SigFieldSpec(field_name, on_page=0, box=placement.box)
-            stamp = stamp_style(self.development)
-            params = {"url": self.qr_content(code), "code": code,
+            stamp = stamp_style(self.development, officer=officer is not None,
+                                qr_above_text=placement.qr_above_text)
+            params = {"url": qr or self.qr_content(code), "code": code,
                       "agency": unicodedata.normalize("NFC", agency_name or location)}
+            if officer:
+                params["officer"] = unicodedata.normalize("NFC", officer)
         pdf_signer = signers.PdfSigner(meta, signer=self._signer,
                                        timestamper=self.timestamper if self.level != "B-B" else None,
                                        stamp_style=stamp, new_field_spec=field_spec)
         # A fixed reservation spares pyHanko a dry-run signature to estimate the size.
         reserved = 16384 if self.level == "B-B" else 32768
         pdf_signer.sign_pdf(writer, output=out, appearance_text_params=params, bytes_reserved=reserved)
+        return placement
 
     def qr_content(self, code: str) -> str:
         """What the stamp's QR code holds: the verification URL when the API is configured, else the code."""

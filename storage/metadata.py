@@ -79,6 +79,8 @@ class ResultMetadata:
     active_content: list[str] | None = None  # what an archived PDF carries that could run (SOHOA_ACTIVE_CONTENT=flag)
     officer: str | None = None  # the officer who handed the paper in (the workspace's counter)
     review: dict[str, Any] | None = None  # a clerk's decision: officer, decided_at, corrected, type_confirmed
+    # Circular 01/2023: the digitizing officer, whether they signed, where the stamps went, the QR code's content.
+    digitization: dict[str, Any] | None = None
     code: str = ""
     version: int = 0
     supersedes: str | None = None
@@ -119,6 +121,8 @@ class ResultMetadata:
             data["officer"] = self.officer
         if self.review:
             data["review"] = dict(self.review)
+        if self.digitization:
+            data["digitization"] = dict(self.digitization)
         data.update({"code": self.code, "version": self.version, "supersedes": self.supersedes,
                      "retention": self.retention, "files": {n: f.to_dict() for n, f in self.files.items()},
                      "events": list(self.events)})
@@ -136,7 +140,8 @@ class ResultMetadata:
             created_at=raw["created_at"], signed_input=raw.get("signed_input"),
             source_pages=raw.get("source_pages"), dossier_code=raw.get("dossier_code"),
             result_alias=raw.get("result_alias"), active_content=raw.get("active_content"),
-            officer=raw.get("officer"), review=raw.get("review"), code=raw["code"],
+            officer=raw.get("officer"), review=raw.get("review"), digitization=raw.get("digitization"),
+            code=raw["code"],
             version=int(raw["version"]),
             supersedes=raw.get("supersedes"), retention=str(raw.get("retention", "permanent")),
             files={name: FileInfo(f["sha256"], int(f["size"])) for name, f in raw.get("files", {}).items()},

@@ -149,6 +149,7 @@ class IngestOptions:
     allow_duplicate: bool = False
     dossier: str | None = None
     split_blank: bool = False  # blank pages separate documents too (cover sheets always do)
+    officer: str | None = None  # the digitizing officer, who signs each copy top left (Circular 01/2023)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "workers", max(1, self.workers))
@@ -196,7 +197,7 @@ class Ingest:
                 yield item
             else:
                 for path in expand_inputs([item]):
-                    yield DocumentJob(path, dossier=self.options.dossier)
+                    yield DocumentJob(path, dossier=self.options.dossier, officer=self.options.officer)
 
 
 class _Batch:

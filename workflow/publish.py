@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codes import CODE_FORMAT_VERSION, VIETNAM_TIME, DocumentType, assign_code
+from codes.qrpayload import QR_PAYLOAD_HEADER, build_qr_payload
 from digitize.intake import RejectedInput, SourceFile
 from digitize.pdfa import assemble
+from digitize.preview import pdf_page_count
 from signing import SigningInputError
 from storage import DocTypeRef, Event, ResultMetadata, ResultRecord, Retention, SourceInfo
 from storage.layout import DOCUMENT, TEXT, original_name
 from workflow.contracts import printable
+from workflow.officers import officer_key
 from workflow.rooms import PIPELINE_VERSION, Rooms, pyhanko_version
 
 
@@ -34,6 +37,8 @@ class Reading:
     source_pages: list[int] | None = None  # this document's pages in a split stack
     officer: str | None = None  # who handed the paper in at the workspace's counter
     review: dict | None = None  # a clerk's decision (storage.ResultMetadata.review)
+    procedure_code: str | None = None  # mã thủ tục hành chính, when known
+    digitization: dict | None = None  # who signed where, the QR code (set by ``publish``)
 
 
 @dataclass(frozen=True)
@@ -84,21 +89,79 @@ def publish(rooms: Rooms, reading: Reading, doc_type: DocumentType, pdf: Path) -
         events.append(Event("review", f"officer {reading.review['officer']}", "success",
                             f"accepted at review; type {'confirmed' if reading.review['type_confirmed'] else 'kept'}; "
                             f"fields corrected: {corrected}", code=code))
+    # Circular 01/2023: the copy has as many pages as the original; a page lost in assembly is a fault of
+    # sohoa's, and such a copy is never signed or archived.
+    pages = pdf_page_count(pdf)
+    if pages != reading.pages:
+        raise PageCountMismatch(f"system error: the copy has {pages} pages, the original {reading.pages}; "
+                                "nothing was archived (the original is kept)")
     signer = rooms.signer
     agency = rooms.agencies.get(settings.agency)
+    agency_name = agency.name if agency else settings.agency
+    officer = officer_key(rooms, _digitizing_officer(settings, reading))
+    now = dt.datetime.now(dt.UTC).astimezone(VIETNAM_TIME).replace(microsecond=0)
     # Signed file to file, then archived from the file: a long document never sits whole in memory.
-    (settings.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
-    fd, signed_name = tempfile.mkstemp(dir=settings.data_dir / "tmp", prefix=f"signed-{os.getpid()}-", suffix=".pdf")
-    os.close(fd)
-    signed = Path(signed_name)
+    tmp = settings.data_dir / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    first, signed = (_temporary(tmp) for _ in range(2))
     try:
-        signer.sign_file(pdf, signed, reason=f"Bản số hóa từ bản chính - mã {code}", location=settings.agency,
-                         code=code, agency_name=agency.name if agency else settings.agency)
+        reason = f"Bản số hóa từ bản chính - mã {code}"
+        digitization: dict = {"officer": officer.name if officer else _digitizing_officer(settings, reading),
+                              "officer_signature": officer is not None, "digitized_at": now.isoformat(),
+                              "pages": pages}
+        if officer is not None:
+            # The officer first, top left with the QR code; then the agency, top right (Decree 30/2020).
+            qr = build_qr_payload(qr_values(reading, doc_type, code, settings, now))
+            placed = officer.signer.sign_file(pdf, first, reason=reason, location=settings.agency, code=code,
+                                              agency_name=agency_name, officer=officer.full_name, qr=qr.text)
+            events.append(Event("signing", f"officer {officer.name} with pyHanko {pyhanko_version()}", "success",
+                                f"PAdES {officer.signer.level} by {officer.signer.subject}, stamp "
+                                f"{placed.corner if placed else 'none'}", code=code))
+            agency_placed = signer.sign_file(first, signed, reason=reason, location=settings.agency, code=code,
+                                             agency_name=agency_name, position="top-right")
+            digitization.update({
+                "officer_stamp": {"corner": placed.corner, "box": list(placed.box),
+                                  "over_text": placed.overlaps_text} if placed else None,
+                "agency_stamp": agency_placed.corner if agency_placed else None,
+                "qr": {"format": QR_PAYLOAD_HEADER, "version": qr.version, "fields": list(qr.included),
+                       "omitted": list(qr.omitted)}})
+        else:
+            agency_placed = signer.sign_file(pdf, signed, reason=reason, location=settings.agency, code=code,
+                                             agency_name=agency_name)
+            digitization.update({"agency_stamp": agency_placed.corner if agency_placed else None,
+                                 "missing": "the copy lacks the digitizing officer's personal signature "
+                                            "(Circular 01/2023): no officer with a key was given"})
         events.append(Event("signing", f"pyHanko {pyhanko_version()}", "success",
                             f"PAdES {signer.level} by {signer.subject}", code=code))
-        return _store(rooms, reading, doc_type, signed, code, events)
+        return _store(rooms, replace(reading, digitization=digitization), doc_type, signed, code, events)
     finally:
+        first.unlink(missing_ok=True)
         signed.unlink(missing_ok=True)
+
+
+class PageCountMismatch(RuntimeError):
+    """The assembled copy does not have the original's number of pages (never archived)."""
+
+
+def _temporary(folder: Path) -> Path:
+    fd, name = tempfile.mkstemp(dir=folder, prefix=f"signed-{os.getpid()}-", suffix=".pdf")
+    os.close(fd)
+    return Path(name)
+
+
+def _digitizing_officer(settings, reading: Reading) -> str | None:
+    """Who digitized: the officer who accepted it at review, else who handed it in, else the configured one."""
+    reviewer = (reading.review or {}).get("officer")
+    return (reviewer if reviewer and reviewer != "terminal" else None) or reading.officer or settings.officer
+
+
+def qr_values(reading: Reading, doc_type: DocumentType, code: str, settings, now: dt.datetime) -> dict:
+    """What the QR code of a copy says (codes.qrpayload names)."""
+    url = f"{settings.public_url.rstrip('/')}/v1/results/{code}/verification" if settings.public_url else None
+    return {"code": code, "dossier_code": reading.dossier, "procedure_code": reading.procedure_code,
+            "holder_id": reading.fields.get("holder_id"), "paper_name": doc_type.name,
+            "system": f"sohoa {settings.agency}", "time": now.isoformat(),
+            "valid_until": reading.fields.get("valid_until"), "verification_url": url}
 
 
 def _store(rooms: Rooms, reading: Reading, doc_type: DocumentType, signed: Path, code: str,
@@ -120,6 +183,7 @@ def _store(rooms: Rooms, reading: Reading, doc_type: DocumentType, signed: Path,
                       "text is in text.txt, not in the PDF") if source.signed else None,
         source_pages=reading.source_pages, dossier_code=reading.dossier, result_alias=alias,
         active_content=list(source.active_content) or None, officer=reading.officer, review=reading.review,
+        digitization=reading.digitization,
     )
     files = {DOCUMENT: signed, original_name(source.suffix): source.path, TEXT: reading.text.encode("utf-8")}
     record = rooms.store.write(code, files, metadata, Retention.from_catalogue(doc_type.retention), events)

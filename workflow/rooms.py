@@ -26,6 +26,7 @@ class Rooms:
     signer: Signer
     agencies: AgencyRegistry = field(default_factory=lambda: AgencyRegistry([]))
     _text_model: object | None = field(default=None, repr=False)
+    officer_signers: dict[str, Signer] = field(default_factory=dict, repr=False)  # opened once per process
 
     @property
     def corrections_path(self) -> Path:

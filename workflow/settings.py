@@ -50,6 +50,7 @@ _KEYS = {
     "second_reader": "SOHOA_SECOND_READER",
     "secure_cookies": "SOHOA_SECURE_COOKIES",
     "idle_minutes": "SOHOA_IDLE_MINUTES",
+    "officer": "SOHOA_OFFICER",
 }
 OCR_ENGINES = ("tesseract", "tesserocr")
 ACTIVE_CONTENT_POLICIES = ("reject", "flag")
@@ -100,6 +101,7 @@ class Settings:
     second_reader: str = "auto"
     secure_cookies: bool = False  # session cookies only over HTTPS (SOHOA_SECURE_COOKIES, or an https public URL)
     idle_minutes: int = 30  # a workspace session ends after this long without a request
+    officer: str | None = None  # the digitizing officer who signs top left (sohoa officers; `process --officer`)
 
     @property
     def key_dir(self) -> Path:
@@ -230,6 +232,7 @@ def load_settings() -> Settings:
         secure_cookies=values.get("secure_cookies", "").lower() in {"1", "true", "yes"}
         or (values.get("public_url") or "").startswith("https://"),
         idle_minutes=_idle_minutes(values.get("idle_minutes", "30")),
+        officer=values.get("officer") or None,
     )
 
 

@@ -25,12 +25,24 @@ from storage.index.schema import (
     ResultQuery,
     ResultRecord,
 )
-from storage.index.workspace import ReviewClaims, RunRecord, Runs, UploadRecord, Uploads, UserRecord, Users
+from storage.index.workspace import (
+    OfficerRecord,
+    Officers,
+    ReviewClaims,
+    RunRecord,
+    Runs,
+    UploadRecord,
+    Uploads,
+    UserRecord,
+    Users,
+)
 
-__all__ = ["SCHEMA_HEAD", "AccessRecord", "AgencyFigures", "ApiClients", "Base", "ClientRecord", "Database",
-           "Event", "Index", "InputLog", "InputRecord", "IssuingRegisters", "ResultIndex", "ResultQuery",
-           "ResultRecord", "ReviewClaims", "RunRecord", "Runs", "Sequences", "UploadRecord", "Uploads", "UserRecord",
-           "Users"]
+__all__ = [
+    "SCHEMA_HEAD", "AccessRecord", "AgencyFigures", "ApiClients", "Base", "ClientRecord", "Database", "Event",
+    "Index", "InputLog", "InputRecord", "IssuingRegisters", "ResultIndex", "ResultQuery", "OfficerRecord",
+    "Officers", "ResultRecord", "ReviewClaims", "RunRecord", "Runs", "Sequences", "UploadRecord", "Uploads",
+    "UserRecord", "Users"
+]
 
 
 class Index:
@@ -48,6 +60,7 @@ class Index:
         self.uploads = Uploads(self.db)
         self.review_claims = ReviewClaims(self.db)
         self.runs = Runs(self.db)
+        self.officers = Officers(self.db)
 
     @property
     def engine(self):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage.index.schema import (
     Database,
+    OfficerRow,
     ReviewClaimRow,
     RunRow,
     UploadRow,
@@ -282,3 +283,50 @@ class Runs:
             rows = session.scalars(select(RunRow).order_by(RunRow.finished_at.is_not(None), RunRow.id.desc())
                                    .limit(limit))
             return [_run(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class OfficerRecord:
+    name: str
+    full_name: str
+    key_path: str
+    subject: str
+    development: bool
+    created_at: dt.datetime
+    disabled_at: dt.datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+def _officer(row: OfficerRow) -> OfficerRecord:
+    return OfficerRecord(row.name, row.full_name, row.key_path, row.subject, row.development, _aware(row.created_at),
+                         _aware(row.disabled_at) if row.disabled_at else None)
+
+
+class Officers:
+    """Digitizing officers with a personal signing key (the key itself stays in the key folder)."""
+
+    def __init__(self, db: Database):
+        self.engine, self.writer = db.engine, db.writer
+
+    def put(self, name: str, full_name: str, key_path: str, subject: str, development: bool) -> None:
+        """Add an officer, or give an existing one a new key (enabled again)."""
+        with Session(self.writer) as session, session.begin():
+            session.merge(OfficerRow(name=name, full_name=full_name, key_path=key_path, subject=subject,
+                                     development=development, created_at=utc_now(), disabled_at=None))
+
+    def get(self, name: str) -> OfficerRecord | None:
+        with Session(self.engine) as session:
+            row = session.get(OfficerRow, name)
+            return _officer(row) if row else None
+
+    def all(self) -> list[OfficerRecord]:
+        with Session(self.engine) as session:
+            return [_officer(r) for r in session.scalars(select(OfficerRow).order_by(OfficerRow.name))]
+
+    def disable(self, name: str) -> bool:
+        with Session(self.writer) as session, session.begin():
+            return bool(session.execute(update(OfficerRow).where(OfficerRow.name == name)
+                                        .values(disabled_at=utc_now())).rowcount)
