@@ -1,0 +1,177 @@
+"""Digitized copies as Circular 01/2023 wants them: the digitizing officer's signature with name and time and
+the QR code of the minimum data in the top-left corner, the agency's signature top right, both valid, never
+over text; the copy's page count equal to the original's."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES, json_lines, run_cli
+from tests.pki import PASSPHRASE, make_ca
+
+DOSSIER = "000.00.00.H26-261207-0099"
+
+
+def qr_in_top_left(pdf: Path, folder: Path) -> str:
+    """The QR code OpenCV reads in the top-left quarter of page 1 rendered at 150 dpi."""
+    import cv2
+
+    subprocess.run(["pdftoppm", "-r", "150", "-f", "1", "-l", "1", "-png", str(pdf), str(folder / "page")],
+                   check=True)
+    image = cv2.imread(str(next(folder.glob("page*.png"))))
+    height, width = image.shape[:2]
+    corner = image[: height // 4, : width // 2]
+    # OpenCV's two detectors (the ArUco-based one is the steadier on printed codes); either one reading it will do.
+    return cv2.QRCodeDetectorAruco().detectAndDecode(corner)[0] or cv2.QRCodeDetector().detectAndDecode(corner)[0]
+
+
+@pytest.fixture(scope="module")
+def digitized(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("c01-data")
+    inputs = tmp_path_factory.mktemp("c01-in")
+    for name in ("01-giay-khai-sinh.png", "06-thong-bao.pdf"):
+        shutil.copy(SAMPLES / name, inputs / name)
+    made = run_cli("keys", "init-dev", "--officer", "lan.nguyen", "--full-name", "Nguyễn Thị Lan", data_dir=data_dir)
+    assert "DEVELOPMENT officer" in made.stdout
+    outcomes = json_lines(run_cli("process", str(inputs), "--json", "--officer", "lan.nguyen", "--dossier", DOSSIER,
+                                  data_dir=data_dir).stdout)
+    assert {o["status"] for o in outcomes} == {"archived"}, outcomes
+    return data_dir, {Path(o["source"]).name: o for o in outcomes}
+
+
+@pytest.mark.parametrize("name", ["01-giay-khai-sinh.png", "06-thong-bao.pdf"])
+def test_the_officer_signs_top_left_with_the_qr_code_then_the_agency_top_right(digitized, name, tmp_path):
+    from codes.qrpayload import parse_qr_payload
+
+    data_dir, outcomes = digitized
+    code = outcomes[name]["code"]
+    pdf = tmp_path / "copy.pdf"
+    run_cli("fetch", code, "-o", str(pdf), data_dir=data_dir)
+    checked = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True).stdout
+    signers = [line.split(":", 1)[1].strip() for line in checked.splitlines()
+               if "Signer Certificate Common Name" in line]
+    assert signers == ["Nguyễn Thị Lan - sohoa DEVELOPMENT officer", "000.00.00.H26 - sohoa DEVELOPMENT signer"]
+    assert checked.count("Signature is Valid") == 2  # the agency's signature does not invalidate the officer's
+    report = json.loads(run_cli("verify", str(pdf), "--json", data_dir=data_dir, check=False).stdout)
+    assert report["valid"] and [s["intact"] and s["valid"] for s in report["signatures"]] == [True, True]
+    meta = json.loads(run_cli("fetch", code, "--meta", data_dir=data_dir).stdout)
+    digitization = meta["digitization"]
+    assert digitization["officer"] == "lan.nguyen" and digitization["officer_signature"] is True
+    assert digitization["officer_stamp"]["corner"].startswith("top-left")
+    assert digitization["officer_stamp"]["over_text"] is False
+    assert digitization["agency_stamp"].startswith("top-right") and digitization["pages"] == meta["pages"]
+    assert digitization["qr"]["version"] <= 10 and digitization["qr"]["omitted"] == []
+    payload = parse_qr_payload(qr_in_top_left(pdf, tmp_path))  # readable by OpenCV at 150 dpi
+    assert payload["code"] == code and payload["dossier_code"] == DOSSIER
+    assert payload["paper_name"] == meta["doc_type"]["name"] and payload["system"] == "sohoa 000.00.00.H26"
+    assert payload.get("holder_id") == meta["fields"].get("holder_id")
+    assert payload["time"] == digitization["digitized_at"]
+    events = json.loads(run_cli("fetch", code, "--meta", data_dir=data_dir).stdout)["events"]
+    assert any(e["event_type"] == "signing" and e["agent"].startswith("officer lan.nguyen") for e in events)
+
+
+def test_without_an_officer_the_metadata_says_the_copy_lacks_the_officers_signature(tmp_path):
+    data_dir, inputs = tmp_path / "data", tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(SAMPLES / "06-thong-bao.pdf", inputs / "06-thong-bao.pdf")
+    run_cli("keys", "init-dev", data_dir=data_dir)
+    code = json_lines(run_cli("process", str(inputs), "--json", data_dir=data_dir).stdout)[0]["code"]
+    meta = json.loads(run_cli("fetch", code, "--meta", data_dir=data_dir).stdout)
+    assert meta["digitization"]["officer_signature"] is False and "lacks" in meta["digitization"]["missing"]
+    refused = run_cli("process", str(inputs), "--officer", "nobody", data_dir=data_dir, check=False)
+    assert refused.returncode == 2 and "no active officer named nobody" in refused.stderr
+
+
+def test_an_officers_own_pkcs12_is_kept_re_encrypted_and_can_be_disabled(tmp_path):
+    data_dir, inputs = tmp_path / "data", tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(SAMPLES / "06-thong-bao.pdf", inputs / "06-thong-bao.pdf")
+    ca = make_ca(tmp_path / "pki")
+    p12, _cert, _key = ca.signer("Trần Văn Minh")
+    secret = tmp_path / "p12-passphrase"
+    secret.write_text(PASSPHRASE + "\n")
+    run_cli("keys", "init-dev", data_dir=data_dir)
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not it\n")
+    refused = run_cli("officers", "add", "minh.tran", "--full-name", "Trần Văn Minh", "--pkcs12", str(p12),
+                      "--passphrase-file", str(wrong), data_dir=data_dir, check=False)
+    assert refused.returncode == 2 and "passphrase" in refused.stderr
+    run_cli("officers", "add", "minh.tran", "--full-name", "Trần Văn Minh", "--pkcs12", str(p12),
+            "--passphrase-file", str(secret), data_dir=data_dir)
+    kept = data_dir / "keys" / "officers" / "minh.tran.p12"
+    assert kept.exists() and kept.read_bytes() != p12.read_bytes() and oct(kept.stat().st_mode)[-3:] == "600"
+    listed = json_lines(run_cli("officers", "list", "--json", data_dir=data_dir).stdout)
+    assert [(o["name"], o["full_name"], o["active"]) for o in listed] == [("minh.tran", "Trần Văn Minh", True)]
+    code = json_lines(run_cli("process", str(inputs), "--json", "--officer", "minh.tran",
+                              data_dir=data_dir).stdout)[0]["code"]
+    pdf = tmp_path / "copy.pdf"
+    run_cli("fetch", code, "-o", str(pdf), data_dir=data_dir)
+    checked = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True).stdout
+    assert "Trần Văn Minh" in checked and checked.count("Signature is Valid") == 2
+    run_cli("officers", "disable", "minh.tran", data_dir=data_dir)
+    assert run_cli("process", str(inputs), "--officer", "minh.tran", data_dir=data_dir,
+                   check=False).returncode == 2
+
+
+def _pdf_with_text_at_the_top_left(path: Path, top_gap: float) -> Path:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    page = canvas.Canvas(str(path), pagesize=A4)
+    page.setFont("Helvetica", 12)
+    for row in range(6):  # a block of text from the left edge, top_gap points under the top
+        page.drawString(20, A4[1] - top_gap - 14 * row, "UBND TINH THU NGHIEM " * 3)
+    page.save()
+    return path
+
+
+def test_with_text_in_the_top_left_corner_the_officers_stamp_goes_in_the_margin_above_it(tmp_path):
+    from signing.stamp import _covered, _first_page_text, place_top_left
+
+    pdf = _pdf_with_text_at_the_top_left(tmp_path / "margin.pdf", top_gap=70)
+    placed = place_top_left(pdf)
+    _width, _height, words = _first_page_text(pdf)
+    assert placed.corner == "top-left margin" and not placed.overlaps_text
+    assert _covered(tuple(float(v) for v in placed.box), words) == 0
+    assert placed.box[3] - placed.box[1] >= 40  # tall enough for a name and a time
+    crowded = place_top_left(_pdf_with_text_at_the_top_left(tmp_path / "crowded.pdf", top_gap=12))
+    assert crowded.overlaps_text  # no room anywhere in the corner: said, never hidden
+
+
+def test_the_qr_payload_stays_within_version_10_and_says_what_it_left_out():
+    from codes.qrpayload import build_qr_payload, parse_qr_payload
+
+    values = {"code": "000.00.00.H26-KS-261207-0001", "dossier_code": DOSSIER, "procedure_code": "1.001193",
+              "holder_id": "001320012345", "paper_name": "Giấy chứng nhận đăng ký hộ kinh doanh",
+              "system": "sohoa 000.00.00.H26", "time": "2026-12-07T15:00:00+07:00", "valid_until": "2031-12-07",
+              "verification_url": "https://sohoa.example.gov.vn/v1/results/000.00.00.H26-KS-261207-0001/verification"}
+    small = build_qr_payload({k: v for k, v in values.items() if k != "verification_url"})
+    assert small.omitted == () and small.version <= 10
+    assert parse_qr_payload(small.text) == {k: v for k, v in values.items() if k != "verification_url"}
+    crowded = build_qr_payload({**values, "paper_name": "Giấy chứng nhận " + "đăng ký kinh doanh " * 8})
+    assert crowded.version <= 10 and crowded.omitted[0] == "verification_url"
+    assert {"code", "holder_id", "time"} <= set(crowded.included)
+    with pytest.raises(ValueError):
+        parse_qr_payload("https://example.org")
+
+
+def test_a_copy_that_lost_a_page_is_never_signed_or_archived(rooms, tmp_path):
+    import dataclasses
+
+    from digitize.intake import inspect
+    from storage import DocTypeRef
+    from workflow.publish import PageCountMismatch, Reading, publish
+
+    source = inspect(SAMPLES / "06-thong-bao.pdf")
+    reading = Reading(source, DocTypeRef("TB", "Thông báo", 1.0), {"number": "89/TB-STP"}, "province", 2, "text",
+                      [], ocr_used=False)
+    before = len(rooms.index.results.all())
+    with pytest.raises(PageCountMismatch, match="the copy has 1 pages, the original 2"):
+        publish(rooms, reading, rooms.catalogue.get("TB"), SAMPLES / "06-thong-bao.pdf")
+    assert len(rooms.index.results.all()) == before
+    assert dataclasses.replace(reading, pages=1).pages == 1
