@@ -29,6 +29,7 @@ class DocumentType:
     subject_marker: str | None = None
     holder_labels: tuple[str, ...] = ()
     number_labels: tuple[str, ...] = ()
+    national_code: str | None = None  # the result-type code of the National Database of Administrative Procedures
 
     @property
     def permanent(self) -> bool:
@@ -100,6 +101,7 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
                 subject_marker=entry.get("subject_marker"),
                 holder_labels=_nfc_tuple(entry.get("holder_labels")),
                 number_labels=_nfc_tuple(entry.get("number_labels")),
+                national_code=entry.get("national_code") or None,
             )
         )
     return Catalogue(tuple(types))

@@ -599,3 +599,82 @@ def confirm_holder(value: FieldValue, pages: list[PageText]) -> FieldValue:
         return replace(value, confidence=max(value.confidence, 0.85), note=None,
                        evidence=f"{value.evidence} (confirmed by a second reading)")
     return value
+
+
+# -- the rest of Circular 01/2023's minimum data: the summary (trích yếu) and the validity
+
+_SUMMARY_START_RE = re.compile(r"^\s*(V\s*/\s*V|VE VIEC)\b[\s.:]*", re.IGNORECASE)
+MAX_SUMMARY_CHARS = 300
+
+
+def extract_summary(pages: list[PageText]) -> FieldValue:
+    """The summary of an administrative document: the "V/v …" line of a công văn, or the "Về việc …" line
+    under the title (with the line after it when the sentence goes on there).  None for papers without one."""
+    lines = [s.text for p in pages[:1] for s in p.segments]
+    for index, line in enumerate(lines[:40]):
+        match = _SUMMARY_START_RE.match(fold(line))
+        if not match:
+            continue
+        head = nfc(line).strip()
+        text = head
+        if index + 1 < len(lines):
+            following = nfc(lines[index + 1]).strip()
+            # A summary goes on in lower case; a new part of the page starts with a capital or a label.
+            if following and following[0].islower() and len(text) + len(following) < MAX_SUMMARY_CHARS:
+                text = f"{text} {following}"
+        return FieldValue(" ".join(text.split())[:MAX_SUMMARY_CHARS], 0.8, "summary line")
+    return FieldValue(None, 0.0)
+
+
+_VALID_UNTIL_RE = re.compile(r"CO (?:GIA TRI|HIEU LUC)(?: SU DUNG)? (?:DEN|TOI)(?: HET)?(?: NGAY)?\s*(.{6,40})")
+_VALID_FOR_RE = re.compile(r"(?:CO (?:GIA TRI|HIEU LUC)[^.]{0,60}?)?TRONG THOI HAN (\d{1,3}) (THANG|NAM|NGAY)"
+                           r" KE TU NGAY (?:CAP|KY|BAN HANH)")
+_SCOPE_RE = re.compile(r"(CO GIA TRI|CO HIEU LUC)[^.]{0,40}?\b(TREN |TRONG )?PHAM VI ([^.;,]{3,60})")
+
+
+def _months_later(day, months: int):
+    from datetime import date
+
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    return None
+
+
+def extract_validity(pages: list[PageText], issued_on: str | None) -> tuple[FieldValue, FieldValue]:
+    """Until when the paper is valid (YYYY-MM-DD) and where, when it says so: "có giá trị đến ngày …",
+    "có hiệu lực … trong thời hạn 12 tháng kể từ ngày cấp" (counted from the issue date), "có giá trị
+    trong phạm vi toàn quốc".  "Có hiệu lực kể từ ngày ký" says when it starts, not until when."""
+    from datetime import date, timedelta
+
+    text = "\n".join(s.text for p in pages for s in p.segments)
+    folded = " ".join(fold(text).split())
+    original = " ".join(nfc(text).split())
+    until = FieldValue(None, 0.0)
+    match = _VALID_UNTIL_RE.search(folded)
+    if match:
+        day = parse_vietnamese_date("ngày " + match.group(1)) or parse_vietnamese_date(match.group(1))
+        if day:
+            until = FieldValue(day.isoformat(), 0.8, "validity sentence")
+    if until.value is None and issued_on:
+        match = _VALID_FOR_RE.search(folded)
+        if match:
+            count, unit = int(match.group(1)), match.group(2)
+            start = date.fromisoformat(issued_on)
+            end = (_months_later(start, count) if unit == "THANG" else _months_later(start, 12 * count)
+                   if unit == "NAM" else start + timedelta(days=count))
+            if end:
+                unit_name = {"THANG": "months", "NAM": "years", "NGAY": "days"}[unit]
+                until = FieldValue(end.isoformat(), 0.7, f"{count} {unit_name} from the issue date")
+    scope = FieldValue(None, 0.0)
+    match = _SCOPE_RE.search(folded)
+    if match and len(folded) == len(strip_accents(original).upper()):
+        start, end = match.span(3)
+        scope = FieldValue(original[start:end].strip(), 0.8, "validity sentence")
+    elif match:
+        scope = FieldValue(match.group(3).strip().lower(), 0.6, "validity sentence (folded)")
+    return until, scope

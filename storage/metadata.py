@@ -81,6 +81,7 @@ class ResultMetadata:
     review: dict[str, Any] | None = None  # a clerk's decision: officer, decided_at, corrected, type_confirmed
     # Circular 01/2023: the digitizing officer, whether they signed, where the stamps went, the QR code's content.
     digitization: dict[str, Any] | None = None
+    minimum_data: dict[str, Any] | None = None  # Circular 01/2023 Art. 8, key by key (see publish.minimum_data)
     code: str = ""
     version: int = 0
     supersedes: str | None = None
@@ -123,6 +124,8 @@ class ResultMetadata:
             data["review"] = dict(self.review)
         if self.digitization:
             data["digitization"] = dict(self.digitization)
+        if self.minimum_data:
+            data["minimum_data"] = dict(self.minimum_data)
         data.update({"code": self.code, "version": self.version, "supersedes": self.supersedes,
                      "retention": self.retention, "files": {n: f.to_dict() for n, f in self.files.items()},
                      "events": list(self.events)})
@@ -141,6 +144,7 @@ class ResultMetadata:
             source_pages=raw.get("source_pages"), dossier_code=raw.get("dossier_code"),
             result_alias=raw.get("result_alias"), active_content=raw.get("active_content"),
             officer=raw.get("officer"), review=raw.get("review"), digitization=raw.get("digitization"),
+            minimum_data=raw.get("minimum_data"),
             code=raw["code"],
             version=int(raw["version"]),
             supersedes=raw.get("supersedes"), retention=str(raw.get("retention", "permanent")),

@@ -76,6 +76,26 @@ def test_holder_and_personal_id_extracted(processed):
     assert processed["08-dang-ky-doanh-nghiep.png"].fields["holder"] == "CÔNG TY TNHH MỘT THÀNH VIÊN SỐ HÓA AN KHÁNH"
 
 
+def test_the_minimum_data_of_circular_01_is_read_and_archived(processed, rooms):
+    """Summary (trích yếu) and validity where the paper states them, on generated results of several types."""
+    fields = {name: outcome.fields for name, outcome in processed.items()}
+    assert fields["04-quyet-dinh.tiff"]["summary"].startswith("Về việc phê duyệt Kế hoạch số hóa hồ sơ")
+    assert fields["06-thong-bao.pdf"]["summary"] == "Về việc tiếp nhận hồ sơ trực tuyến toàn trình"
+    assert fields["07-cong-van.jpg"]["summary"].startswith("V/v đẩy mạnh số hóa hồ sơ")
+    assert fields["01-giay-khai-sinh.png"]["summary"] is None  # a certificate has none
+    # "có hiệu lực … trong thời hạn 12 tháng kể từ ngày cấp": counted from the issue date
+    permit = fields["05-giay-phep-xay-dung.pdf"]
+    issued = permit["issued_on"]
+    assert permit["valid_until"] == f"{int(issued[:4]) + 1}{issued[4:]}"
+    assert fields["04-quyet-dinh.tiff"]["valid_until"] is None  # "có hiệu lực kể từ ngày ký": from, not until
+    outcome = processed["05-giay-phep-xay-dung.pdf"]
+    minimum = rooms.store.metadata(outcome.code, 1).minimum_data
+    assert minimum["valid_until"] == permit["valid_until"] and minimum["paper_name"] == outcome.doc_type.name
+    assert set(minimum) == {"paper_type_code", "holder_id", "paper_name", "number", "issued_on", "issuer",
+                            "summary", "valid_until", "validity_scope", "procedure_code", "dossier_code",
+                            "digitized_by", "digitized_at"}
+
+
 def test_scanned_pdf_text_layer_is_searchable(processed, rooms, tmp_path):
     outcome = processed["05-giay-phep-xay-dung.pdf"]
     pdf_path = tmp_path / "gpxd.pdf"

@@ -36,6 +36,8 @@ def desk(tmp_path_factory):
     secret.write_text(PASSWORD + "\n", "utf-8")
     for name, role in USERS.items():
         run_cli("users", "add", name, "--role", role, "--password-file", str(secret), data_dir=data_dir)
+    # clerk2 has a personal key: what they hand in at the counter carries their signature top left.
+    run_cli("keys", "init-dev", "--officer", "clerk2", "--full-name", "Lê Văn Hai", data_dir=data_dir)
     old = os.environ.get("SOHOA_DATA_DIR")
     os.environ["SOHOA_DATA_DIR"] = str(data_dir)
     try:
@@ -339,6 +341,7 @@ def test_accepting_a_correction_archives_it_with_the_officer_and_search_finds_it
     meta = rooms.store.metadata(code, 1)
     assert meta.fields["number"] == "125/2020" and meta.fields["holder_id"] == "001320012345"  # a mask never saved
     assert meta.review["officer"] == "clerk1" and meta.review["corrected"] == ["number"]
+    assert meta.digitization["officer"] == "clerk1" and meta.digitization["officer_signature"] is False  # no key
     assert any(e.event_type == "review" and e.agent == "officer clerk1" for e in rooms.index.results.events(code))
     found = client.get("/search?q=nguyen minh anh").text
     assert code in found and "001*" in found and "001320012345" not in found  # masked for a clerk
@@ -385,7 +388,9 @@ def test_the_counter_keeps_each_files_progress_in_the_index(desk):
     assert f'/results/{line["code"]}/document' in rows
     events = rooms.index.results.events(line["code"])
     assert next(e for e in events if e.event_type == "ingestion").agent.startswith("officer clerk2")
-    assert rooms.store.metadata(line["code"], 1).officer == "clerk2"
+    meta = rooms.store.metadata(line["code"], 1)
+    assert meta.officer == "clerk2" and meta.digitization["officer_signature"] is True
+    assert meta.digitization["officer_stamp"]["corner"].startswith("top-left")
     rejected = next(u for u in rooms.index.uploads.recent() if u.file_name == "empty.pdf")
     assert rejected.status == "rejected" and os.path.exists(rejected.stored_path)  # the original is kept
     assert not os.path.exists(upload.stored_path)  # archived: the counter's copy of personal data is gone

@@ -234,6 +234,9 @@ def create_app(rooms: Rooms) -> FastAPI:
             "issued_on": record.fields.get("issued_on"),
             "signature": {"signer": meta.signer, "subfilter": "ETSI.CAdES.detached", "digest": "sha256"},
             "files": {name: info.to_dict() for name, info in meta.files.items()},
+            # Circular 01/2023's minimum data (ID numbers masked as in the fields) and who signed where.
+            "minimum_data": public_fields(who, meta.minimum_data) if meta.minimum_data else None,
+            "digitization": meta.digitization,
         }
         log_access(who.name, record.code, "metadata", 200)
         return JSONResponse(body)

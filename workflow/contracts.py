@@ -16,7 +16,10 @@ from storage.metadata import DocTypeRef
 # the outcome adds to them.
 READ_FIELDS = FIELD_NAMES
 CORRECTABLE_FIELDS = (*READ_FIELDS, "holder_id")
-OUTCOME_FIELDS = (*CORRECTABLE_FIELDS, "issuer_agency")
+# Circular 01/2023's minimum data besides the read fields: the summary (trích yếu) and the validity, when the
+# paper states them.
+MINIMUM_DATA_FIELDS = ("summary", "valid_until", "validity_scope")
+OUTCOME_FIELDS = (*CORRECTABLE_FIELDS, "issuer_agency", *MINIMUM_DATA_FIELDS)
 
 
 def printable(text: str) -> str:

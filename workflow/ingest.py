@@ -25,7 +25,7 @@ from pathlib import Path
 from pytesseract import TesseractError
 
 from codes import parse_dossier_code
-from digitize.fields import extract_personal_id
+from digitize.fields import extract_personal_id, extract_summary, extract_validity
 from digitize.intake import RejectedInput, SourceFile, expand_inputs, file_sha256, inspect, text_layer_pages
 from digitize.model import CoverSheet, PageText
 from digitize.text import mask_personal_ids, nfc
@@ -420,8 +420,10 @@ class _Batch:
             understanding = apply_given_type(understanding, item.job.type_hint, rooms.catalogue, "the counter")
         dossier = cover.dossier_code if cover else item.job.dossier
         cls = understanding.classification
+        valid_until, validity_scope = extract_validity(pages, understanding.issued_on.value)
         fields = {**understanding.fields_dict(), "holder_id": extract_personal_id(pages).value,
-                  "issuer_agency": understanding.issuer_agency}
+                  "issuer_agency": understanding.issuer_agency, "summary": extract_summary(pages).value,
+                  "valid_until": valid_until.value, "validity_scope": validity_scope.value}
         if decision is not None and decision.fields.get("holder_id"):
             fields["holder_id"] = decision.fields["holder_id"]
         outcome = Outcome(

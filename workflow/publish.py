@@ -143,6 +143,23 @@ class PageCountMismatch(RuntimeError):
     """The assembled copy does not have the original's number of pages (never archived)."""
 
 
+MINIMUM_DATA_KEYS = ("paper_type_code", "holder_id", "paper_name", "number", "issued_on", "issuer", "summary",
+                     "valid_until", "validity_scope", "procedure_code", "dossier_code", "digitized_by",
+                     "digitized_at")
+
+
+def minimum_data(reading: Reading, doc_type: DocumentType) -> dict:
+    """The minimum data Circular 01/2023 Art. 8 asks of every digitized paper, each key present (null when the
+    paper has none or it is not known)."""
+    fields, digitization = reading.fields, reading.digitization or {}
+    return {"paper_type_code": doc_type.national_code, "holder_id": fields.get("holder_id"),
+            "paper_name": doc_type.name, "number": fields.get("number"), "issued_on": fields.get("issued_on"),
+            "issuer": fields.get("issuer"), "summary": fields.get("summary"),
+            "valid_until": fields.get("valid_until"), "validity_scope": fields.get("validity_scope"),
+            "procedure_code": reading.procedure_code, "dossier_code": reading.dossier,
+            "digitized_by": digitization.get("officer"), "digitized_at": digitization.get("digitized_at")}
+
+
 def _temporary(folder: Path) -> Path:
     fd, name = tempfile.mkstemp(dir=folder, prefix=f"signed-{os.getpid()}-", suffix=".pdf")
     os.close(fd)
@@ -183,7 +200,7 @@ def _store(rooms: Rooms, reading: Reading, doc_type: DocumentType, signed: Path,
                       "text is in text.txt, not in the PDF") if source.signed else None,
         source_pages=reading.source_pages, dossier_code=reading.dossier, result_alias=alias,
         active_content=list(source.active_content) or None, officer=reading.officer, review=reading.review,
-        digitization=reading.digitization,
+        digitization=reading.digitization, minimum_data=minimum_data(reading, doc_type),
     )
     files = {DOCUMENT: signed, original_name(source.suffix): source.path, TEXT: reading.text.encode("utf-8")}
     record = rooms.store.write(code, files, metadata, Retention.from_catalogue(doc_type.retention), events)
