@@ -276,18 +276,22 @@ def verify(
     For each signature: integrity, the chain to the trusted roots, the timestamp, embedded revocation data,
     and whether anything but long-term validation data was added after it.
     """
-    from workflow.results import verify_pdf_bytes, verify_result
+    from workflow.results import conformance, verify_pdf_bytes, verify_result
 
     rooms = _rooms()
     path = Path(target)
+    rules = None
     if path.is_file():
         checked, subject = verify_pdf_bytes(rooms, path.read_bytes()), str(path)
     else:
-        checked, subject = verify_result(rooms, _result_for(rooms, target)), target
+        record = _result_for(rooms, target)
+        checked, subject = verify_result(rooms, record), target
+        rules = conformance(rooms, record, checked.report)
     report, problems, warnings, valid = checked.report, checked.fixity_problems, checked.active_content, checked.valid
     if as_json:
         print(json.dumps({"subject": subject, "valid": valid, "fixity_problems": problems,
-                          **report.to_dict(), "active_content": warnings}, ensure_ascii=False))
+                          **report.to_dict(), "active_content": warnings, "circular_01_2023": rules},
+                         ensure_ascii=False))
     else:
         print(f"{subject}: {'VALID' if valid else 'NOT VALID'}")
         for sig in report.signatures:
@@ -307,6 +311,11 @@ def verify(
             print(f"  problem: {problem}")
         for warning in warnings:
             print(f"  warning: active content: {warning}")
+        if rules is not None:
+            print(f"  Circular 01/2023: {'conforms' if rules['conforms'] else 'does NOT conform'}")
+            for rule in rules["rules"]:
+                said = rule.get("detail") or ", ".join(rule.get("stated", []))
+                print(f"    {'yes' if rule['met'] else 'NO ':<3} {rule['rule']}: {said}")
     raise typer.Exit(0 if valid else 1)
 
 

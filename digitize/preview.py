@@ -99,3 +99,38 @@ def pdf_page_count(path: Path) -> int:
         return len(pdf)
     finally:
         pdf.close()
+
+
+def read_qr_top_left(pdf: bytes, dpi: int = 150) -> str | None:
+    """The QR code in the top-left quarter of page 1 rendered at ``dpi`` (where Circular 01/2023 puts it),
+    as OpenCV reads it; None when there is none it can read."""
+    import cv2
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        document.init_forms()  # the signature stamps are form widgets: the QR code is in the officer's
+        page = document[0]
+        try:
+            image = page.render(scale=dpi / 72, may_draw_forms=True).to_pil().convert("RGB")
+        finally:
+            page.close()
+    finally:
+        document.close()
+    pixels = np.asarray(image)[:, :, ::-1]
+    height, width = pixels.shape[:2]
+    corner = np.ascontiguousarray(pixels[: height // 4, : width // 2])
+    # OpenCV's two detectors: the ArUco-based one is the steadier on printed codes.
+    text = cv2.QRCodeDetectorAruco().detectAndDecode(corner)[0] or cv2.QRCodeDetector().detectAndDecode(corner)[0]
+    return text or None
+
+
+def pdf_page_count_bytes(pdf: bytes) -> int:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return len(document)
+    finally:
+        document.close()

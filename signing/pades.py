@@ -278,6 +278,7 @@ class SignatureReport:
     later_changes: str = "none"
     certificate_valid_until: str | None = None
     problems: list[str] = field(default_factory=list)
+    stamp: str | None = None  # where its visible stamp is on its page: "top-left", "top-right", … (None: invisible)
 
 
 @dataclass
@@ -349,6 +350,8 @@ def verify_pdf(pdf: bytes, trust_roots: list[str] | tuple = (), require_whole_do
         return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)
 
     reports = [_verify_one(sig, context, now, revinfo) for sig in embedded]
+    for sig, report in zip(embedded, reports, strict=True):
+        report.stamp = _stamp_corner(reader, sig)
     has_doc_ts = any(r.kind == "document timestamp" for r in reports)
     last = reports[-1]
     if require_whole_document and not last.covers_whole_document:
@@ -360,6 +363,27 @@ def verify_pdf(pdf: bytes, trust_roots: list[str] | tuple = (), require_whole_do
             report.level = "B-B"
     ok = all(not r.problems for r in reports)
     return VerificationReport(ok, reports, [f"{r.field}: {p}" for r in reports for p in r.problems])
+
+
+def _stamp_corner(reader, sig) -> str | None:
+    """Which part of page 1 a signature's widget covers ("top-left", "bottom-right", "middle"), or None."""
+    try:
+        field_dict = sig.sig_field
+        widget = field_dict if "/Rect" in field_dict else field_dict["/Kids"][0].get_object()
+        x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+        if abs(x2 - x1) < 1 or abs(y2 - y1) < 1:
+            return None
+        page = reader.root["/Pages"]["/Kids"][0].get_object()
+        while "/Kids" in page:
+            page = page["/Kids"][0].get_object()
+        box = page.get("/MediaBox") or reader.root["/Pages"]["/MediaBox"]
+        px1, py1, px2, py2 = (float(v) for v in box)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    cx, cy = ((x1 + x2) / 2 - px1) / (px2 - px1), ((y1 + y2) / 2 - py1) / (py2 - py1)
+    vertical = "top" if cy > 2 / 3 else "bottom" if cy < 1 / 3 else "middle"
+    horizontal = "left" if cx < 1 / 2 else "right"
+    return f"{vertical}-{horizontal}"
 
 
 def _verify_one(sig, context, now: dt.datetime, revinfo: str | None) -> SignatureReport:

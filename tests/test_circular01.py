@@ -71,6 +71,14 @@ def test_the_officer_signs_top_left_with_the_qr_code_then_the_agency_top_right(d
     assert payload["paper_name"] == meta["doc_type"]["name"] and payload["system"] == "sohoa 000.00.00.H26"
     assert payload.get("holder_id") == meta["fields"].get("holder_id")
     assert payload["time"] == digitization["digitized_at"]
+    # The conformance report says the same, checked on the archived copy itself.
+    rules = json.loads(run_cli("verify", code, "--json", data_dir=data_dir).stdout)["circular_01_2023"]
+    assert rules["conforms"], rules
+    by_rule = {rule["rule"]: rule for rule in rules["rules"]}
+    assert {"code", "dossier_code", "paper_name", "system", "time"} <= set(by_rule["qr_top_left"]["fields"])
+    assert "procedure_code" in by_rule["qr_top_left"]["absent"]  # not known here: said, not invented
+    stated = set(by_rule["minimum_data"]["stated"])
+    assert {"paper_name", "number", "issued_on", "digitized_by", "digitized_at"} <= stated
     events = json.loads(run_cli("fetch", code, "--meta", data_dir=data_dir).stdout)["events"]
     assert any(e["event_type"] == "signing" and e["agent"].startswith("officer lan.nguyen") for e in events)
 
@@ -83,6 +91,9 @@ def test_without_an_officer_the_metadata_says_the_copy_lacks_the_officers_signat
     code = json_lines(run_cli("process", str(inputs), "--json", data_dir=data_dir).stdout)[0]["code"]
     meta = json.loads(run_cli("fetch", code, "--meta", data_dir=data_dir).stdout)
     assert meta["digitization"]["officer_signature"] is False and "lacks" in meta["digitization"]["missing"]
+    rules = json.loads(run_cli("verify", code, "--json", data_dir=data_dir).stdout)["circular_01_2023"]
+    unmet = {rule["rule"] for rule in rules["rules"] if not rule["met"]}
+    assert not rules["conforms"] and unmet == {"officer_signature_top_left", "qr_top_left"}, rules
     refused = run_cli("process", str(inputs), "--officer", "nobody", data_dir=data_dir, check=False)
     assert refused.returncode == 2 and "no active officer named nobody" in refused.stderr
 

@@ -249,3 +249,41 @@ __all__ = ["ArchiveError", "BadCode", "FixityError", "ResultLookupError", "Unkno
            "list_clients", "list_inputs", "presigned_document_url", "protected_folders", "result_metadata",
            "revoke_client", "token_hash", "verification", "verify_pdf_bytes", "verify_result", "version_metadata",
            "versions"]
+
+
+def conformance(rooms: Rooms, record: ResultRecord, report: VerificationReport) -> dict[str, Any]:
+    """Which of Circular 01/2023's rules the archived copy meets, each checked on the copy itself (the PDF, its
+    signatures in ``report``, its QR code) and its metadata, so an inspector can check it without reading
+    sohoa's code."""
+    from codes.qrpayload import parse_qr_payload
+    from digitize.preview import pdf_page_count_bytes, read_qr_top_left
+
+    pdf = rooms.store.read_document(record).data
+    meta = rooms.store.metadata(record.code, record.version)
+    signatures = [s for s in report.signatures if s.kind == "signature"]
+    rules = []
+    officer = signatures[0] if len(signatures) >= 2 else None
+    officer_ok = officer is not None and officer.stamp == "top-left" and officer.intact and officer.valid
+    rules.append({"rule": "officer_signature_top_left", "met": officer_ok,
+                  "detail": f"{officer.signer}, stamp {officer.stamp}" if officer else
+                  (meta.digitization or {}).get("missing", "one signature only: the agency's")})
+    agency = signatures[-1] if signatures else None
+    rules.append({"rule": "agency_signature", "met": bool(agency and agency.intact and agency.valid),
+                  "detail": f"{agency.signer}, stamp {agency.stamp}" if agency else "no signature"})
+    text = read_qr_top_left(pdf)
+    try:
+        payload = parse_qr_payload(text) if text else {}
+    except ValueError:
+        payload = {}
+    wanted = ("dossier_code", "procedure_code", "holder_id", "paper_name", "system", "time")
+    rules.append({"rule": "qr_top_left", "met": bool(payload) and payload.get("code") == record.code,
+                  "fields": sorted(payload), "absent": [n for n in wanted if n not in payload],
+                  "detail": "read at 150 dpi" if payload else ("not a sohoa QR code" if text else "no QR code read")})
+    minimum = meta.minimum_data or {}
+    rules.append({"rule": "minimum_data", "met": bool(minimum),
+                  "stated": sorted(k for k, v in minimum.items() if v),
+                  "not_stated": sorted(k for k, v in minimum.items() if not v)})
+    pages = pdf_page_count_bytes(pdf)
+    rules.append({"rule": "page_count", "met": pages == meta.pages,
+                  "detail": f"the copy has {pages} pages, the original {meta.pages}"})
+    return {"conforms": all(rule["met"] for rule in rules), "rules": rules}
