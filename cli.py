@@ -12,6 +12,7 @@ import re
 import sys
 import threading
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -32,6 +33,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold personal data
 )
 err = Console(stderr=True)
+# pyHanko imports DSA support that cryptography calls deprecated: a note for developers, not for users.
+warnings.filterwarnings("ignore", message="DSA is deprecated")
 STATUS_MARK = {"archived": "[green]archived[/]", "needs_review": "[yellow]needs review[/]",
                "rejected": "[red]rejected[/]"}
 
@@ -137,6 +140,12 @@ def _result_for(rooms: Rooms, code: str) -> ResultRecord:
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step to stderr.")] = False):
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(message)s")
+    if not verbose:
+        # What the signing libraries log (a traceback for every untrusted path of a real document's chain) is
+        # said in sohoa's own report, one line a signature; -v shows their logs.
+        for name in ("pyhanko", "pyhanko_certvalidator", "fontTools"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
 
 
 @app.command()
@@ -307,7 +316,12 @@ def verify(
                 print(f"    revocation data: {sig.revocation_info}")
             if sig.development_ca:
                 print("    NOTE: development key and CA made by `sohoa keys init-dev` - not a real agency certificate")
-        for problem in problems + report.problems:
+            if sig.policy_note:
+                print(f"    NOTE: {sig.policy_note}")
+            for problem in sig.problems:
+                print(f"    why not valid: {problem}")
+        said = {f"{sig.field}: {p}" for sig in report.signatures for p in sig.problems}  # each under its signature
+        for problem in problems + [p for p in report.problems if p not in said]:
             print(f"  problem: {problem}")
         for warning in warnings:
             print(f"  warning: active content: {warning}")

@@ -29,6 +29,7 @@ from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.keys import DEV_MARKER, KeyMaterial, SigningKeyError
@@ -279,6 +280,7 @@ class SignatureReport:
     certificate_valid_until: str | None = None
     problems: list[str] = field(default_factory=list)
     stamp: str | None = None  # where its visible stamp is on its page: "top-left", "top-right", … (None: invisible)
+    policy_note: str | None = None  # an algorithm accepted by a legacy policy, and why
 
 
 @dataclass
@@ -319,7 +321,7 @@ def _trust_problem(status, moment: dt.datetime) -> str:
 
 
 def verify_pdf(pdf: bytes, trust_roots: list[str] | tuple = (), require_whole_document: bool = True,
-               crls: tuple[Path, ...] = ()) -> VerificationReport:
+               crls: tuple[Path, ...] = (), legacy_sha1_until: dt.date | None = None) -> VerificationReport:
     """Check every signature and document timestamp in ``pdf``.
 
     For each: integrity, signature value, chain to ``trust_roots`` (using revocation data embedded in the
@@ -342,14 +344,16 @@ def verify_pdf(pdf: bytes, trust_roots: list[str] | tuple = (), require_whole_do
     now = dt.datetime.now(dt.UTC)
     local_crls = _load_crls(crls)
 
-    def context(moment: dt.datetime | None = None) -> ValidationContext:
+    def context(moment: dt.datetime | None = None, sha1: bool = False) -> ValidationContext:
         kwargs = {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "soft-fail",
                   "crls": local_crls}
         if moment is not None:
             kwargs |= {"moment": moment, "retroactive_revinfo": True}
+        if sha1:  # the legacy policy: SHA-1 accepted (for a signature timestamped before the cut-off)
+            kwargs["algorithm_usage_policy"] = DisallowWeakAlgorithmsPolicy(weak_hash_algos=frozenset({"md2", "md5"}))
         return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)
 
-    reports = [_verify_one(sig, context, now, revinfo) for sig in embedded]
+    reports = [_verify_one(sig, context, now, revinfo, legacy_sha1_until) for sig in embedded]
     for sig, report in zip(embedded, reports, strict=True):
         report.stamp = _stamp_corner(reader, sig)
     has_doc_ts = any(r.kind == "document timestamp" for r in reports)
@@ -386,7 +390,13 @@ def _stamp_corner(reader, sig) -> str | None:
     return f"{vertical}-{horizontal}"
 
 
-def _verify_one(sig, context, now: dt.datetime, revinfo: str | None) -> SignatureReport:
+def _weak_algorithm(status) -> bool:
+    indic = getattr(status.trust_problem_indic, "name", str(status.trust_problem_indic or ""))
+    return "CRYPTO_CONSTRAINTS" in indic
+
+
+def _verify_one(sig, context, now: dt.datetime, revinfo: str | None,
+                legacy_sha1_until: dt.date | None = None) -> SignatureReport:
     timestamp_field = sig.sig_object_type == "/DocTimeStamp"
     kind = "document timestamp" if timestamp_field else "signature"
     try:
@@ -396,6 +406,17 @@ def _verify_one(sig, context, now: dt.datetime, revinfo: str | None) -> Signatur
                                problems=[f"cannot validate: {exc}"])
     moment = now
     ts_status = None if timestamp_field else status.timestamp_validity
+    legacy_note = None
+    if not timestamp_field and _weak_algorithm(status) and legacy_sha1_until and ts_status is not None \
+            and ts_status.timestamp.date() < legacy_sha1_until:
+        # SHA-1 is accepted for a signature a trusted timestamp proves older than the cut-off: validated again
+        # under the legacy policy, at the time of its timestamp (the timestamp must be trusted too).
+        retry = validate_pdf_signature(sig, context(ts_status.timestamp, sha1=True))
+        retry_ts = retry.timestamp_validity
+        if retry.trusted and retry_ts is not None and retry_ts.trusted:
+            status, ts_status, moment = retry, retry_ts, retry_ts.timestamp
+            legacy_note = (f"SHA-1 accepted by the legacy policy: timestamped {ts_status.timestamp:%Y-%m-%d}, "
+                           f"before SOHOA_LEGACY_SHA1_UNTIL={legacy_sha1_until:%Y-%m-%d}")
     if not status.trusted and not timestamp_field and ts_status is not None and ts_status.trusted:
         # Long-term validation: the timestamp proves the signature existed then; check the chain at that time.
         retry = validate_pdf_signature(sig, context(ts_status.timestamp))
@@ -406,11 +427,16 @@ def _verify_one(sig, context, now: dt.datetime, revinfo: str | None) -> Signatur
         problems.append("the signed content was modified after signing")
     if not status.valid:
         problems.append("the signature value does not match the signer's certificate")
-    if not status.trusted:
+    if not status.trusted and _weak_algorithm(status):
+        problems.append("SHA-1 (a weak algorithm) is refused by the algorithm policy"
+                        + (f": its timestamp is not before SOHOA_LEGACY_SHA1_UNTIL={legacy_sha1_until:%Y-%m-%d}"
+                           if legacy_sha1_until else "; SOHOA_LEGACY_SHA1_UNTIL=YYYY-MM-DD accepts it for "
+                           "signatures timestamped before that day"))
+    elif not status.trusted:
         problems.append(_trust_problem(status, moment))
     if ts_status is not None and not (ts_status.intact and ts_status.valid):
         problems.append("the signature timestamp is damaged")
-    elif ts_status is not None and not ts_status.trusted:
+    elif ts_status is not None and not ts_status.trusted and not _weak_algorithm(status):
         problems.append("the signature timestamp's authority is not trusted")
     modification = getattr(status.modification_level, "name", "NONE") if status.modification_level else "NONE"
     if status.docmdp_ok is False or modification in ("OTHER", "ANNOTATIONS"):
@@ -430,5 +456,5 @@ def _verify_one(sig, context, now: dt.datetime, revinfo: str | None) -> Signatur
         timestamp=ts_status.timestamp.isoformat() if ts_status is not None else None,
         timestamp_authority=ts_status.signing_cert.subject.human_friendly if ts_status is not None else None,
         revocation_info=revinfo, later_changes=_MODIFICATIONS.get(modification, modification),
-        certificate_valid_until=not_after.isoformat(), problems=problems,
+        certificate_valid_until=not_after.isoformat(), problems=problems, policy_note=legacy_note,
     )

@@ -186,3 +186,56 @@ def test_a_copy_that_lost_a_page_is_never_signed_or_archived(rooms, tmp_path):
         publish(rooms, reading, rooms.catalogue.get("TB"), SAMPLES / "06-thong-bao.pdf")
     assert len(rooms.index.results.all()) == before
     assert dataclasses.replace(reading, pages=1).pages == 1
+
+
+def _sha1_signed(data_dir: Path, target: Path) -> Path:
+    """A PDF signed with SHA-1 (as some Government specialized CA documents still are), timestamped by the
+    development TSA: the case the legacy algorithm policy is for."""
+    import io
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+
+    from signing.keys import SIGNER_FILE, TSA_FILE, read_passphrase
+    from signing.tsa import timestamper_for
+
+    keys = data_dir / "keys"
+    secret = read_passphrase(keys, None)
+    signer = signers.SimpleSigner.load_pkcs12(str(keys / SIGNER_FILE), passphrase=secret)
+    with (SAMPLES / "06-thong-bao.pdf").open("rb") as source:
+        writer = IncrementalPdfFileWriter(source)
+        meta = signers.PdfSignatureMetadata(field_name="Sig1", md_algorithm="sha1", subfilter=SigSeedSubFilter.PADES)
+        out = io.BytesIO()
+        signers.PdfSigner(meta, signer=signer, timestamper=timestamper_for("dev", keys / TSA_FILE, secret)) \
+            .sign_pdf(writer, output=out)
+    target.write_bytes(out.getvalue())
+    return target
+
+
+def test_real_signatures_are_verified_cleanly_and_sha1_by_a_dated_policy(tmp_path):
+    data_dir = tmp_path / "data"
+    run_cli("keys", "init-dev", data_dir=data_dir)
+    pdf = _sha1_signed(data_dir, tmp_path / "sha1.pdf")
+    strict = run_cli("verify", str(pdf), data_dir=data_dir, check=False)
+    assert strict.returncode == 1 and strict.stderr == ""  # no library traceback without -v
+    assert "SHA-1 (a weak algorithm) is refused by the algorithm policy" in strict.stdout
+    before = run_cli("verify", str(pdf), "--json", data_dir=data_dir, check=False,
+                     env_extra={"SOHOA_LEGACY_SHA1_UNTIL": "2020-01-01"})
+    assert json.loads(before.stdout)["valid"] is False and "not before SOHOA_LEGACY_SHA1_UNTIL" in before.stdout
+    legacy = run_cli("verify", str(pdf), "--json", data_dir=data_dir, check=False,
+                     env_extra={"SOHOA_LEGACY_SHA1_UNTIL": "2099-01-01"})
+    report = json.loads(legacy.stdout)
+    assert legacy.returncode == 0 and report["valid"] and "legacy policy" in report["signatures"][0]["policy_note"]
+    # A signer whose root is not configured: one line says so; the libraries' logs only with -v.
+    ca = make_ca(tmp_path / "pki", "Máy chủ thử nghiệm CA")
+    p12, _cert, _key = ca.signer("Sở Tư pháp")
+    from signing import KeyMaterial, Signer, SigningOptions
+
+    Signer(KeyMaterial(p12, PASSPHRASE.encode(), (), development=False), SigningOptions(stamp="off")).sign_file(
+        SAMPLES / "06-thong-bao.pdf", tmp_path / "other.pdf", "r", "l")
+    other = run_cli("verify", str(tmp_path / "other.pdf"), data_dir=data_dir, check=False)
+    assert other.returncode == 1 and other.stderr == "" and "Traceback" not in other.stdout
+    assert "why not valid: the signer's certificate does not chain to a trusted root" in other.stdout
+    verbose = run_cli("-v", "verify", str(tmp_path / "other.pdf"), data_dir=data_dir, check=False)
+    assert "pyhanko" in verbose.stderr

@@ -52,7 +52,8 @@ class Rooms:
 
     def verify(self, pdf: bytes) -> VerificationReport:
         """Every signature of ``pdf`` checked against the configured trust roots and local revocation data."""
-        return verify_pdf(pdf, self.trust_roots, crls=self.signer.keys.crls)
+        return verify_pdf(pdf, self.trust_roots, crls=self.signer.keys.crls,
+                          legacy_sha1_until=self.settings.legacy_sha1_until)
 
     @property
     def store(self) -> ResultStore:

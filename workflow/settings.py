@@ -7,6 +7,7 @@ every room receives plain values from here, the page workers theirs in their job
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ _KEYS = {
     "secure_cookies": "SOHOA_SECURE_COOKIES",
     "idle_minutes": "SOHOA_IDLE_MINUTES",
     "officer": "SOHOA_OFFICER",
+    "legacy_sha1_until": "SOHOA_LEGACY_SHA1_UNTIL",
 }
 OCR_ENGINES = ("tesseract", "tesserocr")
 ACTIVE_CONTENT_POLICIES = ("reject", "flag")
@@ -102,6 +104,8 @@ class Settings:
     secure_cookies: bool = False  # session cookies only over HTTPS (SOHOA_SECURE_COOKIES, or an https public URL)
     idle_minutes: int = 30  # a workspace session ends after this long without a request
     officer: str | None = None  # the digitizing officer who signs top left (sohoa officers; `process --officer`)
+    # SHA-1 signatures are accepted when a trusted timestamp proves them older than this day (legacy policy).
+    legacy_sha1_until: dt.date | None = None
 
     @property
     def key_dir(self) -> Path:
@@ -233,7 +237,17 @@ def load_settings() -> Settings:
         or (values.get("public_url") or "").startswith("https://"),
         idle_minutes=_idle_minutes(values.get("idle_minutes", "30")),
         officer=values.get("officer") or None,
+        legacy_sha1_until=_day(values.get("legacy_sha1_until"), "SOHOA_LEGACY_SHA1_UNTIL"),
     )
+
+
+def _day(raw: str | None, variable: str) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{variable}={raw!r}: give a day as YYYY-MM-DD") from None
 
 
 def _idle_minutes(raw: str) -> int:
