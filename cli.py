@@ -468,18 +468,31 @@ app.add_typer(officers_app, name="officers")
 def officers_add(
     name: Annotated[str, typer.Argument(help="The officer, named as their workspace user (e.g. lan.nguyen).")],
     full_name: Annotated[str, typer.Option("--full-name", help="The name the stamp shows, e.g. 'Nguyễn Thị Lan'.")],
-    pkcs12: Annotated[Path, typer.Option("--pkcs12", exists=True, dir_okay=False,
-                                         help="The officer's PKCS#12 (.p12/.pfx) with key and certificate.")],
+    pkcs12: Annotated[Path | None, typer.Option("--pkcs12", exists=True, dir_okay=False,
+                                                help="The officer's PKCS#12 (.p12/.pfx) with key and certificate.")]
+    = None,
+    pkcs11_key: Annotated[str | None, typer.Option(
+        "--pkcs11-key", help="Or: the label of the officer's key on the configured token (SOHOA_PKCS11_*).")] = None,
+    pkcs11_cert: Annotated[Path | None, typer.Option(
+        "--pkcs11-cert", exists=True, dir_okay=False, help="The officer's certificate, if the token lacks it.")]
+    = None,
     passphrase_file: Annotated[Path | None, typer.Option(
         "--passphrase-file", exists=True, dir_okay=False,
         help="The PKCS#12's passphrase (first line); else typed, or read from stdin.")] = None,
 ):
-    """Register an officer's personal key; it is kept re-encrypted with the installation's key passphrase."""
-    from workflow.officers import OfficerError, add_officer
+    """Register an officer's personal key: a PKCS#12 (kept re-encrypted with the installation's key passphrase)
+    or a key on the token."""
+    from workflow.officers import OfficerError, add_officer, add_token_officer
 
-    secret = _read_password(passphrase_file, confirm=False)
+    if (pkcs12 is None) == (pkcs11_key is None):
+        err.print("[red]officers add[/]: give either --pkcs12 FILE or --pkcs11-key LABEL")
+        raise typer.Exit(2)
     with _exit_on(OfficerError, 2):
-        made = add_officer(_rooms(), name, full_name, pkcs12, secret.encode() if secret else None)
+        if pkcs11_key:
+            made = add_token_officer(_rooms(), name, full_name, pkcs11_key, pkcs11_cert)
+        else:
+            secret = _read_password(passphrase_file, confirm=False)
+            made = add_officer(_rooms(), name, full_name, pkcs12, secret.encode() if secret else None)
     print(f"officer {made.name} ({made.full_name}) added: {made.subject}")
 
 

@@ -108,12 +108,15 @@ class SigningInputError(ValueError):
 class Signer:
     """Signs PDFs with the digitizing agency's key; one instance opens the key (file or token) once."""
 
-    def __init__(self, keys: KeyMaterial, options: SigningOptions | None = None):
+    def __init__(self, keys: KeyMaterial, options: SigningOptions | None = None, token_session=None):
+        """``token_session``: an open session of another ``Signer`` on the same token (``token_session``
+        property), whose login this one shares: a token takes one login per process."""
         self.keys = keys
         self.options = options or SigningOptions()
         self.level = self.options.resolved_level()
         validate_position(self.options.stamp)
         self._session = None
+        self._shared_session = token_session
         if keys.pkcs11 is not None:
             self._signer = self._open_token()
         else:
@@ -127,6 +130,13 @@ class Signer:
         from pyhanko.sign import pkcs11
 
         token = self.keys.pkcs11
+        if self._shared_session is not None:
+            cert = load_cert_from_pemder(str(token.cert_path)) if token.cert_path else None
+            try:
+                return pkcs11.PKCS11Signer(self._shared_session, key_label=token.key_label, signing_cert=cert,
+                                           cert_label=None if cert else token.key_label)
+            except Exception as exc:
+                raise SigningKeyError(f"no key {token.key_label!r} on token {token.token_label!r}: {exc}") from exc
         try:
             self._session = pkcs11.open_pkcs11_session(
                 str(token.module), token_criteria=TokenCriteria(label=token.token_label), user_pin=token.pin)
@@ -136,6 +146,11 @@ class Signer:
         cert = load_cert_from_pemder(str(token.cert_path)) if token.cert_path else None
         return pkcs11.PKCS11Signer(self._session, key_label=token.key_label, signing_cert=cert,
                                    cert_label=None if cert else token.key_label)
+
+    @property
+    def token_session(self):
+        """The open PKCS#11 session of this signer's token (None for a key file)."""
+        return self._session or self._shared_session
 
     def close(self) -> None:
         if self._session is not None:

@@ -239,3 +239,69 @@ def test_real_signatures_are_verified_cleanly_and_sha1_by_a_dated_policy(tmp_pat
     assert "why not valid: the signer's certificate does not chain to a trusted root" in other.stdout
     verbose = run_cli("-v", "verify", str(tmp_path / "other.pdf"), data_dir=data_dir, check=False)
     assert "pyhanko" in verbose.stderr
+
+
+def test_an_officers_key_on_a_token_signs_beside_the_agencys(tmp_path):
+    """Both keys on a PKCS#11 token (SoftHSM2 standing in for the officials' USB tokens)."""
+    import os
+
+    module = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+                               "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so") if os.path.exists(p)), None)
+    assert module, "softhsm2 is not installed (make test installs it)"
+    tokens = tmp_path / "tokens"
+    tokens.mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    env_token = {"SOFTHSM2_CONF": str(conf)}
+    util = ["softhsm2-util"]
+    subprocess.run([*util, "--init-token", "--free", "--label", "sohoa-c01", "--pin", "1234", "--so-pin", "5678"],
+                   check=True, capture_output=True, env={**os.environ, **env_token})
+    ca = make_ca(tmp_path / "ca", "Cơ quan chứng thực thử nghiệm")
+    certs = {}
+    for label, common_name, key_id in (("agency", "Sở Tư pháp thử nghiệm", "01"), ("officer", "Phạm Thu Hà", "02")):
+        _p12, certs[label], key_pem = ca.signer(common_name)
+        subprocess.run([*util, "--import", str(key_pem), "--token", "sohoa-c01", "--label", label, "--id", key_id,
+                        "--pin", "1234"], check=True, capture_output=True, env={**os.environ, **env_token})
+        key_pem.unlink()  # the keys exist only inside the token
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    shutil.copy(ca.root_path, trust / "root.pem")
+    pin_file = tmp_path / "pin"
+    pin_file.write_text("1234\n")
+    env = {**env_token, "SOHOA_PKCS11_MODULE": module, "SOHOA_PKCS11_TOKEN": "sohoa-c01",
+           "SOHOA_PKCS11_KEY_LABEL": "agency", "SOHOA_PKCS11_CERT": str(certs["agency"]),
+           "SOHOA_PKCS11_PIN_FILE": str(pin_file), "SOHOA_TRUST_DIR": str(trust), "SOHOA_DEV_KEYS": ""}
+    data_dir, inputs = tmp_path / "data", tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(SAMPLES / "06-thong-bao.pdf", inputs / "06-thong-bao.pdf")
+    run_cli("officers", "add", "ha.pham", "--full-name", "Phạm Thu Hà", "--pkcs11-key", "officer",
+            "--pkcs11-cert", str(certs["officer"]), data_dir=data_dir, env_extra=env)
+    missing = run_cli("officers", "add", "x.y", "--full-name", "X Y", "--pkcs11-key", "nothing-here",
+                      data_dir=data_dir, env_extra=env, check=False)
+    assert missing.returncode == 2 and "no usable key" in missing.stderr
+    row = json_lines(run_cli("process", str(inputs), "--json", "--officer", "ha.pham", data_dir=data_dir,
+                             env_extra=env).stdout)[0]
+    assert row["status"] == "archived", row
+    report = json.loads(run_cli("verify", row["code"], "--json", data_dir=data_dir, env_extra=env).stdout)
+    assert report["valid"] and [s["signer"].split(",")[0] for s in report["signatures"]] == [
+        "Common Name: Phạm Thu Hà", "Common Name: Sở Tư pháp thử nghiệm"]
+    assert report["circular_01_2023"]["conforms"], report["circular_01_2023"]
+    assert not (data_dir / "keys" / "officers" / "ha.pham.p12").exists()  # the officer's key never left the token
+
+
+def test_a_province_that_requires_the_national_paper_type_code_gets_a_question_not_a_guess(tmp_path):
+    data_dir, inputs = tmp_path / "data", tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(SAMPLES / "06-thong-bao.pdf", inputs / "06-thong-bao.pdf")
+    run_cli("keys", "init-dev", data_dir=data_dir)
+    env = {"SOHOA_REQUIRE_PAPER_TYPE_CODE": "1"}
+    row = json_lines(run_cli("process", str(inputs), "--json", data_dir=data_dir, env_extra=env,
+                             check=False).stdout)[0]
+    assert row["status"] == "needs_review"
+    assert any("paper-type code of the National Database unknown for Thông báo" in r for r in row["review_reasons"])
+    waiting = json_lines(run_cli("review", "list", "--json", data_dir=data_dir, env_extra=env).stdout)[0]
+    accepted = json.loads(run_cli("review", "accept", str(waiting["id"]), "--json", data_dir=data_dir,
+                                  env_extra=env).stdout)
+    assert accepted["status"] == "archived"  # the clerk decides without the code
+    meta = json.loads(run_cli("fetch", accepted["code"], "--meta", data_dir=data_dir).stdout)
+    assert meta["minimum_data"]["paper_type_code"] is None

@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pytesseract import TesseractError
@@ -418,6 +418,13 @@ class _Batch:
             understanding = apply_cover(understanding, cover, rooms.catalogue)
         elif item.job.type_hint and decision is None:
             understanding = apply_given_type(understanding, item.job.type_hint, rooms.catalogue, "the counter")
+        paper_type = rooms.catalogue.get(understanding.classification.type_code) \
+            if understanding.classification.type_code else None
+        if rooms.settings.require_paper_type_code and paper_type is not None and not paper_type.national_code \
+                and decision is None:  # a clerk who accepts it decides without the code
+            understanding = replace(understanding, review_reasons=(*understanding.review_reasons, (
+                f"paper-type code of the National Database unknown for {paper_type.name}: add its national_code "
+                "to the catalogue (SOHOA_REQUIRE_PAPER_TYPE_CODE)")))
         dossier = cover.dossier_code if cover else item.job.dossier
         cls = understanding.classification
         valid_until, validity_scope = extract_validity(pages, understanding.issued_on.value)

@@ -6,10 +6,13 @@ workspace signs what they digitize; their key is a PKCS#12 kept passphrase-encry
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from signing import (
+    Pkcs11Key,
     Signer,
     SigningKeyError,
     SigningOptions,
@@ -21,6 +24,8 @@ from signing import (
 from workflow.rooms import Rooms
 from workflow.settings import Settings
 from workflow.users import NAME_RE
+
+OFFICERS_FOLDER = "officers"  # in the key folder: officers' PKCS#12 files and token certificates
 
 
 class OfficerError(Exception):
@@ -73,6 +78,34 @@ def add_officer(rooms: Rooms, name: str, full_name: str, pkcs12: Path, passphras
     return ListedOfficer(name, full_name, subject, False, True)
 
 
+TOKEN_PREFIX = "pkcs11:"
+
+
+def add_token_officer(rooms: Rooms, name: str, full_name: str, key_label: str,
+                      cert: Path | None = None) -> ListedOfficer:
+    """An officer whose key is on the configured PKCS#11 token (the USB token officials use), under
+    ``key_label``; ``cert``: their certificate, when the token does not hold it (kept in the key folder)."""
+    name, full_name = _checked(name, full_name)
+    settings = rooms.settings
+    if not (settings.pkcs11_module and settings.pkcs11_token and settings.pkcs11_pin):
+        raise OfficerError("a key on a token needs SOHOA_PKCS11_MODULE, SOHOA_PKCS11_TOKEN and SOHOA_PKCS11_PIN "
+                           "(or SOHOA_PKCS11_PIN_FILE)")
+    if not key_label or len(key_label) > 100 or any(not ch.isprintable() for ch in key_label):
+        raise OfficerError("the key label is the label of the officer's key on the token")
+    kept = None
+    if cert is not None:
+        kept = settings.key_dir / OFFICERS_FOLDER / f"{name}.pem"
+        kept.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        shutil.copyfile(cert, kept)
+    try:
+        subject = _open(rooms, TOKEN_PREFIX + key_label, kept).subject  # the token is asked now, not at signing
+    except Exception as exc:  # noqa: BLE001 - the PKCS#11 layer raises its own error types
+        raise OfficerError(f"the token has no usable key {key_label!r}: {exc}") from None
+    rooms.index.officers.put(name, full_name, TOKEN_PREFIX + key_label, subject, False)
+    rooms.officer_signers.pop(name, None)
+    return ListedOfficer(name, full_name, subject, False, True)
+
+
 def list_officers(rooms: Rooms) -> list[ListedOfficer]:
     return [ListedOfficer(o.name, o.full_name, o.subject, o.development, o.active) for o in rooms.index.officers.all()]
 
@@ -83,12 +116,20 @@ def disable_officer(rooms: Rooms, name: str) -> None:
     rooms.officer_signers.pop(name, None)
 
 
-def _open(rooms: Rooms, path: Path) -> Signer:
-    secret = read_passphrase(rooms.settings.key_dir, rooms.settings.key_passphrase)
-    agency = rooms.signer
-    return Signer(officer_key_material(agency.keys, path, secret),
-                  SigningOptions(level=agency.level, tsa_url=agency.options.tsa_url, stamp="top-left",
-                                 public_url=agency.options.public_url))
+def _open(rooms: Rooms, key: Path | str, token_cert: Path | None = None) -> Signer:
+    """The officer's signer: a PKCS#12 kept in the key folder, or ``pkcs11:LABEL`` on the configured token."""
+    settings, agency = rooms.settings, rooms.signer
+    session = None
+    if str(key).startswith(TOKEN_PREFIX):
+        material = dataclasses.replace(agency.keys, pkcs12_path=None, passphrase=None, pkcs11=Pkcs11Key(
+            settings.pkcs11_module, settings.pkcs11_token, str(key)[len(TOKEN_PREFIX):], settings.pkcs11_pin,
+            token_cert), development=False)
+        session = agency.token_session  # the agency's key on the same token: one login for both
+    else:
+        material = officer_key_material(agency.keys, Path(key), read_passphrase(settings.key_dir,
+                                                                                settings.key_passphrase))
+    return Signer(material, SigningOptions(level=agency.level, tsa_url=agency.options.tsa_url, stamp="top-left",
+                                           public_url=agency.options.public_url), token_session=session)
 
 
 @dataclass(frozen=True)
@@ -105,8 +146,11 @@ def officer_key(rooms: Rooms, name: str | None) -> OfficerKey | None:
     if not name:
         return None
     record = rooms.index.officers.get(name)
-    if record is None or not record.active or not Path(record.key_path).exists():
+    on_token = record is not None and record.key_path.startswith(TOKEN_PREFIX)
+    if record is None or not record.active or not (on_token or Path(record.key_path).exists()):
         return None
     if name not in rooms.officer_signers:
-        rooms.officer_signers[name] = _open(rooms, Path(record.key_path))
+        cert = rooms.settings.key_dir / OFFICERS_FOLDER / f"{name}.pem"
+        rooms.officer_signers[name] = _open(rooms, record.key_path if on_token else Path(record.key_path),
+                                            cert if on_token and cert.exists() else None)
     return OfficerKey(record.name, record.full_name, rooms.officer_signers[name])

@@ -53,6 +53,7 @@ _KEYS = {
     "idle_minutes": "SOHOA_IDLE_MINUTES",
     "officer": "SOHOA_OFFICER",
     "legacy_sha1_until": "SOHOA_LEGACY_SHA1_UNTIL",
+    "require_paper_type_code": "SOHOA_REQUIRE_PAPER_TYPE_CODE",
 }
 OCR_ENGINES = ("tesseract", "tesserocr")
 ACTIVE_CONTENT_POLICIES = ("reject", "flag")
@@ -106,6 +107,8 @@ class Settings:
     officer: str | None = None  # the digitizing officer who signs top left (sohoa officers; `process --officer`)
     # SHA-1 signatures are accepted when a trusted timestamp proves them older than this day (legacy policy).
     legacy_sha1_until: dt.date | None = None
+    # A province that requires the national result-type code: a type without one in the catalogue waits.
+    require_paper_type_code: bool = False
 
     @property
     def key_dir(self) -> Path:
@@ -238,6 +241,7 @@ def load_settings() -> Settings:
         idle_minutes=_idle_minutes(values.get("idle_minutes", "30")),
         officer=values.get("officer") or None,
         legacy_sha1_until=_day(values.get("legacy_sha1_until"), "SOHOA_LEGACY_SHA1_UNTIL"),
+        require_paper_type_code=values.get("require_paper_type_code", "").lower() in {"1", "true", "yes"},
     )
 
 
