@@ -66,6 +66,8 @@ def test_the_officer_signs_top_left_with_the_qr_code_then_the_agency_top_right(d
     assert digitization["officer_stamp"]["over_text"] is False
     assert digitization["agency_stamp"].startswith("top-right") and digitization["pages"] == meta["pages"]
     assert digitization["qr"]["version"] <= 10 and digitization["qr"]["omitted"] == []
+    assert outcomes[name]["minimum_data"] == meta["minimum_data"]  # the --json output says the same
+    assert meta["minimum_data"]["digitized_by"] == "lan.nguyen" and meta["minimum_data"]["dossier_code"] == DOSSIER
     payload = parse_qr_payload(qr_in_top_left(pdf, tmp_path))  # readable by OpenCV at 150 dpi
     assert payload["code"] == code and payload["dossier_code"] == DOSSIER
     assert payload["paper_name"] == meta["doc_type"]["name"] and payload["system"] == "sohoa 000.00.00.H26"

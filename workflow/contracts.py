@@ -96,6 +96,7 @@ class Outcome:
     dossier_code: str | None = None
     result_alias: str | None = None
     review_decision: bool = False  # archived on a clerk's decision
+    minimum_data: dict[str, Any] | None = None  # Circular 01/2023 Art. 8, once archived (metadata.json's)
     seconds: float = 0.0
 
     @property
@@ -123,6 +124,7 @@ class Outcome:
             "source_sha256": self.source_sha256, "evidence": list(self.evidence),
             "review_reasons": list(self.review_reasons), "dossier_code": self.dossier_code,
             "result_alias": self.result_alias, "review_decision": self.review_decision,
+            "minimum_data": dict(self.minimum_data) if self.minimum_data else None,
         }
         if with_timing:
             data["seconds"] = self.seconds

@@ -467,4 +467,5 @@ class _Batch:
                                   doc_type=doc_type.code)
         outcome.code, outcome.sha256 = published.code, published.record.sha256
         outcome.archive_key, outcome.result_alias = published.record.archive_key, published.result_alias
+        outcome.minimum_data = published.minimum_data
         return outcome

@@ -46,6 +46,7 @@ class Published:
     code: str
     record: ResultRecord
     result_alias: str | None
+    minimum_data: dict | None = None  # Circular 01/2023 Art. 8, as archived
 
 
 def assemble_pages(rooms: Rooms, page_pdfs: list[Path], target: Path, doc_type: DocumentType | None) -> Path:
@@ -204,4 +205,4 @@ def _store(rooms: Rooms, reading: Reading, doc_type: DocumentType, signed: Path,
     )
     files = {DOCUMENT: signed, original_name(source.suffix): source.path, TEXT: reading.text.encode("utf-8")}
     record = rooms.store.write(code, files, metadata, Retention.from_catalogue(doc_type.retention), events)
-    return Published(code, record, alias)
+    return Published(code, record, alias, metadata.minimum_data)
