@@ -590,6 +590,136 @@ def users_reset_password(name: Annotated[str, typer.Argument(help="The officer."
     print(f"password of {name} changed")
 
 
+webhooks_app = typer.Typer(help="Systems told of each archived result and review decision (Standard Webhooks).",
+                           no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+outbox_app = typer.Typer(help="Events waiting to be delivered to webhooks, and their dispatcher.",
+                         no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+receiver_app = typer.Typer(help="A reference receiver of sohoa's webhooks (tests, integration).",
+                           no_args_is_help=True)
+app.add_typer(receiver_app, name="receiver")
+
+
+@webhooks_app.command("add")
+def webhooks_add(
+    url: Annotated[str, typer.Argument(help="Where events are POSTed, e.g. https://motcua.example.gov.vn/hooks.")],
+    event: Annotated[list[str] | None, typer.Option(
+        "--event", help="Only these event types (result.archived, result.version, review.rejected). Repeatable.")]
+    = None,
+):
+    """Add a subscriber; its signing secret (whsec_…) is printed once, alone on the last line."""
+    from workflow.outbox import WebhookError, add_webhook
+
+    with _exit_on(WebhookError, 2):
+        webhook_id, secret = add_webhook(_rooms(), url, event)
+    print(f"webhook {webhook_id} added for {url}")
+    print("signing secret (shown only now; give it to the receiver):")
+    print(secret)
+
+
+@webhooks_app.command("list")
+def webhooks_list(as_json: Annotated[bool, typer.Option("--json")] = False):
+    """Subscribers, their event types, and whether they are active."""
+    from workflow.outbox import list_webhooks
+
+    for hook in list_webhooks(_rooms()):
+        if as_json:
+            print(json.dumps(hook.to_dict()))
+        else:
+            state = ("active" if hook.active else "disabled") + (" (rotating secret)" if hook.rotating else "")
+            print(f"{hook.id:<4} {state:<28} {','.join(hook.events or ['*']):<40} {hook.url}")
+
+
+@webhooks_app.command("disable")
+def webhooks_disable(webhook_id: Annotated[int, typer.Argument(help="From `sohoa webhooks list`.")]):
+    """Stop delivering to a subscriber (its pending deliveries wait)."""
+    from workflow.outbox import WebhookError, disable_webhook
+
+    with _exit_on(WebhookError, 1):
+        disable_webhook(_rooms(), webhook_id)
+    print(f"webhook {webhook_id} disabled")
+
+
+@webhooks_app.command("rotate")
+def webhooks_rotate(webhook_id: Annotated[int, typer.Argument(help="From `sohoa webhooks list`.")]):
+    """A new signing secret, printed once on the last line; for a day deliveries carry both signatures."""
+    from workflow.outbox import WebhookError, rotate_secret
+
+    with _exit_on(WebhookError, 1):
+        secret = rotate_secret(_rooms(), webhook_id)
+    print(f"webhook {webhook_id}: new signing secret (the old one also signs for 24 hours):")
+    print(secret)
+
+
+@outbox_app.command("run")
+def outbox_run(until_empty: Annotated[bool, typer.Option(
+        "--until-empty", help="Stop when nothing is due (for cron and checks).")] = False):
+    """Deliver events to the webhooks (also run by `sohoa serve`); several may run at once."""
+    import signal
+
+    from workflow.outbox import delivery_counts, run_dispatcher
+
+    rooms = _rooms()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    attempted = run_dispatcher(rooms, stop, until_empty=until_empty)
+    counts = delivery_counts(rooms)
+    err.print(f"{attempted} deliveries attempted; now: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+@outbox_app.command("list")
+def outbox_list(status: Annotated[str | None, typer.Option(help="pending, delivered or dead")] = None,
+                as_json: Annotated[bool, typer.Option("--json")] = False):
+    """Deliveries, newest first: event, webhook, status, attempts, next attempt, last error."""
+    from workflow.outbox import list_deliveries
+
+    for item in list_deliveries(_rooms(), status):
+        if as_json:
+            print(json.dumps({"id": item.id, "event_id": item.event_id, "event_type": item.event_type,
+                              "webhook": item.webhook, "status": item.status, "attempts": item.attempts,
+                              "next_attempt_at": item.next_attempt_at.isoformat(), "last_error": item.last_error}))
+        else:
+            print(f"{item.id:<6} {item.event_type:<16} webhook {item.webhook:<3} {item.status:<10} "
+                  f"{item.attempts} attempts  {item.last_error or ''}")
+
+
+@outbox_app.command("retry")
+def outbox_retry(ids: Annotated[list[int] | None, typer.Argument(help="Deliveries (default: every dead one).")]
+                 = None):
+    """Make dead (or the given) deliveries due again now."""
+    from workflow.outbox import retry_deliveries
+
+    print(f"{retry_deliveries(_rooms(), ids or None)} deliveries due again")
+
+
+@outbox_app.command("replay")
+def outbox_replay(webhook_id: Annotated[int, typer.Argument(help="The subscriber.")],
+                  after: Annotated[int, typer.Option(help="Only events after this feed position.")] = 0):
+    """Deliver every event (after a position) to a subscriber again: a receiver that lost its data catches up."""
+    from workflow.outbox import WebhookError, replay
+
+    with _exit_on(WebhookError, 1):
+        count = replay(_rooms(), webhook_id, after)
+    print(f"{count} events queued again for webhook {webhook_id}")
+
+
+@receiver_app.command("serve")
+def receiver_serve(
+    store: Annotated[Path, typer.Option(help="Folder where received events are kept (received.jsonl).")],
+    secret_file: Annotated[Path, typer.Option(exists=True, dir_okay=False,
+                                              help="The signing secret(s), one per line (whsec_…).")],
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8090,
+):
+    """A reference receiver: verifies Standard Webhooks signatures and stores each event once."""
+    from web.receiver import serve_receiver
+
+    secrets = [line.strip() for line in secret_file.read_text("utf-8").splitlines() if line.strip()]
+    serve_receiver(host, port, store, secrets)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -597,6 +727,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes (default: cores).")] = 0,
     counter_workers: Annotated[int, typer.Option(
         help="Pages read in parallel for the counter's uploads (default: cores; 0: do not digitize here).")] = -1,
+    outbox: Annotated[bool, typer.Option(help="Run the webhook dispatcher in this process.")] = True,
 ):
     """Serve the HTTP API (/v1/…) and the clerks' workspace (/login, /counter, /review, /search, /progress)
     with the same configuration as the CLI; the counter's uploads are digitized in this process."""
@@ -604,7 +735,7 @@ def serve(
 
     _settings()
     cores = os.cpu_count() or 1
-    run_server(host, port, workers or cores, cores if counter_workers < 0 else counter_workers)
+    run_server(host, port, workers or cores, cores if counter_workers < 0 else counter_workers, outbox)
 
 
 @app.command()

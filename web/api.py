@@ -341,6 +341,27 @@ def create_app(rooms: Rooms) -> FastAPI:
         return {"total": total, "page": page, "per_page": per_page,
                 "results": [summary(who, r) for r in records]}
 
+    @app.get("/v1/events", tags=["events"])
+    def events(
+        who: Client, after: Annotated[int, Query(ge=0, description="Position of the last event read")] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        """The pull feed: the same events as the webhooks, oldest first, after a position; a client sees
+        only the results in its scope."""
+        from workflow.outbox import feed
+
+        def allowed(body: dict[str, Any]) -> bool:
+            data = body.get("data", {})
+            scopes = who.scopes
+            doc_type = (data.get("doc_type") or {}).get("code")
+            return not ((scopes.get("levels") and data.get("level") not in scopes["levels"])
+                        or (scopes.get("types") and doc_type and doc_type not in scopes["types"])
+                        or (scopes.get("agencies") and data.get("agency") not in scopes["agencies"]))
+
+        shown, next_after = feed(rooms, after, limit, allowed)
+        log_access(who.name, None, "events", 200)
+        return {"events": shown, "next_after": next_after}
+
     @app.get("/v1/stats/targets", tags=["statistics"])
     def stats_targets(
         who: Client, year: Annotated[int | None, Query(ge=2000, le=2100, description="Default: this year")] = None,
@@ -366,7 +387,7 @@ def app_from_settings() -> FastAPI:
     return create_app(open_rooms(load_settings()))
 
 
-def serve(host: str, port: int, workers: int = 1, counter_workers: int = 0) -> None:
+def serve(host: str, port: int, workers: int = 1, counter_workers: int = 0, outbox: bool = True) -> None:
     """Run the API and the workspace with uvicorn (``workers`` processes) on the configured rooms, and the
     counter worker (``counter_workers`` page workers; 0: none) that digitizes what the counter queues."""
     import uvicorn
@@ -379,11 +400,19 @@ def serve(host: str, port: int, workers: int = 1, counter_workers: int = 0) -> N
     worker = CounterWorker(open_rooms(load_settings()), counter_workers) if counter_workers else None
     if worker:
         worker.start()
+    from workflow.outbox import Dispatcher
+
+    dispatcher = Dispatcher(open_rooms(load_settings())) if outbox else None
+    if dispatcher:
+        dispatcher.start()
     try:
         uvicorn.run("web.api:app_from_settings", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", server_header=False, limit_concurrency=256,
                     h11_max_incomplete_event_size=16 * 1024)
     finally:
+        if dispatcher:
+            dispatcher.stop()
+            dispatcher.join(timeout=30)
         if worker:
             worker.stop()
             worker.join(timeout=60)

@@ -351,7 +351,8 @@ def reject(rooms: Rooms, input_id: int, reason: str, officer: str | None = None)
         raise ReviewError("say why the document is rejected", "hãy ghi lý do từ chối")
     rooms.index.inputs.record(row.source, row.source_sha256, Status.REJECTED,
                               error=f"rejected at review: {' '.join(reason.split())[:300]}"
-                              + (f" (by {officer})" if officer else ""), doc_type=row.doc_type, review=row.review)
+                              + (f" (by {officer})" if officer else ""), doc_type=row.doc_type, review=row.review,
+                              event_type="review.rejected")
     rooms.index.review_claims.release(input_id)
 
 

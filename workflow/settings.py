@@ -54,6 +54,9 @@ _KEYS = {
     "officer": "SOHOA_OFFICER",
     "legacy_sha1_until": "SOHOA_LEGACY_SHA1_UNTIL",
     "require_paper_type_code": "SOHOA_REQUIRE_PAPER_TYPE_CODE",
+    "outbox_dead_after_hours": "SOHOA_OUTBOX_DEAD_AFTER_HOURS",
+    "outbox_first_retry_seconds": "SOHOA_OUTBOX_FIRST_RETRY_SECONDS",
+    "outbox_lease_seconds": "SOHOA_OUTBOX_LEASE_SECONDS",
 }
 OCR_ENGINES = ("tesseract", "tesserocr")
 ACTIVE_CONTENT_POLICIES = ("reject", "flag")
@@ -109,6 +112,9 @@ class Settings:
     legacy_sha1_until: dt.date | None = None
     # A province that requires the national result-type code: a type without one in the catalogue waits.
     require_paper_type_code: bool = False
+    outbox_dead_after_hours: float = 72.0  # a delivery still failing this long after its event is dead
+    outbox_first_retry_seconds: float = 5.0  # the first wait after a failed delivery (then doubling, with jitter)
+    outbox_lease_seconds: float = 60.0  # a delivery a dispatcher took and never finished is taken over after this
 
     @property
     def key_dir(self) -> Path:
@@ -242,7 +248,22 @@ def load_settings() -> Settings:
         officer=values.get("officer") or None,
         legacy_sha1_until=_day(values.get("legacy_sha1_until"), "SOHOA_LEGACY_SHA1_UNTIL"),
         require_paper_type_code=values.get("require_paper_type_code", "").lower() in {"1", "true", "yes"},
+        outbox_dead_after_hours=_positive(values.get("outbox_dead_after_hours", "72"),
+                                          "SOHOA_OUTBOX_DEAD_AFTER_HOURS"),
+        outbox_first_retry_seconds=_positive(values.get("outbox_first_retry_seconds", "5"),
+                                             "SOHOA_OUTBOX_FIRST_RETRY_SECONDS"),
+        outbox_lease_seconds=_positive(values.get("outbox_lease_seconds", "60"), "SOHOA_OUTBOX_LEASE_SECONDS"),
     )
+
+
+def _positive(raw: str, variable: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise SettingsError(f"{variable}={raw!r}: give a positive number")
+    return value
 
 
 def _day(raw: str | None, variable: str) -> dt.date | None:

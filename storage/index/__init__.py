@@ -11,6 +11,7 @@ opened.  Each concern has its own small face: ``index.results``, ``index.inputs`
 from __future__ import annotations
 
 from storage.index.clients import ApiClients
+from storage.index.outbox import DeliveryRecord, Lease, Outbox, WebhookRecord
 from storage.index.registers import IssuingRegisters
 from storage.index.registry import AgencyFigures, Sequences
 from storage.index.results import InputLog, ResultIndex
@@ -38,6 +39,7 @@ from storage.index.workspace import (
 )
 
 __all__ = [
+    "DeliveryRecord", "Lease", "Outbox", "WebhookRecord",
     "SCHEMA_HEAD", "AccessRecord", "AgencyFigures", "ApiClients", "Base", "ClientRecord", "Database", "Event",
     "Index", "InputLog", "InputRecord", "IssuingRegisters", "ResultIndex", "ResultQuery", "OfficerRecord",
     "Officers", "ResultRecord", "ReviewClaims", "RunRecord", "Runs", "Sequences", "UploadRecord", "Uploads",
@@ -61,6 +63,7 @@ class Index:
         self.review_claims = ReviewClaims(self.db)
         self.runs = Runs(self.db)
         self.officers = Officers(self.db)
+        self.outbox = Outbox(self.db)
 
     @property
     def engine(self):

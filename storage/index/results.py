@@ -11,6 +11,7 @@ from sqlalchemy import String, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.index.outbox import result_event_body, write_event
 from storage.index.schema import (
     ClaimRow,
     Database,
@@ -52,8 +53,12 @@ class ResultIndex:
         """Record a result (or its new version), its events and its searchable words in one transaction."""
         body = index_body(record.code, record.doc_type_name, record.fields, record.dossier_code,
                           record.result_alias, document_text)
+        event_type = "result.archived" if record.version == 1 else "result.version"
         with Session(self.writer) as session, session.begin():
             write_search_body(session.connection(), record.code, body)
+            # The outbox event is written with the record it announces (one transaction).
+            write_event(session, event_type, record.code,
+                        lambda event_id, at: result_event_body(record, event_type, event_id, at))
             session.merge(ResultRow(**{k: getattr(record, k) for k in record.__dataclass_fields__},
                                     issued_on=record.fields.get("issued_on"),
                                     holder_id=record.fields.get("holder_id"),
@@ -148,8 +153,9 @@ class InputLog:
 
     def record(self, source: str, source_sha256: str, status: str, error: str | None = None,
                      code: str | None = None, doc_type: str | None = None,
-                     review: dict[str, Any] | None = None) -> InputRecord:
-        """Insert or update the row of one processed input (one row per path and content)."""
+                     review: dict[str, Any] | None = None, event_type: str | None = None) -> InputRecord:
+        """Insert or update the row of one processed input (one row per path and content); ``event_type``: an
+        outbox event announcing it (a review decision), written in the same transaction."""
         review_json = json.loads(json.dumps(review, ensure_ascii=False)) if review is not None else None
         with Session(self.writer) as session, session.begin():
             row = session.scalars(select(InputRow).where(InputRow.source_sha256 == source_sha256,
@@ -160,6 +166,10 @@ class InputLog:
             row.status, row.error, row.code, row.doc_type, row.review = status, error, code, doc_type, review_json
             row.updated_at = utc_now()
             session.flush()
+            if event_type:
+                data = {"input_id": row.id, "status": status, "doc_type": doc_type, "code": code}
+                write_event(session, event_type, code, lambda event_id, at: {
+                    "type": event_type, "id": event_id, "time": at.isoformat(), "data": data})
             return input_from_row(row)
 
     def statuses(self) -> dict[str, str]:

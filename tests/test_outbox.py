@@ -1,0 +1,194 @@
+"""Events reach the systems that reuse results: the transactional outbox, the dispatcher (retries, Retry-After,
+a dispatcher killed mid-batch), Standard Webhooks signatures checked by a reference receiver, secret rotation,
+and the pull feed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import SAMPLES, SOHOA, json_lines, run_cli, unnumbered_birth_certificate
+from tests.servers import free_port
+
+ENV = {"SOHOA_OUTBOX_FIRST_RETRY_SECONDS": "0.2", "SOHOA_OUTBOX_LEASE_SECONDS": "2"}
+
+
+def received(base: str) -> dict:
+    return httpx.get(base + "/received", timeout=5).json()
+
+
+def start_receiver(store: Path, secret_file: Path, port: int) -> subprocess.Popen:
+    process = subprocess.Popen([str(SOHOA), "receiver", "serve", "--store", str(store), "--secret-file",
+                                str(secret_file), "--port", str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/received", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the receiver did not start")
+
+
+def deliver_until(data_dir: Path, condition, seconds: float = 40.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run_cli("outbox", "run", "--until-empty", data_dir=data_dir, env_extra=ENV)
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError("not delivered in time")
+
+
+@pytest.fixture()
+def world(tmp_path):
+    data_dir, inputs = tmp_path / "data", tmp_path / "in"
+    inputs.mkdir()
+    run_cli("keys", "init-dev", data_dir=data_dir)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    added = run_cli("webhooks", "add", f"{base}/hooks/sohoa", data_dir=data_dir).stdout
+    secret = added.strip().splitlines()[-1]
+    assert secret.startswith("whsec_")
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(secret + "\n")
+    processes: list[subprocess.Popen] = []
+    yield {"data_dir": data_dir, "inputs": inputs, "port": port, "base": base, "secret": secret,
+           "secret_file": secret_file, "store": tmp_path / "received", "processes": processes}
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_every_event_reaches_a_receiver_that_was_down_then_failing(world):
+    data_dir, inputs = world["data_dir"], world["inputs"]
+    shutil.copy(SAMPLES / "06-thong-bao.pdf", inputs / "06-thong-bao.pdf")
+    code = json_lines(run_cli("process", str(inputs), "--json", data_dir=data_dir).stdout)[0]["code"]
+    # The receiver is down: the delivery fails and waits; nothing is lost.
+    run_cli("outbox", "run", "--until-empty", data_dir=data_dir, env_extra=ENV)
+    pending = json_lines(run_cli("outbox", "list", "--json", data_dir=data_dir).stdout)
+    assert [(d["event_type"], d["status"]) for d in pending] == [("result.archived", "pending")]
+    assert "ConnectError" in pending[0]["last_error"]
+    # Up, but answering 503 with Retry-After twice, then 200.
+    world["processes"].append(start_receiver(world["store"], world["secret_file"], world["port"]))
+    httpx.post(world["base"] + "/control", json={"fail": 2, "status": 503, "retry_after": 1}, timeout=5)
+    deliver_until(data_dir, lambda: received(world["base"])["events"])
+    got = received(world["base"])
+    assert len(got["events"]) == 1 and list(got["receipts"].values()) == [3]  # two refusals, then stored once
+    stored = json.loads((world["store"] / "received.jsonl").read_text("utf-8").splitlines()[0])
+    assert stored["type"] == "result.archived" and stored["event"]["data"]["code"] == code
+    assert "holder" not in json.dumps(stored["event"])  # no personal data in the event
+    done = json_lines(run_cli("outbox", "list", "--json", data_dir=data_dir).stdout)
+    assert [(d["status"], d["attempts"]) for d in done] == [("delivered", 4)]
+
+
+def test_a_dispatcher_killed_mid_batch_loses_nothing_and_nothing_is_stored_twice(world):
+    data_dir, inputs = world["data_dir"], world["inputs"]
+    from PIL import Image, ImageDraw
+
+    shutil.copy(SAMPLES / "06-thong-bao.pdf", inputs / "06-thong-bao.pdf")
+    first = unnumbered_birth_certificate(inputs)
+    for n in range(3):  # more documents, each different: more events
+        image = Image.open(first)
+        ImageDraw.Draw(image).rectangle((30 + 6 * n, 3420, 33 + 6 * n, 3423), fill=(90, 90, 90))
+        image.save(inputs / f"copy-{n}.png", dpi=(300, 300))
+    rows = json_lines(run_cli("process", str(inputs), "--json", data_dir=data_dir, check=False).stdout)
+    waiting = json_lines(run_cli("review", "list", "--json", data_dir=data_dir).stdout)
+    run_cli("review", "reject", str(waiting[0]["id"]), "--reason", "bản quét thiếu số", data_dir=data_dir)
+    expected = sum(1 for r in rows if r["status"] == "archived") + 1  # and the review decision
+    world["processes"].append(start_receiver(world["store"], world["secret_file"], world["port"]))
+    httpx.post(world["base"] + "/control", json={"delay": 0.8}, timeout=5)
+    dispatcher = subprocess.Popen([str(SOHOA), "outbox", "run"], env={**os.environ, **ENV,
+                                  "SOHOA_DATA_DIR": str(data_dir)}, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+    world["processes"].append(dispatcher)
+    deadline = time.monotonic() + 30
+    while not received(world["base"])["receipts"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)  # in the middle of the next delivery
+    dispatcher.send_signal(signal.SIGKILL)
+    dispatcher.wait(timeout=10)
+    assert len(received(world["base"])["events"]) < expected  # killed before it was done
+    httpx.post(world["base"] + "/control", json={"delay": 0}, timeout=5)
+    deliver_until(data_dir, lambda: len(received(world["base"])["events"]) == expected)
+    got = received(world["base"])
+    assert len(got["events"]) == len(set(got["events"])) == expected  # each event stored once
+    types = [json.loads(line)["type"] for line in (world["store"] / "received.jsonl").read_text().splitlines()]
+    assert types.count("review.rejected") == 1
+    assert all(d["status"] == "delivered" for d in
+               json_lines(run_cli("outbox", "list", "--json", data_dir=data_dir).stdout))
+
+
+def test_signatures_verify_with_the_stock_library_and_a_tampered_one_is_refused(world):
+    from standardwebhooks.webhooks import Webhook
+
+    data_dir, inputs = world["data_dir"], world["inputs"]
+    world["processes"].append(start_receiver(world["store"], world["secret_file"], world["port"]))
+    body = json.dumps({"type": "result.archived", "id": "evt_x", "data": {}}).encode()
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC)
+    signature = Webhook(world["secret"]).sign("evt_x", now, body)
+    headers = {"webhook-id": "evt_x", "webhook-timestamp": str(int(now.timestamp())),
+               "webhook-signature": signature, "content-type": "application/json"}
+    tampered = httpx.post(world["base"] + "/hooks/sohoa", content=body.replace(b"archived", b"deleted"),
+                          headers=headers, timeout=5)
+    assert tampered.status_code == 400
+    assert httpx.post(world["base"] + "/hooks/sohoa", content=body, headers=headers, timeout=5).status_code == 200
+    # After a rotation both secrets sign for a day: a receiver that still has the old one goes on.
+    rotated = run_cli("webhooks", "rotate", "1", data_dir=data_dir).stdout.strip().splitlines()[-1]
+    assert rotated.startswith("whsec_") and rotated != world["secret"]
+    shutil.copy(SAMPLES / "06-thong-bao.pdf", inputs / "06-thong-bao.pdf")
+    run_cli("process", str(inputs), data_dir=data_dir)
+    deliver_until(data_dir, lambda: len(received(world["base"])["events"]) == 2)
+    listed = json_lines(run_cli("webhooks", "list", "--json", data_dir=data_dir).stdout)
+    assert listed[0]["rotating"] is True
+    stored_secret = (data_dir / "index.sqlite3").read_bytes()
+    assert world["secret"].encode() not in stored_secret and rotated.encode() not in stored_secret  # encrypted
+
+
+def test_the_pull_feed_pages_through_every_event_in_scope(world):
+    from fastapi.testclient import TestClient
+
+    from web.api import create_app
+    from workflow.rooms import open_rooms
+    from workflow.settings import load_settings
+
+    data_dir, inputs = world["data_dir"], world["inputs"]
+    for name in ("06-thong-bao.pdf", "09-ly-lich-tu-phap.jpg"):
+        shutil.copy(SAMPLES / name, inputs / name)
+    codes = sorted(r["code"] for r in json_lines(run_cli("process", str(inputs), "--json", data_dir=data_dir).stdout))
+    tokens = {name: run_cli("clients", "add", name, *scope, data_dir=data_dir).stdout.strip().splitlines()[-1]
+              for name, scope in (("portal", []), ("commune", ["--scope", "level=commune"]))}
+    old = os.environ.get("SOHOA_DATA_DIR")
+    os.environ["SOHOA_DATA_DIR"] = str(data_dir)
+    try:
+        rooms = open_rooms(load_settings())
+    finally:
+        os.environ.pop("SOHOA_DATA_DIR") if old is None else os.environ.__setitem__("SOHOA_DATA_DIR", old)
+    client = TestClient(create_app(rooms))
+    seen, after = [], 0
+    for _ in range(10):
+        page = client.get(f"/v1/events?after={after}&limit=1",
+                          headers={"Authorization": f"Bearer {tokens['portal']}"}).json()
+        if not page["events"]:
+            break
+        seen += page["events"]
+        after = page["next_after"]
+    assert sorted(e["data"]["code"] for e in seen) == codes
+    assert [e["position"] for e in seen] == sorted(e["position"] for e in seen)
+    assert len({e["id"] for e in seen}) == len(seen)
+    commune = client.get("/v1/events", headers={"Authorization": f"Bearer {tokens['commune']}"}).json()
+    assert all(e["data"]["level"] == "commune" for e in commune["events"])
+    assert client.get("/v1/events").status_code == 401
+    rooms.close()
