@@ -404,14 +404,14 @@ SCOPE_KEYS = {"level": "levels", "type": "types", "agency": "agencies"}
 
 
 def _parse_scopes(scopes: list[str]) -> dict:
-    parsed: dict = {"levels": [], "types": [], "agencies": [], "holder_id": False}
+    parsed: dict = {"levels": [], "types": [], "agencies": [], "holder_id": False, "submit": False}
     for item in scopes:
-        if item == "holder_id":
-            parsed["holder_id"] = True
+        if item in ("holder_id", "submit"):
+            parsed[item] = True
             continue
         key, _, value = item.partition("=")
         if key not in SCOPE_KEYS or not value:
-            err.print(f"[red]invalid scope {item!r}[/]: use level=…, type=…, agency=… or holder_id")
+            err.print(f"[red]invalid scope {item!r}[/]: use level=…, type=…, agency=…, holder_id or submit")
             raise typer.Exit(2)
         parsed[SCOPE_KEYS[key]].append(value)
     return parsed
@@ -422,7 +422,8 @@ def clients_add(
     name: Annotated[str, typer.Argument(help="Name of the consuming system, e.g. dvcqg.")],
     scope: Annotated[list[str] | None, typer.Option(
         "--scope", help="Limit what it may read: level=commune, type=KS, agency=000.00.00.H26; "
-                        "holder_id lets it see ID numbers in full. Repeatable.")] = None,
+                        "holder_id lets it see ID numbers in full; submit lets it hand in scans "
+                        "(POST /v1/documents). Repeatable.")] = None,
 ):
     """Register a system and print its token once (alone on the last line). Only a hash is stored."""
     from workflow.results import add_client

@@ -192,3 +192,56 @@ def test_the_pull_feed_pages_through_every_event_in_scope(world):
     assert all(e["data"]["level"] == "commune" for e in commune["events"])
     assert client.get("/v1/events").status_code == 401
     rooms.close()
+
+
+def test_a_scan_submitted_by_another_system_is_archived_and_its_event_reaches_the_receiver(world):
+    data_dir = world["data_dir"]
+    token = run_cli("clients", "add", "motcua", "--scope", "submit", data_dir=data_dir).stdout.strip().splitlines()[-1]
+    reader = run_cli("clients", "add", "reader", data_dir=data_dir).stdout.strip().splitlines()[-1]
+    world["processes"].append(start_receiver(world["store"], world["secret_file"], world["port"]))
+    port = free_port()
+    server = subprocess.Popen([str(SOHOA), "serve", "--port", str(port), "--workers", "1", "--counter-workers", "1"],
+                              env={**os.environ, **ENV, "SOHOA_DATA_DIR": str(data_dir)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    world["processes"].append(server)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "motcua-2026-000123"}
+    form = {"dossier_code": "000.00.00.H26-261207-0123", "procedure_code": "1.001193"}
+
+    def send():
+        with (SAMPLES / "06-thong-bao.pdf").open("rb") as scan:
+            return httpx.post(base + "/v1/documents", headers=headers, data=form, timeout=30,
+                              files=[("files", ("thong-bao.pdf", scan, "application/pdf"))])
+
+    first = send()
+    assert first.status_code == 202, first.text
+    status_url = first.json()["status_url"]
+    again = send()  # the same key: the first answer, nothing queued twice
+    assert again.status_code == 202 and again.json()["id"] == first.json()["id"]
+    refused = httpx.post(base + "/v1/documents", headers={"Authorization": f"Bearer {reader}"}, timeout=10,
+                         files=[("files", ("a.pdf", b"%PDF-1.4", "application/pdf"))])
+    assert refused.status_code == 403  # no submit scope
+    assert httpx.get(base + status_url, headers={"Authorization": f"Bearer {reader}"}).status_code == 404
+    deadline, state = time.monotonic() + 120, {}
+    while time.monotonic() < deadline:
+        state = httpx.get(base + status_url, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        if state["files"][0]["status"] not in ("queued", "processing"):
+            break
+        time.sleep(0.5)
+    assert len(state["files"]) == 1 and state["files"][0]["status"] == "archived", state
+    code = state["files"][0]["documents"][0]["code"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not received(world["base"])["events"]:
+        time.sleep(0.3)  # the server's own dispatcher delivers it
+    stored = [json.loads(line) for line in (world["store"] / "received.jsonl").read_text().splitlines()]
+    assert [(e["type"], e["event"]["data"]["code"]) for e in stored] == [("result.archived", code)]
+    meta = json.loads(run_cli("fetch", code, "--meta", data_dir=data_dir).stdout)
+    assert meta["minimum_data"]["procedure_code"] == "1.001193"
+    assert meta["minimum_data"]["dossier_code"] == "000.00.00.H26-261207-0123"
+    assert any(e["agent"].startswith("system motcua") for e in meta["events"] if e["event_type"] == "ingestion")

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from cachetools import LRUCache, TTLCache
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -340,6 +340,60 @@ def create_app(rooms: Rooms) -> FastAPI:
         log_access(who.name, None, sharing.NO_HIT_SEARCH if holder_id and not total else "search", 200, fingerprint)
         return {"total": total, "page": page, "per_page": per_page,
                 "results": [summary(who, r) for r in records]}
+
+    def submission(batch: str, rows) -> dict[str, Any]:
+        return {"id": batch, "status_url": f"/v1/documents/{batch}", "files": [
+            {"name": r.file_name, "status": r.status, "documents": [
+                {k: line.get(k) for k in ("status", "code", "result_alias", "doc_type", "reason")}
+                for line in r.results]} for r in rows]}
+
+    @app.post("/v1/documents", tags=["submissions"], status_code=202)
+    async def submit(
+        who: Client, request: Request,
+        idempotency_key: Annotated[str | None, Header(max_length=200, description="A repeated key returns the "
+                                                      "first answer; nothing is queued twice")] = None,
+    ) -> JSONResponse:
+        """Hand in scans (multipart: ``files``, optional ``dossier_code``, ``procedure_code``, ``holder_id``,
+        ``type_hint``) for tokens with the ``submit`` scope; 202 with the status URL."""
+        from starlette.concurrency import run_in_threadpool
+
+        from workflow import counter
+
+        if not who.scopes.get("submit"):
+            log_access(who.name, None, "submit", 403)
+            raise ApiError(403, "submitting scans needs the submit scope")
+        form = await request.form(max_files=counter.MAX_FILES_PER_UPLOAD + 1, max_fields=20)
+        files = [f for f in form.getlist("files") if hasattr(f, "filename") and f.filename]
+
+        def text(name: str) -> str | None:
+            value = form.get(name)
+            return value if isinstance(value, str) else None
+
+        try:
+            batch = await run_in_threadpool(
+                counter.hand_in, rooms, f"api:{who.name}", [counter.HandedIn(f.filename, f.file) for f in files],
+                text("dossier_code"), text("type_hint"), text("procedure_code"), text("holder_id"), idempotency_key)
+        except counter.CounterError as exc:
+            log_access(who.name, None, "submit", 400)
+            raise ApiError(400, str(exc)) from None
+        finally:
+            for f in files:
+                await f.close()
+        rows = counter.batch_status(rooms, f"api:{who.name}", batch) or []
+        log_access(who.name, None, "submit", 202)
+        return JSONResponse(submission(batch, rows), status_code=202,
+                            headers={"Location": f"/v1/documents/{batch}"})
+
+    @app.get("/v1/documents/{batch}", tags=["submissions"])
+    def submission_status(batch: str, who: Client) -> dict[str, Any]:
+        """Each submitted file: queued, processing, archived (with the code), needs_review or rejected (why)."""
+        from workflow import counter
+
+        rows = counter.batch_status(rooms, f"api:{who.name}", batch)
+        if rows is None:
+            raise ApiError(404, f"no submission {batch} of this client")
+        log_access(who.name, None, "submission", 200)
+        return submission(batch, rows)
 
     @app.get("/v1/events", tags=["events"])
     def events(

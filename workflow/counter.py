@@ -68,10 +68,31 @@ def check_upload_options(rooms: Rooms, dossier: str | None, type_hint: str | Non
     return dossier, type_hint
 
 
+PROCEDURE_CODE_RE = re.compile(r"\d\.\d{6}(?:\.[0-9A-Z.]{1,30})?")  # 1.011442, or 1.011442.000.00.00.H38
+HOLDER_ID_RE = re.compile(r"\d{9}|\d{10}|\d{12}|\d{13}|\d{10}-\d{3}")  # ID card, citizen ID, tax/enterprise
+
+
 def hand_in(rooms: Rooms, officer: str, files: Iterable[HandedIn], dossier: str | None = None,
-            type_hint: str | None = None) -> str:
-    """Keep the files (streamed to disk, hashed on the way) and queue them; returns the batch id."""
+            type_hint: str | None = None, procedure_code: str | None = None, holder_id: str | None = None,
+            idempotency_key: str | None = None) -> str:
+    """Keep the files (streamed to disk, hashed on the way) and queue them; returns the batch id.
+
+    ``officer``: who hands them in (a user, or ``api:CLIENT`` for a submitting system); ``procedure_code``
+    and ``holder_id``: what the submitter knows of them; ``idempotency_key``: a repeated request with the
+    same key returns the first batch, nothing is queued twice."""
+    if idempotency_key:
+        earlier = rooms.index.uploads.batch_for_key(officer, idempotency_key)
+        if earlier:
+            return earlier
     dossier, type_hint = check_upload_options(rooms, dossier, type_hint)
+    procedure_code = (procedure_code or "").strip() or None
+    holder_id = (holder_id or "").strip() or None
+    if procedure_code and not PROCEDURE_CODE_RE.fullmatch(procedure_code):
+        raise CounterError(f"{procedure_code!r} is not a procedure code (e.g. 1.011442)",
+                           "mã thủ tục hành chính không hợp lệ (ví dụ 1.011442)")
+    if holder_id and not HOLDER_ID_RE.fullmatch(holder_id):
+        raise CounterError("the holder identifier is an ID number (9 or 12 digits), a tax code or an enterprise code",
+                           "số định danh, mã số thuế hoặc mã số doanh nghiệp không hợp lệ")
     files = list(files)
     if not files:
         raise CounterError("no file was sent", "chưa chọn tệp nào")
@@ -99,8 +120,14 @@ def hand_in(rooms: Rooms, officer: str, files: Iterable[HandedIn], dossier: str 
             os.fsync(out.fileno())
         os.replace(partial, target)
         rooms.index.uploads.add(batch, officer, printable(handed.name)[:300], str(target), digest.hexdigest(),
-                                dossier, type_hint)
+                                dossier, type_hint, procedure_code, holder_id, idempotency_key)
     return batch
+
+
+def batch_status(rooms: Rooms, officer: str, batch: str) -> list[UploadRecord] | None:
+    """The files of one batch handed in by ``officer`` (None: no such batch of theirs)."""
+    rows = rooms.index.uploads.batch(batch) if re.fullmatch(r"[0-9a-f]{16}", batch) else []
+    return rows if rows and all(r.officer == officer for r in rows) else None
 
 
 def recent_uploads(rooms: Rooms, officer: str | None, limit: int = 50) -> list[UploadRecord]:
@@ -139,8 +166,8 @@ def process_queued(rooms: Rooms, ingest: Ingest, stop: threading.Event | None = 
         return 0
     by_path: dict[Path, UploadRecord] = {Path(u.stored_path): u for u in taken}
     outcomes: dict[int, list[Outcome]] = {u.id: [] for u in taken}
-    jobs = [DocumentJob(Path(u.stored_path), dossier=u.dossier_code, officer=u.officer, type_hint=u.type_hint)
-            for u in taken]
+    jobs = [DocumentJob(Path(u.stored_path), dossier=u.dossier_code, officer=u.officer, type_hint=u.type_hint,
+                        procedure_code=u.procedure_code, holder_id=u.holder_id) for u in taken]
     tracker = RunTracker(rooms, "counter", f"{len(taken)} tệp tại quầy", run_owner(), len(taken))
     try:
         for outcome in ingest.run(jobs, stop=stop):

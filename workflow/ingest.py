@@ -134,6 +134,8 @@ class DocumentJob:
     decision: ReviewDecision | None = None
     officer: str | None = None  # who handed it in at the workspace's counter
     type_hint: str | None = None  # the type the officer said it is (a catalogue code)
+    procedure_code: str | None = None  # mã TTHC, when the submitter knows it
+    holder_id: str | None = None  # the holder's identifier, when the submitter knows it and the page does not say
 
     def part(self, number: int | None = None) -> SourcePart:
         if number is not None:
@@ -433,6 +435,8 @@ class _Batch:
                   "valid_until": valid_until.value, "validity_scope": validity_scope.value}
         if decision is not None and decision.fields.get("holder_id"):
             fields["holder_id"] = decision.fields["holder_id"]
+        elif not fields["holder_id"] and item.job.holder_id:
+            fields["holder_id"] = item.job.holder_id  # as the submitting system gave it
         outcome = Outcome(
             part, Status.ARCHIVED, pages=len(pages), text=text, source_sha256=source.sha256,
             doc_type=DocTypeRef(cls.type_code, cls.type_name, cls.confidence),
@@ -453,13 +457,14 @@ class _Batch:
             views = [(r.pdf_path, 0) for r in results] if results else \
                 [(source.path, p.index) for p in pages]
             keep_for_review(rooms, source, outcome, pdf if split else None, pages, views,
-                            officer=item.job.officer)
+                            officer=item.job.officer, procedure_code=item.job.procedure_code)
             return outcome
         assert doc_type is not None and outcome.doc_type is not None
         reading = Reading(source, outcome.doc_type, outcome.fields, outcome.level, outcome.pages, text,
                           outcome.evidence, ocr_used=bool(results), dossier=dossier,
                           source_pages=[r.page.index + 1 for r in results] if split else None,
                           officer=item.job.officer or (decision.officer if decision else None),
+                          procedure_code=item.job.procedure_code,
                           review=review_record(decision) if decision else None)
         # Born-digital or already signed: the issuer's bytes are kept and signed incrementally.
         published = publish(rooms, reading, doc_type, pdf or source.path)

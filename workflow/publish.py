@@ -76,7 +76,7 @@ def publish(rooms: Rooms, reading: Reading, doc_type: DocumentType, pdf: Path) -
     engine = rooms.ocr.description() if reading.ocr_used else "pdfplumber (PDF text layer)"
     software = f"sohoa {PIPELINE_VERSION}"
     events = [
-        Event("ingestion", f"officer {reading.officer} with {software}" if reading.officer else software, "success",
+        Event("ingestion", _handed_in_by(reading.officer, software), "success",
               f"{reading.source.kind}, {reading.pages} pages, "
               f"source sha256 {reading.source.sha256}", code=code),
         Event("ocr" if reading.ocr_used else "text_extraction", engine, "success", f"{len(reading.text)} characters",
@@ -165,6 +165,15 @@ def _temporary(folder: Path) -> Path:
     fd, name = tempfile.mkstemp(dir=folder, prefix=f"signed-{os.getpid()}-", suffix=".pdf")
     os.close(fd)
     return Path(name)
+
+
+def _handed_in_by(officer: str | None, software: str) -> str:
+    """The ingestion event's agent: the officer at the counter, the submitting system, or sohoa alone."""
+    if not officer:
+        return software
+    if officer.startswith("api:"):
+        return f"system {officer[4:]} (POST /v1/documents) with {software}"
+    return f"officer {officer} with {software}"
 
 
 def _digitizing_officer(settings, reading: Reading) -> str | None:

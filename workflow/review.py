@@ -161,7 +161,7 @@ def page_preview(rooms: Rooms, input_id: int, page: int) -> bytes | None:
 
 def keep_for_review(rooms: Rooms, source: SourceFile, outcome: Outcome, own_pages: Path | None = None,
                     pages: Sequence[PageText] = (), views: Sequence[tuple[Path, int]] = (),
-                    officer: str | None = None) -> None:
+                    officer: str | None = None, procedure_code: str | None = None) -> None:
     """Keep the original and the proposal so a clerk can accept or correct it later.
 
     ``own_pages``: a part of a split stack keeps its own pages (a searchable PDF) as its original.
@@ -182,6 +182,7 @@ def keep_for_review(rooms: Rooms, source: SourceFile, outcome: Outcome, own_page
     rooms.index.inputs.record(outcome.source, source.sha256, Status.NEEDS_REVIEW, doc_type=outcome.doc_type_code,
                               review={"reasons": outcome.review_reasons, "folder": str(folder), "kinds": kinds,
                                       "agency": outcome.fields.get("issuer_agency"), "officer": officer,
+                                      "procedure_code": procedure_code,
                                       "pages": len(pages) or outcome.pages})
 
 
@@ -333,7 +334,8 @@ def accept(rooms: Rooms, input_id: int, decision: ReviewDecision) -> Outcome:
     proposal = json.loads(proposal_path.read_text("utf-8")) if proposal_path.exists() else {}
     # The dossier the document was scanned for stays with it through review.
     job = DocumentJob(originals[0], recorded_as=SourcePart.parse(row.source), dossier=proposal.get("dossier_code"),
-                      decision=decision, officer=(row.review or {}).get("officer"))
+                      decision=decision, officer=(row.review or {}).get("officer"),
+                      procedure_code=(row.review or {}).get("procedure_code"))
     outcome = next(Ingest(rooms).run([job]))
     if outcome.status == Status.ARCHIVED:
         _keep_correction(rooms, outcome)

@@ -210,6 +210,9 @@ class UploadRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     dossier_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     type_hint: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)  # a submitting system's
+    procedure_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    holder_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     status: Mapped[str] = mapped_column(String(16), index=True)  # queued | processing | an Outcome status
     results: Mapped[list] = mapped_column(JSON, default=list)  # one entry per document of the file
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -112,12 +112,16 @@ class UploadRecord:
     results: list[dict[str, Any]]
     created_at: dt.datetime
     updated_at: dt.datetime
+    procedure_code: str | None = None
+    holder_id: str | None = None
+    idempotency_key: str | None = None
 
 
 def _upload(row: UploadRow) -> UploadRecord:
     return UploadRecord(row.id, row.batch, row.officer, row.file_name, row.stored_path, row.sha256,
                         row.dossier_code, row.type_hint, row.status, list(row.results or []),
-                        _aware(row.created_at), _aware(row.updated_at))
+                        _aware(row.created_at), _aware(row.updated_at), row.procedure_code, row.holder_id,
+                        row.idempotency_key)
 
 
 QUEUED, PROCESSING = "queued", "processing"
@@ -130,11 +134,13 @@ class Uploads:
         self.engine, self.writer = db.engine, db.writer
 
     def add(self, batch: str, officer: str, file_name: str, stored_path: str, sha256: str,
-            dossier_code: str | None, type_hint: str | None) -> int:
+            dossier_code: str | None, type_hint: str | None, procedure_code: str | None = None,
+            holder_id: str | None = None, idempotency_key: str | None = None) -> int:
         with Session(self.writer) as session, session.begin():
             row = UploadRow(batch=batch, officer=officer, file_name=file_name, stored_path=stored_path,
                             sha256=sha256, dossier_code=dossier_code, type_hint=type_hint, status=QUEUED,
-                            results=[])
+                            results=[], procedure_code=procedure_code, holder_id=holder_id,
+                            idempotency_key=idempotency_key)
             session.add(row)
             session.flush()
             return row.id
@@ -165,6 +171,18 @@ class Uploads:
         with Session(self.engine) as session:
             row = session.get(UploadRow, upload_id)
             return _upload(row) if row else None
+
+    def batch(self, batch: str) -> list[UploadRecord]:
+        with Session(self.engine) as session:
+            return [_upload(r) for r in session.scalars(select(UploadRow).where(UploadRow.batch == batch)
+                                                         .order_by(UploadRow.id))]
+
+    def batch_for_key(self, officer: str, idempotency_key: str) -> str | None:
+        """The batch a submitter's earlier request with this key made, if any."""
+        with Session(self.engine) as session:
+            return session.scalars(select(UploadRow.batch).where(UploadRow.officer == officer,
+                                                                 UploadRow.idempotency_key == idempotency_key)
+                                   .limit(1)).first()
 
     def recent(self, officer: str | None = None, limit: int = 50) -> list[UploadRecord]:
         """The newest uploads (of one officer, or everyone's), newest first."""

@@ -1,5 +1,6 @@
 """The transactional outbox: events written with what they record, their deliveries to subscribers, and the
-webhook subscribers themselves.
+webhook subscribers themselves; scans submitted by other systems (uploads with an idempotency key, a
+procedure code and a holder identifier).
 
 Revision ID: 0008
 Revises: 0007
@@ -48,9 +49,19 @@ def upgrade() -> None:
         sa.Column("delivered_at", when, nullable=True),
         sa.UniqueConstraint("event", "webhook", name="uq_delivery"),
     )
+    with op.batch_alter_table("uploads") as batch:
+        batch.add_column(sa.Column("idempotency_key", sa.String(200), nullable=True))
+        batch.add_column(sa.Column("procedure_code", sa.String(40), nullable=True))
+        batch.add_column(sa.Column("holder_id", sa.String(16), nullable=True))
+        batch.create_index("ix_uploads_submission", ["officer", "idempotency_key"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("uploads") as batch:
+        batch.drop_index("ix_uploads_submission")
+        batch.drop_column("holder_id")
+        batch.drop_column("procedure_code")
+        batch.drop_column("idempotency_key")
     op.drop_table("deliveries")
     op.drop_table("outbox_events")
     op.drop_table("webhooks")
