@@ -706,6 +706,22 @@ def outbox_replay(webhook_id: Annotated[int, typer.Argument(help="The subscriber
     print(f"{count} events queued again for webhook {webhook_id}")
 
 
+national_app = typer.Typer(help="The citizen's electronic store on the National Public Service Portal.",
+                           no_args_is_help=True)
+app.add_typer(national_app, name="national-store")
+
+
+@national_app.command("connect")
+def national_connect():
+    """Push every archived result of a dossier to the configured store (SOHOA_NATIONAL_STORE_*), through the
+    outbox: retried, dead-lettered and replayable like a webhook."""
+    from workflow.national_store import NationalStoreError, connect
+
+    with _exit_on(NationalStoreError, 2):
+        subscriber = connect(_rooms())
+    print(f"national store connected as subscriber {subscriber} (sohoa outbox list shows its deliveries)")
+
+
 @receiver_app.command("serve")
 def receiver_serve(
     store: Annotated[Path, typer.Option(help="Folder where received events are kept (received.jsonl).")],
@@ -713,12 +729,19 @@ def receiver_serve(
                                               help="The signing secret(s), one per line (whsec_…).")],
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8090,
+    national_password_file: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False, help="Also play the national store: user and password on two lines.")] = None,
 ):
-    """A reference receiver: verifies Standard Webhooks signatures and stores each event once."""
+    """A reference receiver: verifies Standard Webhooks signatures and stores each event once; with
+    --national-password-file it also answers as the national store (/national/token, /national/sync)."""
     from web.receiver import serve_receiver
 
     secrets = [line.strip() for line in secret_file.read_text("utf-8").splitlines() if line.strip()]
-    serve_receiver(host, port, store, secrets)
+    national = None
+    if national_password_file:
+        lines = national_password_file.read_text("utf-8").splitlines()
+        national = (lines[0].strip(), lines[1].strip())
+    serve_receiver(host, port, store, secrets, national)
 
 
 @app.command()

@@ -25,9 +25,10 @@ def received(base: str) -> dict:
     return httpx.get(base + "/received", timeout=5).json()
 
 
-def start_receiver(store: Path, secret_file: Path, port: int) -> subprocess.Popen:
+def start_receiver(store: Path, secret_file: Path, port: int, national: Path | None = None) -> subprocess.Popen:
+    extra = ["--national-password-file", str(national)] if national else []
     process = subprocess.Popen([str(SOHOA), "receiver", "serve", "--store", str(store), "--secret-file",
-                                str(secret_file), "--port", str(port)], stdout=subprocess.DEVNULL,
+                                str(secret_file), "--port", str(port), *extra], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
@@ -245,3 +246,45 @@ def test_a_scan_submitted_by_another_system_is_archived_and_its_event_reaches_th
     assert meta["minimum_data"]["procedure_code"] == "1.001193"
     assert meta["minimum_data"]["dossier_code"] == "000.00.00.H26-261207-0123"
     assert any(e["agent"].startswith("system motcua") for e in meta["events"] if e["event_type"] == "ingestion")
+
+
+def test_results_of_a_dossier_reach_the_citizens_national_store_in_its_shape(world, tmp_path):
+    data_dir, inputs = world["data_dir"], world["inputs"]
+    credentials = tmp_path / "national"
+    credentials.write_text("sohoa-h26\nmật-khẩu-cổng\n")
+    password = tmp_path / "national-password"
+    password.write_text("mật-khẩu-cổng\n")
+    env = {**ENV, "SOHOA_NATIONAL_STORE_URL": f"{world['base']}/national/sync",
+           "SOHOA_NATIONAL_STORE_TOKEN_URL": f"{world['base']}/national/token",
+           "SOHOA_NATIONAL_STORE_USER": "sohoa-h26", "SOHOA_NATIONAL_STORE_PASSWORD_FILE": str(password),
+           "SOHOA_NATIONAL_STORE_UNIT": "000.00.00.H26", "SOHOA_PUBLIC_URL": "https://sohoa.h26.gov.vn"}
+    unconfigured = run_cli("national-store", "connect", data_dir=data_dir, check=False)
+    assert unconfigured.returncode == 2 and "SOHOA_NATIONAL_STORE_URL" in unconfigured.stderr
+    run_cli("national-store", "connect", data_dir=data_dir, env_extra=env)
+    run_cli("webhooks", "disable", "1", data_dir=data_dir)  # only the store here
+    world["processes"].append(start_receiver(world["store"], world["secret_file"], world["port"], credentials))
+    httpx.post(world["base"] + "/control", json={"fail": 1}, timeout=5)  # the store is busy once (error 99)
+    shutil.copy(SAMPLES / "09-ly-lich-tu-phap.jpg", inputs / "09-ly-lich-tu-phap.jpg")
+    row = json_lines(run_cli("process", str(inputs), "--json", "--dossier", "000.00.00.H26-261207-0456",
+                             data_dir=data_dir, env_extra=env).stdout)[0]
+    assert row["status"] == "archived", row
+
+    def synced() -> bool:
+        return any(e.startswith("national:") for e in received(world["base"])["events"])
+
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and not synced():
+        run_cli("outbox", "run", "--until-empty", data_dir=data_dir, env_extra=env)
+        time.sleep(0.3)
+    stored = [json.loads(line) for line in (world["store"] / "received.jsonl").read_text().splitlines()]
+    national = [e["event"] for e in stored if e["type"] == "national.sync"]
+    assert len(national) == 1
+    dossier, paper = national[0]["dossier"], national[0]["paper"]
+    assert dossier["MaHoSo"] == "000.00.00.H26-261207-0456" and dossier["MaDonVi"] == "000.00.00.H26"
+    assert dossier["DinhDanhCHS"] == [{"LoaiDinhDanh": "1", "SoDinhDanh": "040190006789"}]  # the owner's ID
+    assert paper["GiayToId"] == row["code"] and paper["MaGiayToKetQua"] == row["result_alias"]
+    assert paper["DuongDanTepTinKetQua"] == f"https://sohoa.h26.gov.vn/v1/results/{row['code']}/document"
+    assert paper["TenGiayTo"] == row["doc_type"]["name"]
+    national_deliveries = [d for d in json_lines(run_cli("outbox", "list", "--json", data_dir=data_dir).stdout)
+                           if d["webhook"] == 2]
+    assert [(d["status"], d["attempts"]) for d in national_deliveries] == [("delivered", 2)]  # refused once

@@ -54,8 +54,13 @@ class ReceiverState:
             return True
 
 
-def receiver_app(store: Path, secrets: list[str]) -> FastAPI:
+REQUIRED_DOSSIER = ("MaHoSo", "DinhDanhCHS", "TrangThaiHoSo", "DanhSachGiayToKetQua")
+REQUIRED_PAPER = ("TenGiayTo", "MaThanhPhanHoSo", "GiayToId", "DuongDanTepTinKetQua", "MaGiayToKetQua")
+
+
+def receiver_app(store: Path, secrets: list[str], national: tuple[str, str] | None = None) -> FastAPI:
     state = ReceiverState(store, secrets)
+    tokens: set[str] = set()
     app = FastAPI(title="sohoa reference receiver", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.receiver = state
 
@@ -72,6 +77,43 @@ def receiver_app(store: Path, secrets: list[str]) -> FastAPI:
     @app.get("/received")
     def received() -> dict[str, Any]:
         return {"events": list(state.stored), "receipts": dict(state.receipts)}
+
+    @app.post("/national/token")
+    async def national_token(request: Request) -> JSONResponse:
+        """The store's token endpoint: the configured user and password give a token."""
+        asked = await request.json()
+        if national is None or (asked.get("username"), asked.get("password")) != national or not asked.get("unit"):
+            return JSONResponse({"error_code": "401", "message": "sai thông tin đăng nhập"}, status_code=401)
+        import secrets as random
+
+        token = random.token_urlsafe(16)
+        tokens.add(token)
+        return JSONResponse({"access_token": token, "expires_in": 3600})
+
+    @app.post("/national/sync")
+    async def national_sync(request: Request) -> JSONResponse:
+        """The store's sync endpoint: a body per dossier with its result papers; each paper kept once by its id."""
+        if request.headers.get("authorization", "").removeprefix("Bearer ") not in tokens:
+            return JSONResponse({"error_code": "401", "message": "token không hợp lệ"}, status_code=401)
+        if state.fail > 0:
+            state.fail -= 1
+            return JSONResponse({"error_code": "99", "message": "hệ thống đang bận"}, status_code=200)
+        body = await request.json()
+        dossiers = body.get("data") if body.get("service") == "DongBoHoSoMC" else None
+        if not isinstance(dossiers, list) or not dossiers:
+            return JSONResponse({"error_code": "2", "message": "sai cấu trúc dữ liệu"})
+        for dossier in dossiers:
+            missing = [k for k in REQUIRED_DOSSIER if k not in dossier]
+            papers = dossier.get("DanhSachGiayToKetQua") or []
+            missing += [k for paper in papers for k in REQUIRED_PAPER if not paper.get(k)]
+            if missing or not papers:
+                return JSONResponse({"error_code": "3", "message": "thiếu trường: " + ", ".join(missing)})
+        for dossier in dossiers:
+            for paper in dossier["DanhSachGiayToKetQua"]:
+                key = f"national:{paper['GiayToId']}"
+                state.receipts[key] = state.receipts.get(key, 0) + 1
+                state.store_once(key, {"type": "national.sync", "dossier": dossier, "paper": paper})
+        return JSONResponse({"error_code": "0", "message": "thành công"})
 
     @app.post("/{path:path}")
     async def deliver(path: str, request: Request) -> JSONResponse:
@@ -94,7 +136,9 @@ def receiver_app(store: Path, secrets: list[str]) -> FastAPI:
     return app
 
 
-def serve_receiver(host: str, port: int, store: Path, secrets: list[str]) -> None:
+def serve_receiver(host: str, port: int, store: Path, secrets: list[str],
+                   national: tuple[str, str] | None = None) -> None:
     import uvicorn
 
-    uvicorn.run(receiver_app(store, secrets), host=host, port=port, log_level="warning", server_header=False)
+    uvicorn.run(receiver_app(store, secrets, national), host=host, port=port, log_level="warning",
+                server_header=False)

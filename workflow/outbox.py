@@ -26,6 +26,7 @@ from standardwebhooks.webhooks import Webhook
 from tenacity import RetryCallState, wait_exponential_jitter
 
 from storage.index import Lease, WebhookRecord
+from workflow import national_store
 from workflow.ingest import run_owner
 from workflow.keys import installation_secret
 from workflow.rooms import Rooms
@@ -58,9 +59,10 @@ class ListedWebhook:
     events: list[str] | None
     active: bool
     rotating: bool
+    kind: str = "webhook"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "url": self.url, "events": self.events, "active": self.active,
+        return {"id": self.id, "kind": self.kind, "url": self.url, "events": self.events, "active": self.active,
                 "rotating": self.rotating}
 
 
@@ -81,7 +83,8 @@ def add_webhook(rooms: Rooms, url: str, events: list[str] | None = None) -> tupl
 def list_webhooks(rooms: Rooms) -> list[ListedWebhook]:
     now = dt.datetime.now(dt.UTC)
     return [ListedWebhook(h.id, h.url, h.events, h.disabled_at is None,
-                          bool(h.previous_until and h.previous_until > now)) for h in rooms.index.outbox.webhooks()]
+                          bool(h.previous_until and h.previous_until > now), h.kind)
+            for h in rooms.index.outbox.webhooks()]
 
 
 def disable_webhook(rooms: Rooms, webhook_id: int) -> None:
@@ -91,6 +94,9 @@ def disable_webhook(rooms: Rooms, webhook_id: int) -> None:
 
 def rotate_secret(rooms: Rooms, webhook_id: int) -> str:
     """A new secret; for a day both the old and the new one sign each delivery."""
+    hook = rooms.index.outbox.webhook(webhook_id)
+    if hook is not None and hook.kind != "webhook":
+        raise WebhookError(f"subscriber {webhook_id} is the national store: it signs in with its own credentials")
     secret = _new_secret()
     if not rooms.index.outbox.rotate_secret(webhook_id, _fernet(rooms).encrypt(secret.encode()).decode(),
                                             ROTATION_OVERLAP):
@@ -137,17 +143,24 @@ def deliver(rooms: Rooms, client: httpx.Client, lease: Lease, owner: str) -> boo
     """Send one leased delivery; record what happened.  True when the receiver took it."""
     outbox = rooms.index.outbox
     now = dt.datetime.now(dt.UTC)
-    body = json.dumps(lease.body, ensure_ascii=False, separators=(",", ":")).encode()
-    headers = signed_headers(rooms, lease.webhook, lease.event_id, body, now)
     wait, error = None, None
     try:
+        if lease.webhook.kind == national_store.KIND:  # the citizen's store: its own shape and token
+            national_store.push(rooms, client, lease.body, lease.event_id)
+            outbox.delivered(lease.delivery_id, owner)
+            return True
+        body = json.dumps(lease.body, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = signed_headers(rooms, lease.webhook, lease.event_id, body, now)
         response = client.post(lease.webhook.url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
         if 200 <= response.status_code < 300:
             outbox.delivered(lease.delivery_id, owner)
             return True
         error = f"HTTP {response.status_code}"
         wait = _retry_after(response)
-    except httpx.HTTPError as exc:
+    except httpx.HTTPStatusError as exc:
+        error = f"HTTP {exc.response.status_code}"
+        wait = _retry_after(exc.response)
+    except (httpx.HTTPError, national_store.NationalStoreError, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"
     attempts = lease.attempts + 1
     wait = min(wait if wait is not None else _wait(rooms, attempts), MAX_WAIT_SECONDS)

@@ -57,6 +57,12 @@ _KEYS = {
     "outbox_dead_after_hours": "SOHOA_OUTBOX_DEAD_AFTER_HOURS",
     "outbox_first_retry_seconds": "SOHOA_OUTBOX_FIRST_RETRY_SECONDS",
     "outbox_lease_seconds": "SOHOA_OUTBOX_LEASE_SECONDS",
+    "national_store_url": "SOHOA_NATIONAL_STORE_URL",
+    "national_store_token_url": "SOHOA_NATIONAL_STORE_TOKEN_URL",
+    "national_store_user": "SOHOA_NATIONAL_STORE_USER",
+    "national_store_password": "SOHOA_NATIONAL_STORE_PASSWORD",
+    "national_store_password_file": "SOHOA_NATIONAL_STORE_PASSWORD_FILE",
+    "national_store_unit": "SOHOA_NATIONAL_STORE_UNIT",
 }
 OCR_ENGINES = ("tesseract", "tesserocr")
 ACTIVE_CONTENT_POLICIES = ("reject", "flag")
@@ -115,6 +121,13 @@ class Settings:
     outbox_dead_after_hours: float = 72.0  # a delivery still failing this long after its event is dead
     outbox_first_retry_seconds: float = 5.0  # the first wait after a failed delivery (then doubling, with jitter)
     outbox_lease_seconds: float = 60.0  # a delivery a dispatcher took and never finished is taken over after this
+    # The citizen's electronic store on the National Public Service Portal (workflow/national_store.py): where
+    # results of dossiers are pushed, the token endpoint, and the credentials and unit code it issued.
+    national_store_url: str | None = None
+    national_store_token_url: str | None = None
+    national_store_user: str | None = None
+    national_store_password: str | None = None
+    national_store_unit: str | None = None
 
     @property
     def key_dir(self) -> Path:
@@ -253,6 +266,11 @@ def load_settings() -> Settings:
         outbox_first_retry_seconds=_positive(values.get("outbox_first_retry_seconds", "5"),
                                              "SOHOA_OUTBOX_FIRST_RETRY_SECONDS"),
         outbox_lease_seconds=_positive(values.get("outbox_lease_seconds", "60"), "SOHOA_OUTBOX_LEASE_SECONDS"),
+        national_store_url=values.get("national_store_url") or None,
+        national_store_token_url=values.get("national_store_token_url") or None,
+        national_store_user=values.get("national_store_user") or None,
+        national_store_password=_secret(values, "national_store_password"),
+        national_store_unit=values.get("national_store_unit") or None,
     )
 
 

@@ -61,12 +61,14 @@ class WebhookRecord:
     previous_until: dt.datetime | None
     created_at: dt.datetime
     disabled_at: dt.datetime | None
+    kind: str = "webhook"
 
 
 def _hook(row: WebhookRow) -> WebhookRecord:
     return WebhookRecord(row.id, row.url, list(row.events) if row.events is not None else None, row.secret,
                          row.previous_secret, _aware(row.previous_until) if row.previous_until else None,
-                         _aware(row.created_at), _aware(row.disabled_at) if row.disabled_at else None)
+                         _aware(row.created_at), _aware(row.disabled_at) if row.disabled_at else None,
+                         row.kind or "webhook")
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,9 @@ class Outbox:
         self.engine, self.writer = db.engine, db.writer
 
     # -- subscribers
-    def add_webhook(self, url: str, events: list[str] | None, secret: str) -> int:
+    def add_webhook(self, url: str, events: list[str] | None, secret: str, kind: str = "webhook") -> int:
         with Session(self.writer) as session, session.begin():
-            row = WebhookRow(url=url, events=events, secret=secret)
+            row = WebhookRow(url=url, events=events, secret=secret, kind=kind)
             session.add(row)
             session.flush()
             return row.id

@@ -167,6 +167,7 @@ class WebhookRow(Base):
     __tablename__ = "webhooks"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16), default="webhook")  # webhook | national (the citizen's store)
     events: Mapped[list | None] = mapped_column(JSON, nullable=True)  # None: every event type
     secret: Mapped[str] = mapped_column(Text)  # encrypted by the application layer
     previous_secret: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -19,6 +19,7 @@ def upgrade() -> None:
         "webhooks",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("url", sa.Text, nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False, server_default="webhook"),
         sa.Column("events", sa.JSON, nullable=True),
         sa.Column("secret", sa.Text, nullable=False),
         sa.Column("previous_secret", sa.Text, nullable=True),
