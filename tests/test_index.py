@@ -40,9 +40,19 @@ def exercise(index: Index) -> dict:
     run = index.runs.start("backfill", "/scans", "host:1", 10)
     index.runs.progress(run, 4, 1, 8, [{"source": "a.png", "reason": "empty"}])
     index.runs.finish(run)
+    # The outbox: each result wrote its event in its own transaction; a webhook added later gets the later
+    # ones; a lease is held once, and given up by finishing.
+    hook = index.outbox.add_webhook("http://127.0.0.1:9/hooks", None, "encrypted")
+    index.results.add(record(codes[2]))
+    first = index.outbox.lease("dispatcher-a", 10, dt.timedelta(minutes=1))
+    second = index.outbox.lease("dispatcher-b", 10, dt.timedelta(minutes=1))
+    finished = [index.outbox.delivered(lease.delivery_id, "dispatcher-a") for lease in first]
+    outbox = ([body["type"] for _position, body in index.outbox.events()], [lease.webhook.id for lease in first],
+              len(second), finished, index.outbox.counts(), hook)
     user = index.users.get("lan.nguyen")
     runs = [(r.done, r.failed, r.pages, r.failures, r.finished_at is not None) for r in index.runs.recent()]
     return {
+        "outbox": outbox,
         "workspace": (user.failed_logins, user.locked_until is not None, taken == [[upload], []],
                       index.uploads.get(upload).status, claims, runs),
         "registers": (imported, index.registers.entries({2019}), index.registers.summary()),
@@ -66,7 +76,7 @@ def test_index_operations(index_url):
     assert [e[1] for e in entries_2019] == ["125/QĐ-UBND"]
     assert summary == [("sổ đi 2019", 2, "2019-04-08", "2020-01-02")]
     assert result["codes"][2].endswith("-0003")
-    assert [(r[0][-4:], r[1]) for r in result["results"]] == [("0001", 1), ("0002", 2)]
+    assert [(r[0][-4:], r[1]) for r in result["results"]] == [("0001", 1), ("0002", 2), ("0003", 1)]
     assert result["results"][0][3] == "NGUYỄN MINH ANH"  # NFC text survives the round trip
     assert result["inputs"] == [
         ("/scans/a.png", "archived", None, result["codes"][0], None),
@@ -75,8 +85,10 @@ def test_index_operations(index_url):
     assert result["events"] == [(result["codes"][0], "ingestion", "success")]
     assert result["workspace"] == (0, True, True, "archived", [None, "lan.nguyen", None],
                                    [(4, 1, 8, [{"source": "a.png", "reason": "empty"}], True)])
-    assert result["words"] == {"nguyen minh": 2, "NGUYỄN mi": 2, "nguyên anh khai": 2, "minh tran": 0,
-                               "125 2020": 2, "": 2, "%": 0}  # empty: any
+    assert result["outbox"] == (["result.archived", "result.archived", "result.version", "result.archived"],
+                                [1], 0, [True], {"delivered": 1}, 1)
+    assert result["words"] == {"nguyen minh": 3, "NGUYỄN mi": 3, "nguyên anh khai": 3, "minh tran": 0,
+                               "125 2020": 3, "": 3, "%": 0}  # empty: any
 
 
 def test_sqlite_and_postgresql_give_the_same_results(tmp_path):

@@ -288,3 +288,23 @@ def test_results_of_a_dossier_reach_the_citizens_national_store_in_its_shape(wor
     national_deliveries = [d for d in json_lines(run_cli("outbox", "list", "--json", data_dir=data_dir).stdout)
                            if d["webhook"] == 2]
     assert [(d["status"], d["attempts"]) for d in national_deliveries] == [("delivered", 2)]  # refused once
+
+
+def test_a_delivery_failing_too_long_is_dead_until_retried_and_a_subscriber_can_replay(world):
+    data_dir, inputs = world["data_dir"], world["inputs"]
+    shutil.copy(SAMPLES / "06-thong-bao.pdf", inputs / "06-thong-bao.pdf")
+    run_cli("process", str(inputs), data_dir=data_dir)
+    time.sleep(1.2)
+    quick_death = {**ENV, "SOHOA_OUTBOX_DEAD_AFTER_HOURS": "0.0003"}  # about a second
+    run_cli("outbox", "run", "--until-empty", data_dir=data_dir, env_extra=quick_death)  # receiver down
+    dead = json_lines(run_cli("outbox", "list", "--status", "dead", "--json", data_dir=data_dir).stdout)
+    assert len(dead) == 1 and "ConnectError" in dead[0]["last_error"]
+    world["processes"].append(start_receiver(world["store"], world["secret_file"], world["port"]))
+    run_cli("outbox", "run", "--until-empty", data_dir=data_dir, env_extra=ENV)
+    assert received(world["base"])["events"] == []  # dead: not tried again by itself
+    assert "1 deliveries due again" in run_cli("outbox", "retry", data_dir=data_dir).stdout
+    deliver_until(data_dir, lambda: len(received(world["base"])["events"]) == 1)
+    # A receiver that lost its data asks for everything again: delivered again, stored once by its id.
+    assert "1 events queued again" in run_cli("outbox", "replay", "1", data_dir=data_dir).stdout
+    deliver_until(data_dir, lambda: sum(received(world["base"])["receipts"].values()) == 2)
+    assert len(received(world["base"])["events"]) == 1
