@@ -16,13 +16,18 @@ export SOHOA_DATA_DIR ?= $(CURDIR)/sohoa-data
 
 system: $(VENV)/.apt-stamp
 
-$(VENV)/.apt-stamp: Makefile
-	@mkdir -p $(VENV)
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# $(call apt_install,PACKAGES): install those of PACKAGES that are missing (with sudo when not root).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+$(VENV)/.apt-stamp: Makefile
+	@mkdir -p $(VENV)
+	$(call apt_install,$(APT_PACKAGES))
 	@touch $@
 
 $(VENV)/bin/python:
@@ -35,11 +40,7 @@ $(VENV)/.install-stamp: pyproject.toml $(VENV)/.apt-stamp | $(VENV)/bin/python
 
 $(VENV)/.apt-test-stamp: Makefile
 	@mkdir -p $(VENV)
-	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing system packages for the tests:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	fi
+	$(call apt_install,$(TEST_APT_PACKAGES))
 	@touch $@
 
 $(VENV)/.test-stamp: pyproject.toml $(VENV)/.install-stamp $(VENV)/.apt-test-stamp

@@ -128,3 +128,54 @@ def drop_postgres_schema(url: str) -> None:
     schema = url.rsplit("%3D", 1)[1]
     with psycopg.connect(PG_DSN, connect_timeout=3, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def serve_until_up(args: list[str], url: str, env: dict[str, str] | None = None,
+                   seconds: float = 30.0) -> subprocess.Popen:
+    """Start a server process and wait until ``url`` answers; its output is raised if it never does."""
+    import tempfile
+
+    import httpx
+
+    # A file, not a pipe: a long-running server never blocks on a full pipe; it lives as long as the server.
+    output = tempfile.TemporaryFile()  # noqa: SIM115
+    process = subprocess.Popen(args, env=env, stdout=output, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return process
+        except httpx.TransportError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+    process.kill()
+    process.wait(timeout=10)
+    output.seek(0)
+    raise RuntimeError(f"{' '.join(args[:3])} did not answer at {url}: {output.read().decode()[-2000:]}")
+
+
+SOFTHSM_MODULES = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+                   "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so")
+
+
+def softhsm_token(folder: Path, label: str, keys: dict[str, Path], pin: str = "1234") -> tuple[str, dict[str, str]]:
+    """A SoftHSM2 token ``label`` in ``folder`` holding ``keys`` (key label -> PKCS#8 PEM, removed once
+    imported: the keys then exist only inside the token); returns the module's path and the environment."""
+    import os
+
+    module = next((p for p in SOFTHSM_MODULES if os.path.exists(p)), None)
+    assert module, "softhsm2 is not installed (make test installs it)"
+    tokens = folder / "tokens"
+    tokens.mkdir(parents=True)
+    conf = folder / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    env = {"SOFTHSM2_CONF": str(conf)}
+    run_env = {**os.environ, **env}
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", "5678"],
+                   check=True, capture_output=True, env=run_env)
+    for number, (key_label, key_pem) in enumerate(keys.items(), start=1):
+        subprocess.run(["softhsm2-util", "--import", str(key_pem), "--token", label, "--label", key_label,
+                        "--id", f"{number:02d}", "--pin", pin], check=True, capture_output=True, env=run_env)
+        key_pem.unlink()
+    return module, env

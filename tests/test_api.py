@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import SAMPLES, SOHOA, json_lines, run_cli
 from tests.schemas import assert_valid
-from tests.servers import free_port
+from tests.servers import free_port, serve_until_up
 
 
 @pytest.fixture(scope="module")
@@ -42,19 +42,9 @@ def api(tmp_path_factory):
         tokens[name] = out.strip().splitlines()[-1]
     run_cli("clients", "revoke", "revoked", data_dir=data_dir)
     port = free_port()
-    server = subprocess.Popen([str(SOHOA), "serve", "--port", str(port)],
-                              env={**os.environ, "SOHOA_DATA_DIR": str(data_dir)},
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        raise RuntimeError(server.stdout.read().decode())
+    server = serve_until_up([str(SOHOA), "serve", "--port", str(port)], f"{base}/v1/health",
+                            env={**os.environ, "SOHOA_DATA_DIR": str(data_dir)})
     yield {"base": base, "tokens": tokens, "rows": rows, "data_dir": data_dir}
     server.terminate()
     server.wait(timeout=10)

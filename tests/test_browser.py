@@ -9,14 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import SAMPLES, SOHOA, number_in_margin, run_cli, unnumbered_birth_certificate
-from tests.servers import free_port
+from tests.servers import free_port, serve_until_up
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "mật khẩu của Lan 2026"
@@ -34,19 +32,9 @@ def server(tmp_path_factory):
     secret.write_text(PASSWORD + "\n", "utf-8")
     run_cli("users", "add", "lan.nguyen", "--role", "clerk", "--password-file", str(secret), data_dir=data_dir)
     port = free_port()
-    process = subprocess.Popen([str(SOHOA), "serve", "--port", str(port), "--workers", "1", "--counter-workers", "2"],
-                               env={**os.environ, "SOHOA_DATA_DIR": str(data_dir)},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError(process.stdout.read().decode())
+    process = serve_until_up([str(SOHOA), "serve", "--port", str(port), "--workers", "1", "--counter-workers", "2"],
+                             f"{base}/v1/health", env={**os.environ, "SOHOA_DATA_DIR": str(data_dir)})
     yield {"base": base, "data_dir": data_dir}
     process.terminate()
     process.wait(timeout=60)

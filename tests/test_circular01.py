@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import SAMPLES, json_lines, run_cli
 from tests.pki import PASSPHRASE, make_ca
+from tests.servers import softhsm_token
 
 DOSSIER = "000.00.00.H26-261207-0099"
 
@@ -245,26 +246,11 @@ def test_real_signatures_are_verified_cleanly_and_sha1_by_a_dated_policy(tmp_pat
 
 def test_an_officers_key_on_a_token_signs_beside_the_agencys(tmp_path):
     """Both keys on a PKCS#11 token (SoftHSM2 standing in for the officials' USB tokens)."""
-    import os
-
-    module = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-                               "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so") if os.path.exists(p)), None)
-    assert module, "softhsm2 is not installed (make test installs it)"
-    tokens = tmp_path / "tokens"
-    tokens.mkdir()
-    conf = tmp_path / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    env_token = {"SOFTHSM2_CONF": str(conf)}
-    util = ["softhsm2-util"]
-    subprocess.run([*util, "--init-token", "--free", "--label", "sohoa-c01", "--pin", "1234", "--so-pin", "5678"],
-                   check=True, capture_output=True, env={**os.environ, **env_token})
     ca = make_ca(tmp_path / "ca", "Cơ quan chứng thực thử nghiệm")
-    certs = {}
-    for label, common_name, key_id in (("agency", "Sở Tư pháp thử nghiệm", "01"), ("officer", "Phạm Thu Hà", "02")):
-        _p12, certs[label], key_pem = ca.signer(common_name)
-        subprocess.run([*util, "--import", str(key_pem), "--token", "sohoa-c01", "--label", label, "--id", key_id,
-                        "--pin", "1234"], check=True, capture_output=True, env={**os.environ, **env_token})
-        key_pem.unlink()  # the keys exist only inside the token
+    certs, keys = {}, {}
+    for label, common_name in (("agency", "Sở Tư pháp thử nghiệm"), ("officer", "Phạm Thu Hà")):
+        _p12, certs[label], keys[label] = ca.signer(common_name)
+    module, env_token = softhsm_token(tmp_path / "hsm", "sohoa-c01", keys)  # the keys exist only inside it
     trust = tmp_path / "trust"
     trust.mkdir()
     shutil.copy(ca.root_path, trust / "root.pem")

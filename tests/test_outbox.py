@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import SAMPLES, SOHOA, json_lines, run_cli, unnumbered_birth_certificate
-from tests.servers import free_port
+from tests.servers import free_port, serve_until_up
 
 ENV = {"SOHOA_OUTBOX_FIRST_RETRY_SECONDS": "0.2", "SOHOA_OUTBOX_LEASE_SECONDS": "2"}
 
@@ -27,17 +27,8 @@ def received(base: str) -> dict:
 
 def start_receiver(store: Path, secret_file: Path, port: int, national: Path | None = None) -> subprocess.Popen:
     extra = ["--national-password-file", str(national)] if national else []
-    process = subprocess.Popen([str(SOHOA), "receiver", "serve", "--store", str(store), "--secret-file",
-                                str(secret_file), "--port", str(port), *extra], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/received", timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the receiver did not start")
+    return serve_until_up([str(SOHOA), "receiver", "serve", "--store", str(store), "--secret-file",
+                           str(secret_file), "--port", str(port), *extra], f"http://127.0.0.1:{port}/received")
 
 
 def deliver_until(data_dir: Path, condition, seconds: float = 40.0) -> None:
@@ -201,17 +192,10 @@ def test_a_scan_submitted_by_another_system_is_archived_and_its_event_reaches_th
     reader = run_cli("clients", "add", "reader", data_dir=data_dir).stdout.strip().splitlines()[-1]
     world["processes"].append(start_receiver(world["store"], world["secret_file"], world["port"]))
     port = free_port()
-    server = subprocess.Popen([str(SOHOA), "serve", "--port", str(port), "--workers", "1", "--counter-workers", "1"],
-                              env={**os.environ, **ENV, "SOHOA_DATA_DIR": str(data_dir)},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    world["processes"].append(server)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    server = serve_until_up([str(SOHOA), "serve", "--port", str(port), "--workers", "1", "--counter-workers", "1"],
+                            f"{base}/v1/health", env={**os.environ, **ENV, "SOHOA_DATA_DIR": str(data_dir)})
+    world["processes"].append(server)
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "motcua-2026-000123"}
     form = {"dossier_code": "000.00.00.H26-261207-0123", "procedure_code": "1.001193"}
 

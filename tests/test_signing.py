@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -19,6 +18,7 @@ from signing.stamp import place_stamp
 from signing.tsa import DevTsaServer
 from tests.conftest import SAMPLES, json_lines, run_cli
 from tests.pki import PASSPHRASE, make_ca
+from tests.servers import softhsm_token
 
 CODE = "000.00.00.H26-TB-261124-0001"
 PDF = SAMPLES / "06-thong-bao.pdf"
@@ -174,28 +174,16 @@ def test_an_expired_certificate_fails_with_a_reason(tmp_path):
 
 
 def test_pkcs11_token_through_softhsm2(tmp_path, monkeypatch):
-    module = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-                               "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so") if os.path.exists(p)), None)
-    assert module, "softhsm2 is not installed (make test installs it)"
-    tokens = tmp_path / "tokens"
-    tokens.mkdir()
-    conf = tmp_path / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
-    util = ["softhsm2-util"]
-    subprocess.run([*util, "--init-token", "--free", "--label", "sohoa-test", "--pin", "1234", "--so-pin", "5678"],
-                   check=True, capture_output=True)
     ca = make_ca(tmp_path / "ca", "Cơ quan chứng thực thử nghiệm")
     _, cert_pem, key_pem = ca.signer("Văn thư số hóa")
-    subprocess.run([*util, "--import", str(key_pem), "--token", "sohoa-test", "--label", "signer", "--id", "01",
-                    "--pin", "1234"], check=True, capture_output=True)
-    key_pem.unlink()  # from here on the key exists only inside the token
+    module, token_env = softhsm_token(tmp_path / "hsm", "sohoa-test", {"signer": key_pem})
+    monkeypatch.setenv("SOFTHSM2_CONF", token_env["SOFTHSM2_CONF"])
     trust = tmp_path / "trust"
     trust.mkdir()
     shutil.copy(ca.root_path, trust / "root.pem")
     pin_file = tmp_path / "pin"
     pin_file.write_text("1234\n")
-    env = {"SOFTHSM2_CONF": str(conf), "SOHOA_PKCS11_MODULE": module, "SOHOA_PKCS11_TOKEN": "sohoa-test",
+    env = {**token_env, "SOHOA_PKCS11_MODULE": module, "SOHOA_PKCS11_TOKEN": "sohoa-test",
            "SOHOA_PKCS11_KEY_LABEL": "signer", "SOHOA_PKCS11_CERT": str(cert_pem),
            "SOHOA_PKCS11_PIN_FILE": str(pin_file), "SOHOA_TRUST_DIR": str(trust), "SOHOA_DEV_KEYS": ""}
     inbox = tmp_path / "in"

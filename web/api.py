@@ -397,7 +397,8 @@ def create_app(rooms: Rooms) -> FastAPI:
 
     @app.get("/v1/events", tags=["events"])
     def events(
-        who: Client, after: Annotated[int, Query(ge=0, description="Position of the last event read")] = 0,
+        who: Client, after: Annotated[int, Query(ge=0, le=2**53, description="Position of the last event read")]
+        = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
         """The pull feed: the same events as the webhooks, oldest first, after a position; a client sees

@@ -243,7 +243,7 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
                                     dossier if isinstance(dossier, str) else None,
                                     type_hint if isinstance(type_hint, str) else None)
         except counter.CounterError as exc:
-            flash_text(request, exc.vi if lang_of(request) == "vi" else str(exc))
+            flash_text(request, exc.said_in(lang_of(request)))
             return RedirectResponse("/counter", status_code=303)
         finally:
             for f in files:
@@ -302,7 +302,7 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
         try:
             view = review.review_view(rooms, input_id)
         except review.ReviewError as exc:
-            flash_text(request, exc.vi if lang_of(request) == "vi" else str(exc))
+            flash_text(request, exc.said_in(lang_of(request)))
             return RedirectResponse("/review", status_code=303)
         held_by = None
         try:
@@ -356,7 +356,7 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
         try:
             view = review.review_view(rooms, input_id)
         except review.ReviewError as exc:
-            flash_text(request, exc.vi if lang_of(request) == "vi" else str(exc))
+            flash_text(request, exc.said_in(lang_of(request)))
             return RedirectResponse("/review", status_code=303)
         proposal = view.proposal
         proposed = dict(proposal.get("fields") or {})
@@ -383,7 +383,7 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
         try:
             outcome = review.accept(rooms, input_id, decision)
         except review.ReviewError as exc:
-            message = exc.vi if lang_of(request) == "vi" else str(exc)
+            message = exc.said_in(lang_of(request))
             conflict = "reviewing" in str(exc)
             return _review_render(request, officer, view, 1, None, status=409 if conflict else 422, error=message,
                                   values=values)
@@ -402,7 +402,7 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
         try:
             review.reject(rooms, input_id, reason, officer.name)
         except review.ReviewError as exc:
-            flash_text(request, exc.vi if lang_of(request) == "vi" else str(exc))
+            flash_text(request, exc.said_in(lang_of(request)))
             return RedirectResponse(f"/review/{input_id}", status_code=303)
         flash(request, "review.rejected", id=input_id)
         return RedirectResponse(f"/review/{next_id}" if next_id else "/review", status_code=303)
@@ -432,7 +432,7 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
             try:
                 total, found = finding.search(rooms, officer, wanted, offset=(page - 1) * 20, limit=20)
             except finding.SearchRefused as exc:
-                error = exc.vi if lang_of(request) == "vi" else str(exc)
+                error = exc.said_in(lang_of(request))
         shown = [(r, finding.shown_fields(officer, r.fields)) for r in found]
         return render(request, "search.html", officer=officer, wanted=wanted, results=shown, total=total,
                       error=error, searched=not wanted.empty, types=list(rooms.catalogue), levels=LEVELS,

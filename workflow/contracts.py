@@ -29,6 +29,18 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
+class Refusal(Exception):
+    """Something asked of sohoa that it refuses, with the reason in English and in Vietnamese (``vi``), for the
+    face to show in the user's language."""
+
+    def __init__(self, message: str, vi: str | None = None):
+        super().__init__(message)
+        self.vi = vi or message
+
+    def said_in(self, lang: str) -> str:
+        return self.vi if lang == "vi" else str(self)
+
+
 class Status(StrEnum):
     """How a document ended."""
 

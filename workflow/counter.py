@@ -19,7 +19,7 @@ from typing import BinaryIO
 from codes import InvalidCode, parse_dossier_code
 from digitize.intake import MAX_FILE_BYTES
 from storage.index import UploadRecord
-from workflow.contracts import Outcome, Status, printable
+from workflow.contracts import Outcome, Refusal, Status, printable
 from workflow.ingest import DocumentJob, Ingest, IngestOptions, run_owner
 from workflow.progress import RunTracker
 from workflow.rooms import Rooms
@@ -30,12 +30,8 @@ MAX_FILES_PER_UPLOAD = 200
 CHUNK = 1 << 20
 
 
-class CounterError(Exception):
+class CounterError(Refusal):
     """An upload is refused as a whole; ``vi`` says why in Vietnamese."""
-
-    def __init__(self, message: str, vi: str):
-        super().__init__(message)
-        self.vi = vi
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,13 @@ from typing import Any
 from codes import InvalidCode, parse_dossier_code
 from storage.index import Event, ResultQuery, ResultRecord
 from workflow import results
+from workflow.contracts import Refusal
 from workflow.rooms import Rooms
 from workflow.users import Officer, Right
 
 
-class SearchRefused(Exception):
+class SearchRefused(Refusal):
     """A search the officer may not run, or a value that is not valid; ``vi`` says why in Vietnamese."""
-
-    def __init__(self, message: str, vi: str):
-        super().__init__(message)
-        self.vi = vi
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from digitize.intake import SourceFile
 from digitize.model import Classification, FieldValue, PageText, Understanding
 from digitize.preview import locate_field, pdf_page_previews
 from storage import InputRecord
-from workflow.contracts import CORRECTABLE_FIELDS, READ_FIELDS, Outcome, ReviewDecision, SourcePart, Status
+from workflow.contracts import CORRECTABLE_FIELDS, READ_FIELDS, Outcome, Refusal, ReviewDecision, SourcePart, Status
 from workflow.rooms import Rooms
 
 PROPOSAL = "proposal.json"
@@ -35,12 +35,8 @@ NUMBER_RE = re.compile(r"[0-9A-Za-zĐđ]+(?:[/.\-– ][0-9A-Za-zĐđ]+)*")  # 12
 HOLDER_ID_RE = re.compile(r"\d{9}|\d{12}")  # CMND (9 digits) or CCCD (12 digits)
 
 
-class ReviewError(Exception):
+class ReviewError(Refusal):
     """A review command cannot be carried out; the message says why (``vi``: the same in Vietnamese)."""
-
-    def __init__(self, message: str, vi: str | None = None):
-        super().__init__(message)
-        self.vi = vi or message
 
 
 @dataclass(frozen=True)
