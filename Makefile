@@ -48,12 +48,12 @@ $(VENV)/.test-stamp: pyproject.toml $(VENV)/.install-stamp $(VENV)/.apt-test-sta
 	@touch $@
 
 demo: $(VENV)/.install-stamp
-	$(VENV)/bin/sohoa keys init-dev
-	$(VENV)/bin/sohoa process samples
+	$(VENV)/bin/sohoa keys init-dev --officer can.bo.so.hoa --full-name "Cán bộ số hóa"
+	$(VENV)/bin/sohoa process samples --officer can.bo.so.hoa
 	@code=$$($(VENV)/bin/sohoa list --json | $(PY) -c 'import json,sys; rows=[json.loads(l) for l in sys.stdin]; print(next(r["code"] for r in rows if r["code"]))'); \
 	echo; echo "fetching $$code back from the archive:"; \
 	$(VENV)/bin/sohoa fetch $$code -o $(CURDIR)/demo-result.pdf && \
-	$(VENV)/bin/sohoa verify $(CURDIR)/demo-result.pdf
+	$(VENV)/bin/sohoa verify $$code
 
 test: $(VENV)/.test-stamp
 	$(VENV)/bin/ruff check .

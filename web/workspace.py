@@ -369,6 +369,8 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
             sent = form.get(name)
             if not isinstance(sent, str):
                 continue
+            if name == "holder_id" and not officer.may(Right.PERSONAL_IDS):
+                continue  # shown masked and read-only: only an officer who may read ID numbers changes one
             values[name] = sent
             if " ".join(sent.split()) != " ".join(str(masked.get(name) or "").split()):
                 if not sent.strip() and not proposed.get(name):
