@@ -121,9 +121,18 @@ def read_qr_top_left(pdf: bytes, dpi: int = 150) -> str | None:
     pixels = np.asarray(image)[:, :, ::-1]
     height, width = pixels.shape[:2]
     corner = np.ascontiguousarray(pixels[: height // 4, : width // 2])
-    # OpenCV's two detectors: the ArUco-based one is the steadier on printed codes.
-    text = cv2.QRCodeDetectorAruco().detectAndDecode(corner)[0] or cv2.QRCodeDetector().detectAndDecode(corner)[0]
-    return text or None
+    gray = cv2.cvtColor(corner, cv2.COLOR_BGR2GRAY)
+    # As a phone's reader does: the picture as it is, then enlarged, then made black and white; each with
+    # OpenCV's two detectors (the ArUco-based one is the steadier on printed codes).
+    candidates = [corner, cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC),
+                  cv2.threshold(cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), 0, 255,
+                                cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]]
+    for picture in candidates:
+        for detector in (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector()):
+            text = detector.detectAndDecode(picture)[0]
+            if text:
+                return text
+    return None
 
 
 def pdf_page_count_bytes(pdf: bytes) -> int:

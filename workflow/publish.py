@@ -187,7 +187,7 @@ def qr_values(reading: Reading, doc_type: DocumentType, code: str, settings, now
     url = f"{settings.public_url.rstrip('/')}/v1/results/{code}/verification" if settings.public_url else None
     return {"code": code, "dossier_code": reading.dossier, "procedure_code": reading.procedure_code,
             "holder_id": reading.fields.get("holder_id"), "paper_name": doc_type.name,
-            "system": f"sohoa {settings.agency}", "time": now.isoformat(),
+            "system": f"sohoa {settings.agency}", "time": now.isoformat(timespec="minutes"),
             "valid_until": reading.fields.get("valid_until"), "verification_url": url}
 
 
