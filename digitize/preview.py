@@ -90,11 +90,11 @@ def locate_field(pages: Sequence[PageText], name: str, value: str | None) -> tup
     return None
 
 
-def pdf_page_count(path: Path) -> int:
-    """How many pages the PDF at ``path`` has (its page tree is read, not its pages)."""
+def pdf_page_count(pdf_file: Path | bytes) -> int:
+    """How many pages a PDF (a file, or its bytes) has: its page tree is read, not its pages."""
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(str(path))
+    pdf = pdfium.PdfDocument(str(pdf_file) if isinstance(pdf_file, Path) else pdf_file)
     try:
         return len(pdf)
     finally:
@@ -134,12 +134,3 @@ def read_qr_top_left(pdf: bytes, dpi: int = 150) -> str | None:
                 return text
     return None
 
-
-def pdf_page_count_bytes(pdf: bytes) -> int:
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(pdf)
-    try:
-        return len(document)
-    finally:
-        document.close()

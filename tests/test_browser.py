@@ -92,6 +92,10 @@ def test_a_new_clerk_digitizes_corrects_and_finds_a_dossier_without_a_terminal(s
         expect(page.locator("#upload-table .badge.archived")).to_have_count(1)
         expect(page.locator("#upload-table .badge.needs_review")).to_have_count(2)
         shoot(page, "02-quay-tiep-nhan")
+        page.goto(server["base"] + "/review")  # the queue: both waiting, counted by reason
+        expect(page.locator("#queue tbody tr")).to_have_count(2)
+        shoot(page, "02b-hang-cho")
+        page.goto(server["base"] + "/counter")
 
         # The document sohoa was unsure of: its number is only in the margin. Pan to it, click it, press Enter.
         page.click("#upload-table tr:has-text('01-giay-khai-sinh') a:text('Duyệt')")

@@ -191,7 +191,10 @@ def test_a_copy_that_lost_a_page_is_never_signed_or_archived(rooms, tmp_path):
     with pytest.raises(PageCountMismatch, match="the copy has 1 pages, the original 2"):
         publish(rooms, reading, rooms.catalogue.get("TB"), SAMPLES / "06-thong-bao.pdf")
     assert len(rooms.index.results.all()) == before
-    assert dataclasses.replace(reading, pages=1).pages == 1
+    # The same reading with the page count the copy has is archived: the check refuses only the loss.
+    published = publish(rooms, dataclasses.replace(reading, pages=1), rooms.catalogue.get("TB"),
+                        SAMPLES / "06-thong-bao.pdf")
+    assert len(rooms.index.results.all()) == before + 1 and published.record.pages == 1
 
 
 def _sha1_signed(data_dir: Path, target: Path) -> Path:

@@ -268,11 +268,11 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
                         headers={"Content-Disposition": f'inline; filename="phieu-bia-{quote(dossier)}.pdf"'})
 
     # -- the review queue
-    def _queue(kind: str | None = None, doc_type: str | None = None, agency: str | None = None,
-               age: str | None = None) -> list[review.WaitingDocument]:
+    def _queue(everything: list[review.WaitingDocument], kind: str | None = None, doc_type: str | None = None,
+               agency: str | None = None, age: str | None = None) -> list[review.WaitingDocument]:
         now = dt.datetime.now(dt.UTC)
         older = AGES.get(age or "")
-        return [d for d in review.waiting(rooms)
+        return [d for d in everything
                 if (not kind or kind in d.kinds) and (not doc_type or d.doc_type == doc_type)
                 and (not agency or d.agency == agency) and (not older or (d.since and now - d.since >= older))]
 
@@ -282,7 +282,7 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
         need(officer, Right.REVIEW)
         everything = review.waiting(rooms)
         counts = {kind: sum(1 for d in everything if kind in d.kinds) for kind in review.REASON_KINDS}
-        shown = _queue(reason, type, agency, age)
+        shown = _queue(everything, reason, type, agency, age)
         return render(request, "review_list.html", officer=officer, documents=shown, counts=counts,
                       kinds=review.REASON_KINDS, types=list(rooms.catalogue),
                       agencies=sorted({d.agency for d in everything if d.agency}),
@@ -332,7 +332,7 @@ def _router(rooms: Rooms) -> APIRouter:  # noqa: C901 - one place lists every pa
                       fields=shown, confidence=confidence, boxes=boxes, words=words, held_by=held_by,
                       next_id=next_id, prev_id=prev_id, error=error, types=list(rooms.catalogue),
                       field_names=[n for n in CORRECTABLE_FIELDS], doc_type=(proposal.get("doc_type") or {}),
-                      has_image=bool(view.pages) and review.page_preview(rooms, view.document.id, page) is not None)
+                      has_image=bool(view.pages) and review.has_page_preview(rooms, view.document.id, page))
 
     @router.get("/review/{input_id}/page/{page}.jpg")
     def review_image(officer: SignedIn, input_id: int, page: int) -> Response:

@@ -8,7 +8,6 @@ pushes are retried, dead-lettered and replayed like any webhook delivery.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -139,9 +138,3 @@ def push(rooms: Rooms, client: httpx.Client, event: dict[str, Any], event_id: st
         raise NationalStoreError(f"the store refused it: error {code or '?'}: {message}")
     return Pushed(True, message or "accepted")
 
-
-def event_time(event: dict[str, Any]) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(event["time"])
-    except (KeyError, ValueError):
-        return None

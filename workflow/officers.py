@@ -19,13 +19,12 @@ from signing import (
     import_officer_pkcs12,
     init_dev_officer,
     officer_key_material,
+    officer_key_path,
     read_passphrase,
 )
 from workflow.rooms import Rooms
 from workflow.settings import Settings
 from workflow.users import NAME_RE
-
-OFFICERS_FOLDER = "officers"  # in the key folder: officers' PKCS#12 files and token certificates
 
 
 class OfficerError(Exception):
@@ -94,7 +93,7 @@ def add_token_officer(rooms: Rooms, name: str, full_name: str, key_label: str,
         raise OfficerError("the key label is the label of the officer's key on the token")
     kept = None
     if cert is not None:
-        kept = settings.key_dir / OFFICERS_FOLDER / f"{name}.pem"
+        kept = officer_key_path(settings.key_dir, name).with_suffix(".pem")
         kept.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
         shutil.copyfile(cert, kept)
     try:
@@ -150,7 +149,7 @@ def officer_key(rooms: Rooms, name: str | None) -> OfficerKey | None:
     if record is None or not record.active or not (on_token or Path(record.key_path).exists()):
         return None
     if name not in rooms.officer_signers:
-        cert = rooms.settings.key_dir / OFFICERS_FOLDER / f"{name}.pem"
+        cert = officer_key_path(rooms.settings.key_dir, name).with_suffix(".pem")
         rooms.officer_signers[name] = _open(rooms, record.key_path if on_token else Path(record.key_path),
                                             cert if on_token and cert.exists() else None)
     return OfficerKey(record.name, record.full_name, rooms.officer_signers[name])

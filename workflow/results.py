@@ -256,7 +256,7 @@ def conformance(rooms: Rooms, record: ResultRecord, report: VerificationReport) 
     signatures in ``report``, its QR code) and its metadata, so an inspector can check it without reading
     sohoa's code."""
     from codes.qrpayload import parse_qr_payload
-    from digitize.preview import pdf_page_count_bytes, read_qr_top_left
+    from digitize.preview import pdf_page_count, read_qr_top_left
 
     pdf = rooms.store.read_document(record).data
     meta = rooms.store.metadata(record.code, record.version)
@@ -283,7 +283,7 @@ def conformance(rooms: Rooms, record: ResultRecord, report: VerificationReport) 
     rules.append({"rule": "minimum_data", "met": bool(minimum),
                   "stated": sorted(k for k, v in minimum.items() if v),
                   "not_stated": sorted(k for k, v in minimum.items() if not v)})
-    pages = pdf_page_count_bytes(pdf)
+    pages = pdf_page_count(pdf)
     rules.append({"rule": "page_count", "met": pages == meta.pages,
                   "detail": f"the copy has {pages} pages, the original {meta.pages}"})
     return {"conforms": all(rule["met"] for rule in rules), "rules": rules}

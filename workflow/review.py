@@ -85,11 +85,6 @@ def claimed_by(rooms: Rooms, input_id: int) -> str | None:
     return held[0] if held else None
 
 
-def release(rooms: Rooms, input_id: int, officer: str) -> None:
-    """``officer`` no longer works on the document (they moved on without deciding)."""
-    rooms.index.review_claims.release(input_id, officer)
-
-
 def _check_claim(rooms: Rooms, input_id: int, officer: str | None) -> None:
     if officer is None:
         return  # the terminal: an archivist's command is not a clerk's session
@@ -146,13 +141,22 @@ def review_view(rooms: Rooms, input_id: int) -> ReviewView:
                       boxes, alternatives, (row.review or {}).get("officer"))
 
 
-def page_preview(rooms: Rooms, input_id: int, page: int) -> bytes | None:
-    """The kept preview (JPEG) of page ``page`` (from 1) of a waiting document, or None."""
+def _preview_path(rooms: Rooms, input_id: int, page: int) -> Path | None:
     row = _waiting_row(rooms, input_id)
     if not 1 <= page <= MAX_PREVIEW_PAGES:
         return None
     path = Path((row.review or {}).get("folder", "")) / f"page-{page}.jpg"
-    return path.read_bytes() if path.is_file() else None
+    return path if path.is_file() else None
+
+
+def page_preview(rooms: Rooms, input_id: int, page: int) -> bytes | None:
+    """The kept preview (JPEG) of page ``page`` (from 1) of a waiting document, or None."""
+    path = _preview_path(rooms, input_id, page)
+    return path.read_bytes() if path else None
+
+
+def has_page_preview(rooms: Rooms, input_id: int, page: int) -> bool:
+    return _preview_path(rooms, input_id, page) is not None
 
 
 def keep_for_review(rooms: Rooms, source: SourceFile, outcome: Outcome, own_pages: Path | None = None,
