@@ -177,12 +177,18 @@ def test_the_qr_payload_stays_within_version_10_and_says_what_it_left_out():
         parse_qr_payload("https://example.org")
 
 
-def test_a_copy_that_lost_a_page_is_never_signed_or_archived(rooms, tmp_path):
+def test_a_copy_that_lost_a_page_is_never_signed_or_archived(settings, tmp_path):
     import dataclasses
 
     from digitize.intake import inspect
     from storage import DocTypeRef
     from workflow.publish import PageCountMismatch, Reading, publish
+    from workflow.rooms import open_rooms
+
+    # Rooms of its own: what it archives must not be found by the session's other tests.
+    rooms = open_rooms(dataclasses.replace(settings, data_dir=tmp_path / "data",
+                                           database_url=f"sqlite:///{tmp_path / 'index.sqlite3'}",
+                                           archive_url=(tmp_path / "archive").as_uri()))
 
     source = inspect(SAMPLES / "06-thong-bao.pdf")
     reading = Reading(source, DocTypeRef("TB", "Thông báo", 1.0), {"number": "89/TB-STP"}, "province", 2, "text",

@@ -156,7 +156,8 @@ def _result_line(rooms: Rooms, outcome: Outcome) -> dict:
 
 
 def process_queued(rooms: Rooms, ingest: Ingest, stop: threading.Event | None = None, limit: int = 16) -> int:
-    """Digitize the queued uploads (up to ``limit`` files); returns how many were taken."""
+    """Digitize the queued uploads (up to ``limit`` files); returns how many were finished (a file another
+    run is reading goes back to the queue)."""
     taken = rooms.index.uploads.take(limit)
     if not taken:
         return 0
@@ -165,6 +166,7 @@ def process_queued(rooms: Rooms, ingest: Ingest, stop: threading.Event | None = 
     jobs = [DocumentJob(Path(u.stored_path), dossier=u.dossier_code, officer=u.officer, type_hint=u.type_hint,
                         procedure_code=u.procedure_code, holder_id=u.holder_id) for u in taken]
     tracker = RunTracker(rooms, "counter", f"{len(taken)} tệp tại quầy", run_owner(), len(taken))
+    finished = 0
     try:
         for outcome in ingest.run(jobs, stop=stop):
             upload = by_path.get(outcome.part.path)
@@ -177,11 +179,12 @@ def process_queued(rooms: Rooms, ingest: Ingest, stop: threading.Event | None = 
             done = [o for o in outcomes[upload.id] if o.status != Status.SKIPPED]
             status = upload_status(done)
             rooms.index.uploads.finish(upload.id, status, [_result_line(rooms, o) for o in done])
+            finished += status != "queued"
             if status in {Status.ARCHIVED, Status.NEEDS_REVIEW}:
                 # Kept by the archive or the review queue now: the counter's copy of personal data goes.
                 Path(upload.stored_path).unlink(missing_ok=True)
                 _remove_if_empty(Path(upload.stored_path).parent)
-    return len(taken)
+    return finished
 
 
 class CounterWorker(threading.Thread):
@@ -201,6 +204,7 @@ class CounterWorker(threading.Thread):
             ingest = Ingest(self.rooms, IngestOptions(self.workers), pool)
             while not self.stop_event.is_set():
                 try:
+                    # Only finished work loops at once: a file another run holds is looked at again later.
                     if process_queued(self.rooms, ingest, self.stop_event):
                         continue
                 except Exception:  # noqa: BLE001 - the index or the archive failed: try again later, never exit
