@@ -35,7 +35,7 @@ $(VENV)/bin/python:
 	$(VENV)/bin/pip install -q --upgrade pip
 
 $(VENV)/.install-stamp: pyproject.toml $(VENV)/.apt-stamp | $(VENV)/bin/python
-	$(VENV)/bin/pip install -q -e '.[chart,second-reader]'
+	$(VENV)/bin/pip install -q -e '.[chart,second-reader,distributed]'
 	@touch $@
 
 $(VENV)/.apt-test-stamp: Makefile

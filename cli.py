@@ -821,18 +821,44 @@ def coversheet(
 
 @app.command()
 def backfill(
-    folder: Annotated[Path, typer.Argument(help="Tree of old scans to digitize.", exists=True, file_okay=False)],
+    folder: Annotated[Path | None, typer.Argument(help="Tree of old scans to digitize.", exists=True,
+                                                  file_okay=False)] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", help="Pages OCRed in parallel (default: cores).")] = 0,
     report: Annotated[Path | None, typer.Option(help="Report file: FILE.csv and FILE.jsonl are written.")] = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Try again what failed before.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout instead of a progress bar.")]
     = False,
+    distributed: Annotated[bool, typer.Option(
+        "--distributed", help="Hand the pages to `sohoa worker`s on any machine, through SOHOA_BROKER_URL.")] = False,
+    stage_to_s3: Annotated[bool, typer.Option(
+        "--stage-to-s3", help="With --distributed: upload each file to the work store first, for workers that "
+                              "cannot see the folder.")] = False,
+    status: Annotated[bool, typer.Option("--status", help="Show a distributed run's progress, from any machine.")]
+    = False,
+    run_id: Annotated[int | None, typer.Option("--run", help="With --status: that run (default: the latest).")]
+    = None,
+    wait: Annotated[bool, typer.Option(help="With --distributed: follow the run to its end (--no-wait: enqueue "
+                                            "and return).")] = True,
 ):
     """Digitize a whole tree, resumably: rerun it after any interruption and nothing is done twice.
 
-    Ctrl-C stops after the documents in flight (a second Ctrl-C stops at once); rerun to continue.
+    Ctrl-C stops after the documents in flight (a second Ctrl-C stops at once); rerun to continue.  With
+    --distributed, Ctrl-C stops following the run: the workers go on, and `--status` shows them.
     """
     import signal
+
+    if status:
+        _backfill_status(run_id, report, as_json)
+        return
+    if folder is None:
+        err.print("[red]give the folder to digitize (or --status)[/]")
+        raise typer.Exit(2)
+    if distributed:
+        _backfill_distributed(folder, report, retry_failed, stage_to_s3, wait, as_json)
+        return
+    if stage_to_s3:
+        err.print("[red]--stage-to-s3 goes with --distributed[/]")
+        raise typer.Exit(2)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -888,6 +914,110 @@ def backfill(
         if summary.stopped:
             err.print("[yellow]stopped before the end: run the same command again to continue[/]")
     raise typer.Exit(130 if summary.stopped else 0)
+
+
+def _backfill_distributed(folder: Path, report: Path | None, retry_failed: bool, stage: bool, wait: bool,
+                          as_json: bool) -> None:
+    """Enqueue the tree for the workers, then follow the run from the index until it ends."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from workflow.distributed import Dispatch, DistributedError, celery_app, enqueue, run_status, sweep
+
+    rooms = _rooms()
+    if report:
+        _outside_data(rooms.settings, report, "the report")
+    with _exit_on(DistributedError, 2):
+        dispatch = Dispatch(celery_app(rooms.settings))
+        summary = enqueue(rooms, dispatch, folder.resolve(), stage=stage, retry_failed=retry_failed)
+    facts = summary.to_dict()
+    if as_json:
+        for outcome in summary.decided:
+            print(json.dumps({k: outcome.to_dict()[k] for k in ("source", "status", "error")}, ensure_ascii=False))
+        print(json.dumps({"enqueued": facts}, ensure_ascii=False), flush=True)
+    else:
+        err.print(f"run {summary.run_id}: {summary.files} files, {summary.enqueued} handed to the workers, "
+                  f"{summary.in_flight} still with them from an earlier run, {len(summary.decided)} decided now "
+                  "(skipped or rejected)")
+    if not wait:
+        err.print(f"follow it with: sohoa backfill --status --run {summary.run_id}")
+        return
+    progress = Progress(TextColumn("[bold]backfill"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[rate]:.2f} pages/s"), TimeRemainingColumn(), console=err,
+                        disable=as_json)
+    swept = time.monotonic()
+    try:
+        with progress:
+            task = progress.add_task("backfill", total=summary.files, rate=0.0)
+            while True:
+                current = run_status(rooms, summary.run_id)
+                progress.update(task, completed=current.done,
+                                rate=current.pages_read / current.seconds if current.seconds else 0.0)
+                if current.finished:
+                    break
+                if time.monotonic() - swept > 60:
+                    sweep(rooms, dispatch)
+                    swept = time.monotonic()
+                time.sleep(1.0)
+    except KeyboardInterrupt:
+        err.print(f"[yellow]no longer following run {summary.run_id}: the workers go on "
+                  f"(sohoa backfill --status --run {summary.run_id})[/]")
+        raise typer.Exit(130) from None
+    _backfill_status(summary.run_id, report, as_json, decided=summary.decided)
+
+
+def _backfill_status(run_id: int | None, report: Path | None, as_json: bool, decided=()) -> None:
+    from workflow.backfill import write_report
+    from workflow.distributed import run_report, run_status
+
+    rooms = _rooms()
+    current = run_status(rooms, run_id, with_statuses=True)
+    if current is None:
+        err.print("[red]no distributed backfill has run here[/]")
+        raise typer.Exit(1)
+    if report:
+        _outside_data(rooms.settings, report, "the report")
+        rows = [*({"source": o.source, "code": None, "doc_type": None, "status": str(o.status), "reason": o.error,
+                   "pages": 0, "seconds": 0.0} for o in decided), *run_report(rooms, current.run_id)]
+        write_report(report, rows, current.to_dict())
+    facts = current.to_dict()
+    for outcome in decided:
+        facts["by_status"][str(outcome.status)] = facts["by_status"].get(str(outcome.status), 0) + 1
+    if as_json:
+        print(json.dumps({"summary": facts}, ensure_ascii=False))
+        return
+    states = ", ".join(f"{n} {s}" for s, n in sorted(facts["by_state"].items()))
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(facts["by_status"].items()))
+    err.print(f"run {facts['run']} ({facts['label']}): {facts['done']} of {facts['files']} files done, "
+              f"{facts['failed']} failed; pages {facts['pages_read']} of {facts['pages']} read "
+              f"({facts['pages_per_second']} pages/s over {facts['seconds']} s)"
+              + (f"; jobs: {states}" if states else "") + (f"; outcomes: {statuses}" if statuses else "")
+              + ("; finished" if facts["finished"] else "; running"))
+
+
+@app.command()
+def worker(
+    queues: Annotated[str, typer.Option(help="Queues to serve: page, document, or both (the document queue "
+                                             "needs the signing key).")] = "page,document",
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", help="Tasks at a time (default: cores).")] = 0,
+    sweep_every: Annotated[float, typer.Option(help="Seconds between sweeps for lost work (0: none).")] = 60.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every task.")] = False,
+):
+    """Work for distributed backfills (`sohoa backfill DIR --distributed`): read pages, finish documents.
+
+    Reaches the broker (SOHOA_BROKER_URL), the index (SOHOA_DATABASE_URL, PostgreSQL), the archive and the
+    work store (SOHOA_WORK_URL) as configured.  SIGTERM finishes the tasks in hand; a worker killed
+    outright loses nothing: its tasks are handed to another.
+    """
+    from worker.app import run_worker
+    from workflow.distributed import DistributedError, require_shared_index
+
+    settings = _settings()
+    with _exit_on((DistributedError, ValueError), 2):
+        require_shared_index(settings)
+        run_worker(settings, [q.strip() for q in queues.split(",") if q.strip()], concurrency or os.cpu_count() or 1,
+                   sweep_every, "INFO" if verbose else "WARNING")
 
 
 keys_app = typer.Typer(help="Signing keys: the development PKI, and what key is configured.", no_args_is_help=True)

@@ -110,6 +110,35 @@ class PageOutcome:
         return self.cover is not None or self.blank_separator
 
 
+def page_outcome_to_dict(outcome: PageOutcome, pdf_key: str | None) -> dict:
+    """A page's reading as plain JSON (for the index of a distributed backfill; never pickled, since workers
+    trust nothing they read back); ``pdf_key`` names where the page PDF was handed on."""
+    page = outcome.page
+    return {
+        "index": page.index, "width": page.width, "height": page.height, "source": page.source,
+        "skew_degrees": page.skew_degrees,
+        "segments": [[[w.text, w.conf, w.x, w.y, w.w, w.h] for w in seg.words] for seg in page.segments],
+        "rereads": [[r.field, r.text, r.confidence, list(r.box), r.source, r.unsure] for r in page.rereads],
+        "pdf_key": pdf_key, "seconds": outcome.seconds,
+        "cover": [outcome.cover.dossier_code, outcome.cover.doc_type] if outcome.cover else None,
+        "blank_separator": outcome.blank_separator,
+    }
+
+
+def page_outcome_from_dict(data: dict, pdf_path: Path | None) -> PageOutcome:
+    """The page reading ``page_outcome_to_dict`` wrote, its PDF fetched to ``pdf_path``."""
+    from digitize.model import Reread, Segment, Word
+
+    segments = tuple(Segment(tuple(Word(str(t), float(c), int(x), int(y), int(w), int(h))
+                                   for t, c, x, y, w, h in seg)) for seg in data["segments"])
+    rereads = tuple(Reread(f, t, float(c), tuple(int(v) for v in box), s, bool(u))
+                    for f, t, c, box, s, u in data["rereads"])
+    page = PageText(int(data["index"]), int(data["width"]), int(data["height"]), segments, data["source"],
+                    float(data["skew_degrees"]), rereads)
+    cover = CoverSheet(*data["cover"]) if data["cover"] else None
+    return PageOutcome(page, pdf_path, float(data["seconds"]), cover, bool(data["blank_separator"]))
+
+
 def run_page_job(job: PageJob) -> PageOutcome:
     """Worker side of a job (``digitize.pages.run_page``); referenced from here so that the process that
     submits jobs does not have to import the clean-up and OCR code."""

@@ -179,3 +179,23 @@ def softhsm_token(folder: Path, label: str, keys: dict[str, Path], pin: str = "1
                         "--id", f"{number:02d}", "--pin", pin], check=True, capture_output=True, env=run_env)
         key_pem.unlink()
     return module, env
+
+
+def rabbitmq_up() -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        return sock.connect_ex(("127.0.0.1", 5672)) == 0
+
+
+@contextmanager
+def rabbitmq_vhost():
+    """A virtual host of its own on the local RabbitMQ (guest may use it): its queues are the test's alone.
+    Yields the broker URL."""
+    vhost = f"sohoa-test-{uuid.uuid4().hex[:10]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True, timeout=60)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
+                   capture_output=True, timeout=60)
+    try:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=60)

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,21 +66,37 @@ class ReportWriter:
         self.jsonl_file = csv_path.with_suffix(".jsonl").open("a", encoding="utf-8")
 
     def write(self, outcome: Outcome) -> None:
+        self.write_row({"source": outcome.source, "code": outcome.code, "doc_type": outcome.doc_type_code,
+                        "status": str(outcome.status), "reason": outcome.reason or None, "pages": outcome.pages,
+                        "seconds": outcome.seconds})
+
+    def write_row(self, row: dict) -> None:
+        """One line of the report: ``row`` has the ``REPORT_COLUMNS``."""
         if self.csv_file is None:
             return
-        row = {"source": outcome.source, "code": outcome.code, "doc_type": outcome.doc_type_code,
-               "status": str(outcome.status), "reason": outcome.reason or None, "pages": outcome.pages,
-               "seconds": outcome.seconds}
         self.csv.writerow([row[c] if row[c] is not None else "" for c in REPORT_COLUMNS])
         self.jsonl_file.write(json.dumps(row, ensure_ascii=False) + "\n")
         self.csv_file.flush()
         self.jsonl_file.flush()
 
-    def close(self, summary: BackfillSummary) -> None:
+    def close(self, summary: BackfillSummary | dict) -> None:
         if self.jsonl_file is not None:
-            self.jsonl_file.write(json.dumps({"summary": summary.to_dict()}, ensure_ascii=False) + "\n")
+            facts = summary if isinstance(summary, dict) else summary.to_dict()
+            self.jsonl_file.write(json.dumps({"summary": facts}, ensure_ascii=False) + "\n")
             self.csv_file.close()
             self.jsonl_file.close()
+
+
+def write_report(path: Path, rows: Iterable[dict], summary: dict) -> None:
+    """A whole report at once (a distributed run's, from the index): the rows, then the summary; an earlier
+    report of the same name is replaced."""
+    csv_path = path if path.suffix == ".csv" else path.with_suffix(".csv")
+    csv_path.unlink(missing_ok=True)
+    csv_path.with_suffix(".jsonl").unlink(missing_ok=True)
+    writer = ReportWriter(path)
+    for row in rows:
+        writer.write_row(row)
+    writer.close(summary)
 
 
 def backfill(ingest: Ingest, root: Path, report: Path | None = None, retry_failed: bool = False,

@@ -202,6 +202,31 @@ class Ingest:
                     yield DocumentJob(path, dossier=self.options.dossier, officer=self.options.officer)
 
 
+def finish_read_pages(ingest: Ingest, job: DocumentJob, source: SourceFile, pages: list[PageOutcome | Exception],
+                      work_dir: Path | None, owner: str) -> list[Outcome]:
+    """The document stage of a file whose pages were read elsewhere (a distributed backfill's page workers):
+    the same claim, duplicate check, understanding, archiving, review or rejection as ``Ingest.run``.
+
+    ``pages``: each page's reading, or the exception that page raised, in page order (none for a born-digital
+    PDF, whose text layer is read here); ``work_dir`` (the page PDFs) is removed at the end; ``owner``: the
+    name this document's claim is held under, the same for every attempt at it.
+    """
+    batch = _Batch(ingest, threading.Event(), None, {})
+    batch.owner = owner
+    item = _Pending(job, time.perf_counter(), work_dir=work_dir)
+    decided = batch._admit(item, source.sha256, lambda: source)
+    if decided is not None:
+        item.outcomes = decided
+    for reading in pages:
+        future: Future = Future()
+        if isinstance(reading, Exception):
+            future.set_exception(reading)
+        else:
+            future.set_result(reading)
+        item.futures.append(future)
+    return batch._finish(item)
+
+
 class _Batch:
     """The state of one ``Ingest.run`` call."""
 
@@ -273,32 +298,13 @@ class _Batch:
             return item
         try:
             sha = early.source.sha256 if early else file_sha256(path) if path.is_file() else None
-            if sha:
-                # Another run working on the same content (a second `process`, a watch beside a backfill)
-                # would archive it a second time: one run holds each input at a time.
-                holder = self.rooms.index.inputs.claim(sha, self.owner, claim_is_stale)
-                if holder is not None:
-                    if early:
-                        early.discard()
-                    item.outcomes = [Outcome(job.part(), Status.SKIPPED, source_sha256=sha,
-                                             error=f"being processed by another run ({holder}): not read twice")]
-                    return item
-                item.claimed = sha
-            if sha and not self.options.allow_duplicate:
-                existing = self.rooms.index.results.for_source(sha)
-                if existing:
-                    if early:
-                        early.discard()  # OCRed before the index was open: the work is dropped, not archived
-                    item.outcomes = self._already_archived(path, existing)
-                    return item
-            item.source = early.source if early else inspect(path, sha)
-            self._check_active_content(item.source)
+            decided = self._admit(item, sha, lambda: early.source if early else inspect(path, sha))
         except STORAGE_ERRORS:
             raise  # the archive or the index failed, not this document: the run stops, a rerun resumes
-        except Exception as exc:  # noqa: BLE001 - whatever this one file does, the batch goes on
+        if decided is not None:
             if early:
-                early.discard()
-            item.outcomes = [Outcome(job.part(), Status.REJECTED, error=failure_reason(exc))]
+                early.discard()  # OCRed before the index was open: the work is dropped, not archived
+            item.outcomes = decided
             return item
         if early:
             item.work_dir, item.futures = early.work_dir, early.futures
@@ -308,6 +314,31 @@ class _Batch:
         item.work_dir = Path(tempfile.mkdtemp(prefix=f"doc-{os.getpid()}-", dir=self.tmp_root))
         item.futures = submit_pages(pool, item.source, item.work_dir, self.options.split_blank, self.rooms.ocr)
         return item
+
+    def _admit(self, item: _Pending, sha: str | None, load: Callable[[], SourceFile]) -> list[Outcome] | None:
+        """Claim the input for this run, check it is not archived yet, inspect it (``load``): the outcomes that
+        end it here (skipped, already archived, rejected), or None when its pages are to be read."""
+        job = item.job
+        try:
+            if sha:
+                # Another run working on the same content (a second `process`, a watch beside a backfill)
+                # would archive it a second time: one run holds each input at a time.
+                holder = self.rooms.index.inputs.claim(sha, self.owner, claim_is_stale)
+                if holder is not None:
+                    return [Outcome(job.part(), Status.SKIPPED, source_sha256=sha,
+                                    error=f"being processed by another run ({holder}): not read twice")]
+                item.claimed = sha
+            if sha and not self.options.allow_duplicate:
+                existing = self.rooms.index.results.for_source(sha)
+                if existing:
+                    return self._already_archived(job.path, existing)
+            item.source = load()
+            self._check_active_content(item.source)
+        except STORAGE_ERRORS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever this one file does, the batch goes on
+            return [Outcome(job.part(), Status.REJECTED, error=failure_reason(exc))]
+        return None
 
     def _check_active_content(self, source: SourceFile) -> None:
         if source.active_content and self.rooms.settings.active_content == "reject":

@@ -63,6 +63,8 @@ _KEYS = {
     "national_store_password": "SOHOA_NATIONAL_STORE_PASSWORD",
     "national_store_password_file": "SOHOA_NATIONAL_STORE_PASSWORD_FILE",
     "national_store_unit": "SOHOA_NATIONAL_STORE_UNIT",
+    "broker_url": "SOHOA_BROKER_URL",
+    "work_url": "SOHOA_WORK_URL",
 }
 OCR_ENGINES = ("tesseract", "tesserocr")
 ACTIVE_CONTENT_POLICIES = ("reject", "flag")
@@ -128,6 +130,10 @@ class Settings:
     national_store_user: str | None = None
     national_store_password: str | None = None
     national_store_unit: str | None = None
+    # Distributed backfills: the broker that carries page and document tasks (amqp://user:pass@host:5672//), and
+    # where workers hand files on (a folder mounted at the same path everywhere, or an S3 bucket).
+    broker_url: str | None = field(default=None, repr=False)
+    work_url: str | None = None
 
     @property
     def key_dir(self) -> Path:
@@ -271,6 +277,8 @@ def load_settings() -> Settings:
         national_store_user=values.get("national_store_user") or None,
         national_store_password=_secret(values, "national_store_password"),
         national_store_unit=values.get("national_store_unit") or None,
+        broker_url=values.get("broker_url") or None,
+        work_url=values.get("work_url") or None,
     )
 
 

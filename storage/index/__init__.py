@@ -5,12 +5,13 @@ SQLAlchemy models over one engine (``schema.Database``); SQLite by default, Post
 is managed by Alembic migrations in ``storage/migrations`` and brought up to date when an ``Index`` is
 opened.  Each concern has its own small face: ``index.results``, ``index.inputs``, ``index.sequences``,
 ``index.agencies``, ``index.clients``, ``index.registers``, and the workspace's ``index.users``,
-``index.uploads``, ``index.review_claims``, ``index.runs``.
+``index.uploads``, ``index.review_claims``, ``index.runs``, and distributed backfills' ``index.jobs``.
 """
 
 from __future__ import annotations
 
 from storage.index.clients import ApiClients
+from storage.index.jobs import JobDocument, JobProgress, Jobs, PageResult
 from storage.index.outbox import DeliveryRecord, Lease, Outbox, WebhookRecord
 from storage.index.registers import IssuingRegisters
 from storage.index.registry import AgencyFigures, Sequences
@@ -39,7 +40,7 @@ from storage.index.workspace import (
 )
 
 __all__ = [
-    "DeliveryRecord", "Lease", "Outbox", "WebhookRecord",
+    "DeliveryRecord", "JobDocument", "JobProgress", "Jobs", "PageResult", "Lease", "Outbox", "WebhookRecord",
     "SCHEMA_HEAD", "AccessRecord", "AgencyFigures", "ApiClients", "Base", "ClientRecord", "Database", "Event",
     "Index", "InputLog", "InputRecord", "IssuingRegisters", "ResultIndex", "ResultQuery", "OfficerRecord",
     "Officers", "ResultRecord", "ReviewClaims", "RunRecord", "Runs", "Sequences", "UploadRecord", "Uploads",
@@ -64,6 +65,7 @@ class Index:
         self.runs = Runs(self.db)
         self.officers = Officers(self.db)
         self.outbox = Outbox(self.db)
+        self.jobs = Jobs(self.db)
 
     @property
     def engine(self):

@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 # The newest revision in migrations/versions (a test keeps the two equal).  Knowing it here spares every
 # start Alembic's import, half a second of CPU, when the schema is already current.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 
 
 def utc_now() -> dt.datetime:
@@ -250,6 +250,47 @@ class SearchTextRow(Base):
     __tablename__ = "result_search"
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     body: Mapped[str] = mapped_column(Text)
+
+
+class JobDocumentRow(Base):
+    """One input of a distributed backfill, from enqueued to finished (``storage.index.jobs``)."""
+
+    __tablename__ = "job_documents"
+    __table_args__ = (UniqueConstraint("source", "source_sha256", name="uq_job_document"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(Integer, index=True)
+    source: Mapped[str] = mapped_column(Text)  # the path as workers read it (a shared folder), or as it was given
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    staged_key: Mapped[str | None] = mapped_column(Text, nullable=True)  # the original in the work store
+    kind: Mapped[str] = mapped_column(String(8))
+    page_count: Mapped[int] = mapped_column(Integer)
+    text_pages: Mapped[list] = mapped_column(JSON, default=list)  # per page: read its text layer, no OCR
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)  # kept byte for byte: never split, always OCRed
+    split_blank: Mapped[bool] = mapped_column(Boolean, default=False)
+    # queued (not yet handed to the broker) | reading | ready (all pages in) | documenting | done
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    pages_in: Mapped[int] = mapped_column(Integer, default=0)
+    outcomes: Mapped[list] = mapped_column(JSON, default=list)  # report rows, once done
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    ready_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    swept_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+
+
+class PageResultRow(Base):
+    """One page of a distributed backfill's document: how often a worker took it, and what it read."""
+
+    __tablename__ = "page_results"
+    document_id: Mapped[int] = mapped_column(Integer, ForeignKey("job_documents.id"), primary_key=True)
+    page_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    page: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # digitize.workers.page_outcome_to_dict
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the page could not be read
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class InputRow(Base):

@@ -290,6 +290,23 @@ class Runs:
             if new_failures:
                 row.failures = [*(row.failures or []), *new_failures][-KEPT_FAILURES:]
 
+    def count(self, run_id: int, documents: int, failed: int, pages: int,
+              new_failures: list[dict[str, str]] = ()) -> None:
+        """Add to a run's counts (the workers of a distributed run each add what they finished)."""
+        with Session(self.writer) as session, session.begin():
+            row = session.get(RunRow, run_id, with_for_update=True)
+            if row is None:
+                return
+            row.done, row.failed, row.pages = row.done + documents, row.failed + failed, row.pages + pages
+            row.updated_at = utc_now()
+            if new_failures:
+                row.failures = [*(row.failures or []), *new_failures][-KEPT_FAILURES:]
+
+    def get(self, run_id: int) -> RunRecord | None:
+        with Session(self.engine) as session:
+            row = session.get(RunRow, run_id)
+            return _run(row) if row else None
+
     def finish(self, run_id: int) -> None:
         with Session(self.writer) as session, session.begin():
             session.execute(update(RunRow).where(RunRow.id == run_id).values(finished_at=utc_now(),
