@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import socket
@@ -199,3 +200,67 @@ def rabbitmq_vhost():
         yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     finally:
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=60)
+
+
+@dataclass(frozen=True)
+class NetHost:
+    """A test host: a network namespace of its own, joined to this machine by a veth pair."""
+
+    namespace: str
+    address: str  # its own address
+    gateway: str  # this machine's address as the host sees it: where the forwarded servers answer
+
+    def command(self, args: list[str]) -> list[str]:
+        return ["ip", "netns", "exec", self.namespace, *args]
+
+
+def can_make_hosts() -> bool:
+    """Root with iproute2 and socat: what ``network_hosts`` needs."""
+    if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("socat"):
+        return False
+    probe = f"sohoa-probe-{uuid.uuid4().hex[:6]}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True).returncode == 0
+    if made:
+        subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    return made
+
+
+@contextmanager
+def network_hosts(count: int, ports: list[int]):
+    """``count`` hosts in network namespaces of their own, sharing nothing with this machine but a network:
+    each reaches the loopback servers on ``ports`` at its gateway address (socat forwards them there)."""
+    tag = uuid.uuid4().hex[:5]
+    subnet = random.randint(16, 250)
+    hosts: list[NetHost] = []
+    forwarders: list[subprocess.Popen] = []
+
+    def ip(*args: str) -> None:
+        subprocess.run(["ip", *args], check=True, capture_output=True, timeout=30)
+
+    try:
+        for number in range(1, count + 1):
+            host = NetHost(f"sohoa-{tag}-{number}", f"10.{subnet}.{number}.2", f"10.{subnet}.{number}.1")
+            outside, inside = f"vs{tag}{number}", f"vh{tag}{number}"
+            ip("netns", "add", host.namespace)
+            hosts.append(host)
+            ip("link", "add", outside, "type", "veth", "peer", "name", inside)
+            ip("link", "set", inside, "netns", host.namespace)
+            ip("addr", "add", f"{host.gateway}/24", "dev", outside)
+            ip("link", "set", outside, "up")
+            ip("netns", "exec", host.namespace, "ip", "addr", "add", f"{host.address}/24", "dev", inside)
+            ip("netns", "exec", host.namespace, "ip", "link", "set", inside, "up")
+            ip("netns", "exec", host.namespace, "ip", "link", "set", "lo", "up")
+            ip("netns", "exec", host.namespace, "ip", "route", "add", "default", "via", host.gateway)
+            for port in ports:
+                forwarders.append(subprocess.Popen(
+                    ["socat", f"TCP-LISTEN:{port},bind={host.gateway},fork,reuseaddr", f"TCP:127.0.0.1:{port}"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.5)
+        yield hosts
+    finally:
+        for proc in forwarders:
+            proc.terminate()
+        for proc in forwarders:
+            proc.wait(timeout=10)
+        for host in hosts:
+            subprocess.run(["ip", "netns", "del", host.namespace], capture_output=True, timeout=30)  # drops its veth

@@ -394,3 +394,64 @@ def test_page_readings_travel_as_json_and_come_back_equal():
     data = json.loads(json.dumps(page_outcome_to_dict(outcome, "pages/7/00002.pdf")))
     assert data["pdf_key"] == "pages/7/00002.pdf"
     assert page_outcome_from_dict(data, Path("/work/page-00002.pdf")) == outcome
+
+
+def _parent(worker: str) -> int:
+    """The main process of the worker process named ``host:pid`` (its Celery parent)."""
+    pid = worker.rsplit(":", 1)[1]
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("PPid:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no parent for {worker}")
+
+
+@pytest.mark.slow
+@pytest.mark.s3
+def test_workers_on_hosts_of_their_own_share_nothing_but_the_network(tmp_path, broker, pg_url, s3_server):
+    """Two hosts in network namespaces of their own, each with its own data folder, reaching the broker, the
+    index and S3 over their addresses: one without any signing key reads pages only, the other reads pages
+    and finishes documents.  The tree is staged to S3 by the enqueuer, which no worker can see."""
+    from tests.servers import can_make_hosts, network_hosts
+
+    if not can_make_hosts():
+        pytest.skip("network namespaces need root, iproute2 and socat")
+    bucket = f"sohoa-{uuid.uuid4().hex[:12]}"
+    s3_port = int(s3_server.endpoint.rsplit(":", 1)[1])
+    env = {"SOHOA_DATABASE_URL": pg_url, "SOHOA_BROKER_URL": broker, "SOHOA_ARCHIVE_URL": f"s3://{bucket}",
+           "SOHOA_S3_ENDPOINT": s3_server.endpoint, "SOHOA_S3_ACCESS_KEY": s3_server.access_key,
+           "SOHOA_S3_SECRET_KEY": s3_server.secret_key}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    cluster = Cluster(env, tmp_path / "enqueuer", logs)
+    cluster.cli("keys", "init-dev")
+    _purge(broker)
+    folder = tmp_path / "private-tree"
+    distinct_scans(folder, 4)
+    distinct_scans(folder, 2, pages=2, offset=4)
+    signing_machine = tmp_path / "signing-machine"
+    signing_machine.mkdir()
+    shutil.copytree(cluster.data_dir / "keys", signing_machine / "keys")  # the agency's key, installed there
+    try:
+        with network_hosts(2, [5432, 5672, s3_port]) as (reader, signer):
+            def remote(host) -> dict[str, str]:
+                return {"SOHOA_DATABASE_URL": pg_url.replace("127.0.0.1", host.gateway),
+                        "SOHOA_BROKER_URL": broker.replace("127.0.0.1", host.gateway),
+                        "SOHOA_S3_ENDPOINT": f"{host.gateway}:{s3_port}"}
+
+            pages_only = cluster.start_worker("page", concurrency=1, data_dir=tmp_path / "reading-machine",
+                                              env_extra={**remote(reader), "SOHOA_DEV_KEYS": ""},
+                                              prefix=tuple(reader.command([])))
+            both = cluster.start_worker("page,document", concurrency=1, data_dir=signing_machine,
+                                        env_extra={**remote(signer), "SOHOA_DEV_KEYS": ""},
+                                        prefix=tuple(signer.command([])))
+            run = enqueue(cluster, folder, "--stage-to-s3")
+            status = cluster.wait(run)
+            assert status["done"] == 6 and status["failed"] == 0, cluster.worker_logs()
+            cluster.assert_each_file_once(6)
+            page_machines = {_parent(w) for (w,) in cluster.sql("SELECT DISTINCT worker FROM page_results")}
+            assert page_machines == {pages_only.pid, both.pid}, cluster.worker_logs()
+            document_machines = {_parent(w) for (w,) in cluster.sql("SELECT DISTINCT claimed_by FROM job_documents")}
+            assert document_machines == {both.pid}
+            assert not (tmp_path / "reading-machine" / "keys").exists()  # it never needed a key
+    finally:
+        cluster.stop()

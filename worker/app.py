@@ -19,10 +19,12 @@ from workflow.distributed import (
     RETRYABLE,
     Dispatch,
     DocumentHeld,
+    PageRooms,
     Sweeper,
     celery_app,
     finish_document,
     open_ingest,
+    open_page_rooms,
     read_page,
 )
 from workflow.rooms import Rooms, open_rooms
@@ -33,18 +35,35 @@ HELD_RETRY_SECONDS = 30  # a document another live worker holds is looked at aga
 
 
 class _Process:
-    """What one worker process opens once: the rooms (after the fork, never inherited) and the ingest."""
+    """What one worker process opens once, after the fork (never inherited): the index and settings for
+    pages, the whole rooms (signing key included) only when it finishes a document."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.pid: int | None = None
+        self._page_rooms: PageRooms | None = None
         self._rooms: Rooms | None = None
         self._ingest = None
 
+    def _forked(self) -> None:
+        if self.pid != os.getpid():
+            self._page_rooms = self._rooms = self._ingest = None
+            self.pid = os.getpid()
+
+    @property
+    def page_rooms(self) -> PageRooms | Rooms:
+        self._forked()
+        if self._rooms is not None:
+            return self._rooms
+        if self._page_rooms is None:
+            self._page_rooms = open_page_rooms(self.settings)
+        return self._page_rooms
+
     @property
     def rooms(self) -> Rooms:
-        if self._rooms is None or self.pid != os.getpid():
-            self._rooms, self._ingest, self.pid = open_rooms(self.settings), None, os.getpid()
+        self._forked()
+        if self._rooms is None:
+            self._rooms = open_rooms(self.settings)
         return self._rooms
 
     @property
@@ -63,7 +82,7 @@ def build_app(settings: Settings) -> tuple[Any, Dispatch]:
 
     @app.task(name=PAGE_TASK, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=120, max_retries=None)
     def page(job_id: int, index: int) -> str:
-        return read_page(process.rooms, dispatch, int(job_id), int(index))
+        return read_page(process.page_rooms, dispatch, int(job_id), int(index))
 
     @app.task(name=DOCUMENT_TASK, bind=True, autoretry_for=RETRYABLE, retry_backoff=2, retry_backoff_max=120,
               max_retries=None)

@@ -44,6 +44,7 @@ from workflow.contracts import Outcome, SourcePart, Status, printable
 from workflow.ingest import DocumentJob, Ingest, IngestOptions, claim_is_stale, failure_reason, finish_read_pages
 from workflow.rooms import Rooms
 from workflow.settings import Settings
+from workflow.workers import ocr_config
 
 log = logging.getLogger("sohoa.distributed")
 
@@ -262,13 +263,35 @@ def _failure(source: str, reason: str | None) -> dict[str, str]:
 
 # -- the workers' side --------------------------------------------------------------------------------------
 
+@dataclass
+class PageRooms:
+    """What a page task needs: the settings and the index, not the signing key (a machine that only reads
+    pages holds none)."""
+
+    settings: Settings
+    index: Index
+
+    @property
+    def ocr(self):
+        return ocr_config(self.settings)
+
+    def close(self) -> None:
+        self.index.close()
+
+
+def open_page_rooms(settings: Settings) -> PageRooms:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)  # staged originals hold personal data
+    return PageRooms(settings, Index(settings.database_url))
+
+
 def worker_name() -> str:
     """This worker process, as its claims name it (host and pid: a dead pid on this host is seen at once)."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @contextlib.contextmanager
-def readable_source(rooms: Rooms, job: JobDocument) -> Iterator[Path]:
+def readable_source(rooms: Rooms | PageRooms, job: JobDocument) -> Iterator[Path]:
     """The job's original as a local file: the shared path, or the staged copy fetched into a small cache."""
     if not job.staged_key:
         path = Path(job.source)
@@ -294,7 +317,7 @@ def readable_source(rooms: Rooms, job: JobDocument) -> Iterator[Path]:
     yield local
 
 
-def read_page(rooms: Rooms, dispatch: Dispatch, job_id: int, index: int) -> str:
+def read_page(rooms: Rooms | PageRooms, dispatch: Dispatch, job_id: int, index: int) -> str:
     """The ``page`` task: read one page of a job, record it, and send the document task if it was the last.
 
     Returns what happened (for the worker's log): read, failed, already read, not needed.
@@ -324,7 +347,7 @@ def read_page(rooms: Rooms, dispatch: Dispatch, job_id: int, index: int) -> str:
     return "failed" if error else "read"
 
 
-def _read(rooms: Rooms, job: JobDocument, index: int) -> tuple[dict[str, Any] | None, str | None]:
+def _read(rooms: Rooms | PageRooms, job: JobDocument, index: int) -> tuple[dict[str, Any] | None, str | None]:
     from digitize.pages import run_page
 
     tmp_root = rooms.settings.data_dir / "tmp"
