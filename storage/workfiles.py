@@ -21,7 +21,8 @@ from storage.archive import ArchiveError, check_key, sha256_and_size
 class WorkFiles(Protocol):
     """Put, fetch and delete work files by key."""
 
-    def put(self, key: str, path: Path) -> None: ...
+    def put(self, key: str, path: Path, move: bool = False) -> None:
+        """Store ``path`` under ``key``; ``move``: the caller no longer needs the file (it may be taken)."""
 
     def fetch(self, key: str, destination: Path) -> None: ...
 
@@ -42,9 +43,15 @@ class FolderWorkFiles:
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def put(self, key: str, path: Path) -> None:
+    def put(self, key: str, path: Path, move: bool = False) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
+        if move:
+            try:
+                os.replace(path, target)  # atomic, and no copy, on the same file system
+                return
+            except OSError:
+                pass  # another file system: copied below
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".put-")
         os.close(fd)
         shutil.copyfile(path, tmp)
@@ -81,7 +88,7 @@ class S3WorkFiles:
     def describe(self) -> str:
         return f"S3 bucket {self.bucket} at {self.endpoint}"
 
-    def put(self, key: str, path: Path) -> None:
+    def put(self, key: str, path: Path, move: bool = False) -> None:
         digest, size = sha256_and_size(path)
         with path.open("rb") as body:
             self.client.put_object(self.bucket, check_key(key), body, size, metadata={"sha256": digest})

@@ -325,7 +325,7 @@ def test_a_page_whose_workers_keep_dying_ends_its_document(tmp_path, pg_url, mon
         job = rooms.index.jobs.add(run, str(SAMPLES / "01-giay-khai-sinh.png"), "ab" * 32, "image", 1, [])
         rooms.index.jobs.published(job.id)
         for _ in range(MAX_PAGE_ATTEMPTS):
-            assert rooms.index.jobs.start_page(job.id, 0, "dead:1") is not None  # each worker died mid-page
+            assert rooms.index.jobs.start_page(job.id, 0, "dead:1")[1] is not None  # each worker died mid-page
         assert read_page(rooms, Recorder(), job.id, 0) == "failed"
         [page] = rooms.index.jobs.pages(job.id)
         assert page.attempts == MAX_PAGE_ATTEMPTS + 1 and "lost 3 times" in page.error
@@ -455,3 +455,30 @@ def test_workers_on_hosts_of_their_own_share_nothing_but_the_network(tmp_path, b
             assert not (tmp_path / "reading-machine" / "keys").exists()  # it never needed a key
     finally:
         cluster.stop()
+
+
+def test_a_job_is_being_read_before_its_first_page_task_can_run(tmp_path, pg_url):
+    """The enqueuer marks a job handed out before the broker has its tasks: a page task run at once (before
+    the enqueuer's next statement) finds its job being read, not queued, and reads the page."""
+    from storage.index import Index
+    from workflow.distributed import hand_out
+
+    index = Index(pg_url)
+    states: list[str] = []
+
+    class Broker:
+        def pages(self, job_id: int, indexes: list[int]) -> None:
+            states.append(index.jobs.get(job_id).state)
+
+        def document(self, job_id: int) -> None:
+            states.append(index.jobs.get(job_id).state)
+
+    try:
+        run = index.runs.start("backfill", "order", "test", 2)
+        scanned = index.jobs.add(run, "/tree/scan.pdf", "1" * 64, "pdf", 2, [False, False])
+        born_digital = index.jobs.add(run, "/tree/signed.pdf", "2" * 64, "pdf", 1, [True])
+        hand_out(index, Broker(), scanned)
+        hand_out(index, Broker(), born_digital)
+        assert states == ["reading", "ready"]
+    finally:
+        index.close()

@@ -244,12 +244,13 @@ def enqueue(rooms: Rooms, dispatch: Dispatch, root: Path, *, stage: bool = False
 
 
 def hand_out(index, dispatch: Dispatch, job: JobDocument) -> None:
-    """Give a queued job's tasks to the broker, then mark it handed out (a crash in between: handed out again)."""
+    """Mark a queued job handed out, then give its tasks to the broker.  In that order: a page task may run
+    before this function returns, and must find its job being read.  A crash in between leaves a job being
+    read with no task at the broker: the sweeper hands its pages out again."""
+    index.jobs.published(job.id)
     if needs_page_reading(job.kind, job.page_count, job.text_pages):
         dispatch.pages(job.id, list(range(job.page_count)))
-        index.jobs.published(job.id)
     else:
-        index.jobs.published(job.id)
         dispatch.document(job.id)
 
 
@@ -323,17 +324,17 @@ def read_page(rooms: Rooms | PageRooms, dispatch: Dispatch, job_id: int, index: 
     Returns what happened (for the worker's log): read, failed, already read, not needed.
     """
     jobs = rooms.index.jobs
-    job = jobs.get(job_id)
-    if job is None:
+    worker = worker_name()
+    state, attempt = jobs.start_page(job_id, index, worker)
+    if state is None:
         return "no such job"
-    if job.state != READING:
-        if job.state == READY:
+    if state != READING:
+        if state == READY:
             dispatch.document(job_id)  # the page that made it ready may have died before sending this
         return "not needed"
-    worker = worker_name()
-    attempt = jobs.start_page(job_id, index, worker)
     if attempt is None:
         return "already read"
+    job = jobs.get(job_id)
     started = time.perf_counter()
     page: dict[str, Any] | None = None
     error: str | None = None
@@ -350,18 +351,19 @@ def read_page(rooms: Rooms | PageRooms, dispatch: Dispatch, job_id: int, index: 
 def _read(rooms: Rooms | PageRooms, job: JobDocument, index: int) -> tuple[dict[str, Any] | None, str | None]:
     from digitize.pages import run_page
 
-    tmp_root = rooms.settings.data_dir / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    work_dir = Path(tempfile.mkdtemp(prefix=f"doc-{os.getpid()}-", dir=tmp_root))
+    # One folder per worker process, reused page after page (named for leftovers of dead processes).
+    work_dir = rooms.settings.data_dir / "tmp" / f"doc-{os.getpid()}-pages"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    pdf_path: Path | None = None
     try:
         with readable_source(rooms, job) as path:
             text_layer = bool(job.text_pages[index]) if index < len(job.text_pages) else False
             outcome = run_page(PageJob(path, job.kind, index, work_dir, job.split_blank,
                                        text_layer=text_layer and not job.signed, ocr=rooms.ocr))
-        key = None
-        if outcome.pdf_path is not None:
+        key, pdf_path = None, outcome.pdf_path
+        if pdf_path is not None:
             key = page_key(job.id, index)
-            work_files(rooms.settings).put(key, outcome.pdf_path)
+            work_files(rooms.settings).put(key, pdf_path, move=True)
         return page_outcome_to_dict(outcome, key), None
     except STORAGE_ERRORS:
         raise  # the work store or the index failed, not this page: the task is tried again
@@ -370,7 +372,8 @@ def _read(rooms: Rooms | PageRooms, job: JobDocument, index: int) -> tuple[dict[
     except Exception as exc:  # noqa: BLE001 - whatever this page does, the document ends with its reason
         return None, failure_reason(exc)
     finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
+        if pdf_path is not None:
+            pdf_path.unlink(missing_ok=True)
 
 
 class DocumentHeld(Exception):

@@ -152,43 +152,53 @@ class Jobs:
             row = session.get(JobDocumentRow, job_id)
             return _document(row) if row else None
 
-    def start_page(self, job_id: int, page_index: int, worker: str) -> int | None:
-        """Count one more delivery of a page; its number, or None when the page is already read."""
-        with Session(self.writer) as session, session.begin():
-            row = session.get(PageResultRow, (job_id, page_index), with_for_update=True)
-            if row is None:
-                row = PageResultRow(document_id=job_id, page_index=page_index, attempts=0, done=False, seconds=0.0)
-                session.add(row)
-            if row.done:
-                return None
-            row.attempts += 1
-            row.worker = worker
-            return row.attempts
+    def _insert(self, table):
+        """An INSERT with ON CONFLICT for this database (PostgreSQL or SQLite)."""
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table)
+
+    def start_page(self, job_id: int, page_index: int, worker: str) -> tuple[str | None, int | None]:
+        """Count one more delivery of a page: (the job's state, or None when there is no such job; the
+        delivery's number, or None when the page is not to be read: already read, or its job not being read)."""
+        with self.writer.begin() as conn:
+            state = conn.execute(select(JobDocumentRow.state).where(JobDocumentRow.id == job_id)).scalar()
+            if state != READING:
+                return state, None
+            statement = self._insert(PageResultRow).values(
+                document_id=job_id, page_index=page_index, attempts=1, done=False, worker=worker, seconds=0.0)
+            attempts = conn.execute(statement.on_conflict_do_update(
+                index_elements=[PageResultRow.document_id, PageResultRow.page_index],
+                set_={"attempts": PageResultRow.attempts + 1, "worker": worker},
+                where=PageResultRow.done.is_(False)).returning(PageResultRow.attempts)).scalar()
+            return state, attempts
 
     def add_page(self, job_id: int, page_index: int, page: dict[str, Any] | None, error: str | None,
                  worker: str, seconds: float) -> bool:
         """Record what a page read (or why it could not be read); True when this made the document ready: all
         its pages are in, or this page failed (its document is rejected whatever the others say)."""
-        with Session(self.writer) as session, session.begin():
-            document = session.get(JobDocumentRow, job_id, with_for_update=True)  # serializes its pages
+        with self.writer.begin() as conn:
+            document = conn.execute(select(JobDocumentRow.state, JobDocumentRow.page_count, JobDocumentRow.pages_in)
+                                    .where(JobDocumentRow.id == job_id).with_for_update()).first()  # serializes pages
             if document is None:
                 return False
-            row = session.get(PageResultRow, (job_id, page_index))
-            if row is None:
-                row = PageResultRow(document_id=job_id, page_index=page_index, attempts=1, done=False, seconds=0.0)
-                session.add(row)
-            if row.done:
+            reading = {"done": True, "page": page, "error": error, "worker": worker, "seconds": seconds}
+            recorded = conn.execute(update(PageResultRow).where(
+                PageResultRow.document_id == job_id, PageResultRow.page_index == page_index,
+                PageResultRow.done.is_(False)).values(**reading)).rowcount
+            if not recorded:  # never started (a test, a sweep), or read already
+                recorded = conn.execute(self._insert(PageResultRow).values(
+                    document_id=job_id, page_index=page_index, attempts=1, **reading)
+                    .on_conflict_do_nothing().returning(PageResultRow.page_index)).first() is not None
+            if not recorded:
                 return False
-            row.done, row.page, row.error, row.worker, row.seconds = True, page, error, worker, seconds
-            session.flush()
-            document.pages_in = session.scalar(select(func.count()).select_from(PageResultRow).where(
-                PageResultRow.document_id == job_id, PageResultRow.done.is_(True)))
-            if document.state != READING:
-                return False
-            if error is not None or document.pages_in >= document.page_count:
-                document.state, document.ready_at = READY, utc_now()
-                return True
-            return False
+            pages_in = document.pages_in + 1  # exact: only the first reading of a page gets here
+            ready = document.state == READING and (error is not None or pages_in >= document.page_count)
+            conn.execute(update(JobDocumentRow).where(JobDocumentRow.id == job_id).values(
+                pages_in=pages_in, **({"state": READY, "ready_at": utc_now()} if ready else {})))
+            return ready
 
     def pages(self, job_id: int) -> list[PageResult]:
         with Session(self.engine) as session:
