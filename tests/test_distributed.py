@@ -482,3 +482,55 @@ def test_a_job_is_being_read_before_its_first_page_task_can_run(tmp_path, pg_url
         assert states == ["reading", "ready"]
     finally:
         index.close()
+
+
+def test_the_sweeper_hands_out_again_what_the_broker_lost(tmp_path, pg_url):
+    """A document ready whose task was lost, one held by a worker that died, one read but for a page whose
+    task was lost, one never handed out: each is handed out again once a period, and only when its queue is
+    empty (a task may still be waiting there)."""
+    from storage.index import Index
+    from workflow.distributed import _sweep
+
+    index = Index(pg_url)
+    sent: list[tuple[str, int, tuple[int, ...]]] = []
+
+    class Broker:
+        def __init__(self, lengths: dict[str, int]):
+            self.lengths = lengths
+
+        def pages(self, job_id: int, indexes: list[int]) -> None:
+            sent.append(("pages", job_id, tuple(indexes)))
+
+        def document(self, job_id: int) -> None:
+            sent.append(("document", job_id, ()))
+
+        def queue_lengths(self) -> dict[str, int]:
+            return self.lengths
+
+    try:
+        run = index.runs.start("backfill", "sweep", "test", 4)
+        ready, held, reading, queued = (
+            index.jobs.add(run, f"/tree/{name}.pdf", str(n) * 64, "pdf", 2, [False, False])
+            for n, name in enumerate(("ready", "held", "reading", "queued"), start=1))
+        for job in (ready, held, reading):
+            index.jobs.published(job.id)
+            assert not index.jobs.add_page(job.id, 0, {"index": 0}, None, "w", 0.1)
+        for job in (ready, held):
+            assert index.jobs.add_page(job.id, 1, {"index": 1}, None, "w", 0.1)
+        assert index.jobs.claim(held.id, "elsewhere:999999999", lambda *_: False) is not None
+        # the claim's holder (a pid that cannot exist on this host) is dead
+        with index.engine.begin() as conn:
+            from sqlalchemy import text
+
+            conn.execute(text("UPDATE job_documents SET claimed_by = :holder, created_at = now() - interval '1 hour',"
+                              " ready_at = now() - interval '1 hour'"), {"holder": f"{os.uname().nodename}:999999999"})
+        assert _sweep(index, Broker({"page": 3, "document": 1})) == (1, 1)  # queues busy: only the sure ones
+        assert sorted(sent) == [("document", held.id, ()), ("pages", queued.id, (0, 1))]
+        assert index.jobs.get(held.id).state == "ready" and index.jobs.get(queued.id).state == "reading"
+        sent.clear()
+        assert _sweep(index, Broker({"page": 0, "document": 0})) == (1, 1)  # the rest; the swept wait a period
+        assert sorted(sent) == [("document", ready.id, ()), ("pages", reading.id, (1,))]
+        sent.clear()
+        assert _sweep(index, Broker({"page": 0, "document": 0})) == (0, 0) and sent == []
+    finally:
+        index.close()

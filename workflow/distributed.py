@@ -74,12 +74,13 @@ def celery_app(settings: Settings):
     task prefetched at a time, a task whose worker died handed out again, no result backend (state lives
     in the index)."""
     from celery import Celery
-    from kombu import Queue
+    from kombu import Exchange, Queue
 
     if not settings.broker_url:
         raise DistributedError("set SOHOA_BROKER_URL (e.g. amqp://guest:guest@127.0.0.1:5672//) to the broker "
                                "every worker reaches")
     app = Celery("sohoa", broker=settings.broker_url, set_as_current=False)
+    EXCHANGE = Exchange("sohoa", type="direct", durable=True)  # noqa: N806 - kombu's own spelling
     soft, hard = page_time_limits(settings)
     app.conf.update(
         task_acks_late=True,
@@ -89,8 +90,9 @@ def celery_app(settings: Settings):
         worker_cancel_long_running_tasks_on_connection_loss=True,  # the broker hands them out again
         task_ignore_result=True,
         task_serializer="json", accept_content=["json"],
-        task_queues=(Queue(PAGE_QUEUE, routing_key=PAGE_QUEUE, durable=True),
-                     Queue(DOCUMENT_QUEUE, routing_key=DOCUMENT_QUEUE, durable=True)),
+        task_queues=(Queue(PAGE_QUEUE, EXCHANGE, routing_key=PAGE_QUEUE, durable=True),
+                     Queue(DOCUMENT_QUEUE, EXCHANGE, routing_key=DOCUMENT_QUEUE, durable=True)),
+        task_default_exchange="sohoa", task_default_routing_key=PAGE_QUEUE,
         task_routes={PAGE_TASK: {"queue": PAGE_QUEUE, "routing_key": PAGE_QUEUE},
                      DOCUMENT_TASK: {"queue": DOCUMENT_QUEUE, "routing_key": DOCUMENT_QUEUE}},
         task_default_queue=PAGE_QUEUE,
