@@ -7,8 +7,9 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-freefont-ttf fonts-dejavu-core fonts-dejavu-extra softhsm2
-# Only the tests need a browser (the workspace's browser tests drive Debian's Chromium).
-TEST_APT_PACKAGES := chromium chromium-driver
+# Only the tests need a browser (the workspace's browser tests drive Debian's Chromium), socat and iproute2
+# (the distributed tests' hosts of their own).
+TEST_APT_PACKAGES := chromium chromium-driver socat iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export SOHOA_DATA_DIR ?= $(CURDIR)/sohoa-data
 
@@ -62,7 +63,7 @@ test: $(VENV)/.test-stamp
 # The quick part: no full-page OCR, no servers (S3, PostgreSQL), no browser; under two minutes.
 test-fast: $(VENV)/.test-stamp
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest -q -m "not slow and not postgres and not s3 and not browser"
+	$(VENV)/bin/python -m pytest -q -m "not slow and not postgres and not s3 and not browser and not rabbitmq"
 
 lint: $(VENV)/.test-stamp
 	$(VENV)/bin/ruff check .
