@@ -166,6 +166,20 @@ def distinct_scans(folder: Path, count: int, pages: int = 1, offset: int = 0) ->
     return made
 
 
+def s3_cluster(tmp_path: Path, broker: str, pg_url: str, s3_server, data_name: str) -> tuple[Cluster, str]:
+    """An installation whose archive (and work store) is a new bucket on the test's SeaweedFS, keys made."""
+    bucket = f"sohoa-{uuid.uuid4().hex[:12]}"
+    env = {"SOHOA_DATABASE_URL": pg_url, "SOHOA_BROKER_URL": broker, "SOHOA_ARCHIVE_URL": f"s3://{bucket}",
+           "SOHOA_S3_ENDPOINT": s3_server.endpoint, "SOHOA_S3_ACCESS_KEY": s3_server.access_key,
+           "SOHOA_S3_SECRET_KEY": s3_server.secret_key}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    cluster = Cluster(env, tmp_path / data_name, logs)
+    cluster.cli("keys", "init-dev")
+    _purge(broker)
+    return cluster, bucket
+
+
 def enqueue(cluster: Cluster, folder: Path, *extra: str) -> int:
     result = cluster.cli("backfill", str(folder), "--distributed", "--no-wait", "--json", *extra)
     return json_lines(result.stdout)[-1]["enqueued"]["run"]
@@ -178,15 +192,7 @@ def test_a_tree_digitized_by_two_workers_through_s3(tmp_path, broker, pg_url, s3
     the report written, the work store emptied, a rerun doing nothing."""
     from minio import Minio
 
-    bucket = f"sohoa-{uuid.uuid4().hex[:12]}"
-    env = {"SOHOA_DATABASE_URL": pg_url, "SOHOA_BROKER_URL": broker, "SOHOA_ARCHIVE_URL": f"s3://{bucket}",
-           "SOHOA_S3_ENDPOINT": s3_server.endpoint, "SOHOA_S3_ACCESS_KEY": s3_server.access_key,
-           "SOHOA_S3_SECRET_KEY": s3_server.secret_key}
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    cluster = Cluster(env, tmp_path / "data", logs)
-    cluster.cli("keys", "init-dev")
-    _purge(broker)
+    cluster, bucket = s3_cluster(tmp_path, broker, pg_url, s3_server, "data")
     folder = tmp_path / "tree"
     distinct_scans(folder / "2019", 3)
     distinct_scans(folder / "2020", 2, pages=2, offset=3)
@@ -415,16 +421,8 @@ def test_workers_on_hosts_of_their_own_share_nothing_but_the_network(tmp_path, b
 
     if not can_make_hosts():
         pytest.skip("network namespaces need root, iproute2 and socat")
-    bucket = f"sohoa-{uuid.uuid4().hex[:12]}"
     s3_port = int(s3_server.endpoint.rsplit(":", 1)[1])
-    env = {"SOHOA_DATABASE_URL": pg_url, "SOHOA_BROKER_URL": broker, "SOHOA_ARCHIVE_URL": f"s3://{bucket}",
-           "SOHOA_S3_ENDPOINT": s3_server.endpoint, "SOHOA_S3_ACCESS_KEY": s3_server.access_key,
-           "SOHOA_S3_SECRET_KEY": s3_server.secret_key}
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    cluster = Cluster(env, tmp_path / "enqueuer", logs)
-    cluster.cli("keys", "init-dev")
-    _purge(broker)
+    cluster, _bucket = s3_cluster(tmp_path, broker, pg_url, s3_server, "enqueuer")
     folder = tmp_path / "private-tree"
     distinct_scans(folder, 4)
     distinct_scans(folder, 2, pages=2, offset=4)
