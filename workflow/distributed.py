@@ -411,7 +411,8 @@ def finish_document(rooms: Rooms, ingest: Ingest, job_id: int) -> list[Outcome]:
         failed = [o for o in outcomes if o.status == Status.REJECTED]
         rooms.index.runs.count(job.run_id, 1, 1 if failed else 0, sum(o.pages for o in outcomes),
                                [_failure(o.source, o.error) for o in failed])
-        if jobs.progress(job.run_id).finished:
+        run = rooms.index.runs.get(job.run_id)  # one row: a run of 200,000 files is not counted again each time
+        if run is not None and run.finished_at is None and run.done >= run.total:
             rooms.index.runs.finish(job.run_id)
         page_keys = [p.page["pdf_key"] for p in jobs.pages(job_id) if p.page and p.page.get("pdf_key")]
         store.delete([*page_keys, *([job.staged_key] if job.staged_key else [])])

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.index.schema import Database, JobDocumentRow, PageResultRow, _aware, utc_now
@@ -290,9 +290,16 @@ class Jobs:
         before = now - older_than
         read_again: list[int] = []
         finish_again: list[int] = []
+        # Only what may need handing out is read: jobs being read in their thousands while the page queue is
+        # busy must not crowd out, in the limit, the document the broker lost.
+        actionable = [JobDocumentRow.state == QUEUED, JobDocumentRow.state == DOCUMENTING]
+        if pages_queue_empty:
+            actionable.append(JobDocumentRow.state == READING)
+        if documents_queue_empty:
+            actionable.append((JobDocumentRow.state == READY) & (JobDocumentRow.ready_at < before))
         with Session(self.writer) as session, session.begin():
             rows = session.scalars(select(JobDocumentRow).where(
-                JobDocumentRow.state.in_((QUEUED, READING, READY, DOCUMENTING)),
+                or_(*actionable),
                 (JobDocumentRow.swept_at.is_(None)) | (JobDocumentRow.swept_at < before),
                 JobDocumentRow.created_at < before).with_for_update(skip_locked=True).limit(1000)).all()
             for row in rows:
