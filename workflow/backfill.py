@@ -49,6 +49,13 @@ class BackfillSummary:
                 "by_level": dict(self.by_level)}
 
 
+def report_row(outcome: Outcome) -> dict:
+    """One line of a backfill report (``REPORT_COLUMNS``)."""
+    return {"source": outcome.source, "code": outcome.code, "doc_type": outcome.doc_type_code,
+            "status": str(outcome.status), "reason": outcome.reason or None, "pages": outcome.pages,
+            "seconds": outcome.seconds}
+
+
 class ReportWriter:
     """CSV and JSON-lines report, flushed after every document."""
 
@@ -66,9 +73,7 @@ class ReportWriter:
         self.jsonl_file = csv_path.with_suffix(".jsonl").open("a", encoding="utf-8")
 
     def write(self, outcome: Outcome) -> None:
-        self.write_row({"source": outcome.source, "code": outcome.code, "doc_type": outcome.doc_type_code,
-                        "status": str(outcome.status), "reason": outcome.reason or None, "pages": outcome.pages,
-                        "seconds": outcome.seconds})
+        self.write_row(report_row(outcome))
 
     def write_row(self, row: dict) -> None:
         """One line of the report: ``row`` has the ``REPORT_COLUMNS``."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import shutil
@@ -40,6 +41,7 @@ from digitize.workers import PageJob, page_outcome_from_dict, page_outcome_to_di
 from storage import STORAGE_ERRORS, Index, recover
 from storage.index.jobs import DONE, READING, READY, JobDocument, JobProgress, needs_page_reading
 from storage.workfiles import WorkFiles, default_work_url, open_workfiles
+from workflow.backfill import report_row
 from workflow.contracts import Outcome, SourcePart, Status, printable
 from workflow.ingest import DocumentJob, Ingest, IngestOptions, claim_is_stale, failure_reason, finish_read_pages
 from workflow.rooms import Rooms
@@ -148,8 +150,10 @@ def require_shared_index(settings: Settings) -> None:
                                "reach: set SOHOA_DATABASE_URL to PostgreSQL (postgresql+psycopg://…)")
 
 
+@functools.cache
 def work_files(settings: Settings) -> WorkFiles:
-    """Where workers hand files on (``SOHOA_WORK_URL``; by default beside the archive)."""
+    """Where workers hand files on (``SOHOA_WORK_URL``; by default beside the archive), opened once per process:
+    an S3 store checks its bucket as it opens, which is not to be done for every page."""
     url = settings.work_url or default_work_url(settings.archive_url, settings.data_dir)
     return open_workfiles(url, s3_endpoint=settings.s3_endpoint, s3_access_key=settings.s3_access_key,
                           s3_secret_key=settings.s3_secret_key, s3_secure=settings.s3_secure)
@@ -451,13 +455,6 @@ def _document_stage(rooms: Rooms, ingest: Ingest, job: JobDocument, store: WorkF
 def claim_is_stale_or_lease(owner: str, since: dt.datetime) -> bool:
     """A document claim of a worker that died (this host), or older than a document task can run (any host)."""
     return claim_is_stale(owner, since) or dt.datetime.now(dt.UTC) - since > DOCUMENT_LEASE
-
-
-def report_row(outcome: Outcome) -> dict[str, Any]:
-    """One line of the backfill report (the same columns as a local backfill's)."""
-    return {"source": outcome.source, "code": outcome.code, "doc_type": outcome.doc_type_code,
-            "status": str(outcome.status), "reason": outcome.reason or None, "pages": outcome.pages,
-            "seconds": outcome.seconds}
 
 
 def open_ingest(rooms: Rooms) -> Ingest:

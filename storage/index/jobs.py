@@ -69,14 +69,6 @@ class JobProgress:
     pages: int
     pages_in: int
 
-    @property
-    def done(self) -> int:
-        return self.by_state.get(DONE, 0)
-
-    @property
-    def finished(self) -> bool:
-        return self.documents > 0 and self.done == self.documents
-
 
 def needs_page_reading(kind: str, page_count: int, text_pages) -> bool:
     """Whether an input's pages go to page workers: not for a born-digital PDF (its text layer is read in the
@@ -139,13 +131,9 @@ class Jobs:
         with Session(self.writer) as session, session.begin():
             row = session.get(JobDocumentRow, job_id, with_for_update=True)
             if row.state == QUEUED:
-                row.state = READING if self._has_pages_to_read(row) else READY
+                row.state = READING if needs_page_reading(row.kind, row.page_count, row.text_pages) else READY
                 if row.state == READY:
                     row.ready_at = utc_now()
-
-    @staticmethod
-    def _has_pages_to_read(row: JobDocumentRow) -> bool:
-        return needs_page_reading(row.kind, row.page_count, row.text_pages)
 
     def get(self, job_id: int) -> JobDocument | None:
         with Session(self.engine) as session:
