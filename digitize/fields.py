@@ -11,6 +11,7 @@ from pathlib import Path
 
 from codes import DocumentType
 from digitize.model import FieldValue, PageText, Reread, Segment
+from digitize.places import correct_place_names, gazetteer
 from digitize.text import fold, modern_tone_marks, nfc, parse_vietnamese_date, strip_accents
 
 _NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]?\s*([0-9Il|\]][0-9A-Za-zĐđ/.\-]*)")
@@ -110,9 +111,12 @@ _HONORIFIC_RE = re.compile(r"^(?:\(?\s*(?:Ông|Bà|ông|bà|ÔNG|BÀ)\s*\)?\s*(?
 
 
 def _initials(name: str) -> set[str]:
-    """Abbreviations an issuer's name can take in a document symbol: ỦY BAN NHÂN DÂN → UBND."""
-    words = fold(name).replace("-", " ").split()
-    return {"".join(w[0] for w in words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)}
+    """Abbreviations an issuer's name can take in a document symbol: ỦY BAN NHÂN DÂN → UBND, SỞ KẾ HOẠCH VÀ
+    ĐẦU TƯ → SKHĐT (folded: SKHDT; "và" is left out of abbreviations)."""
+    found = set()
+    for words in (fold(name).replace("-", " ").split(), fold(name).replace("-", " ").replace(" VA ", " ").split()):
+        found |= {"".join(w[0] for w in words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)}
+    return found
 
 
 def _symbol_confidence(seg: Segment, number: str, issuer: str | None) -> float:
@@ -241,8 +245,9 @@ def cross_check_issuer(issuer: FieldValue, place: str | None) -> FieldValue:
     """The issuer's place name against the date line's: same letters but other marks is a misreading.
 
     Decree 30 prints the issuing body's place twice (header, upper case; date line, mixed case).  When the
-    two read alike but for a diacritic ("DƯƠNG LIẾU" / "Dương Liễu"), one of them is wrong and nothing
-    says which: the issuer is marked uncertain for a clerk to check.
+    two read alike but for a diacritic ("THANH ĐÔNG" / "Thạnh Đông"), one of them is wrong: the one that is
+    in the gazetteer of administrative units, when only one is; else nothing says which, and the issuer is
+    marked uncertain for a clerk to check.
     """
     if not issuer.value or not place:
         return issuer
@@ -253,6 +258,14 @@ def cross_check_issuer(issuer: FieldValue, place: str | None) -> FieldValue:
         window = printed[i:i + n]
         if [strip_accents(w) for w in window] == [strip_accents(w) for w in expected]:
             if window != expected:
+                header_known, line_known = gazetteer().known(" ".join(window)), gazetteer().known(" ".join(expected))
+                if header_known != line_known:
+                    if header_known:
+                        return issuer
+                    words = modern_tone_marks(issuer.value).split()
+                    value = " ".join(words[:i] + expected + words[i + n:])
+                    return replace(issuer, value=value, evidence=f"{issuer.evidence} (the header reads "
+                                   f"{' '.join(window)}, the date line and the list of units {' '.join(expected)})")
                 return replace(issuer, confidence=min(issuer.confidence, 0.5),
                                note=f"the header reads {' '.join(window)}, the date line {' '.join(expected)}")
             return issuer
@@ -306,7 +319,9 @@ def extract_issuer(pages: list[PageText]) -> FieldValue:
             lines.append(seg.text)
     if not lines:
         return FieldValue(None, 0.0)
-    return FieldValue(normalize_issuer(lines), 0.85, " / ".join(lines))
+    issuer, corrected = correct_place_names(normalize_issuer(lines))
+    evidence = " / ".join(lines) + (f" ({'; '.join(corrected)})" if corrected else "")
+    return FieldValue(issuer, 0.85, evidence)
 
 
 # Labels that introduce a holder on results of any type, tried after the type's own labels.
@@ -473,16 +488,51 @@ def _fits_the_line(name: str, value: str, pages: list[PageText]) -> bool:
     return not tails or (value.endswith(tails[-1]) and value[:-len(tails[-1])].isdigit())
 
 
-def check_symbol(value: FieldValue, doc_type: DocumentType | None) -> FieldValue:
-    """Decree 30's form of an administrative document's symbol, number/KIND-ISSUER, checked on the value
-    finally taken, whichever reading it came from."""
-    if not value.value or doc_type is None or doc_type.kind != "admin" or value.confidence < 0.5:
+def check_symbol(value: FieldValue, doc_type: DocumentType | None, issuer: str | None = None) -> FieldValue:
+    """Decree 30's form of a document symbol, checked on the value finally taken, whichever reading it came
+    from: an administrative document's is number/KIND-ISSUER, with the kind its title names; the letters of any
+    symbol are capitals (but for a kind written so, TTr, QyĐ), and a part that is the issuer's initials with a
+    letter or digit more (UBNDK: a speck of a stamp or signature read as a letter) is a misreading."""
+    if not value.value or doc_type is None or value.confidence < 0.5:
         return value
-    if "/" not in value.value:
-        return replace(value, confidence=0.4, note=value.note or f"the symbol {value.value!r} is incomplete")
-    if "-" not in value.value.partition("/")[2]:
-        return replace(value, confidence=0.5, note=value.note or f"the symbol {value.value!r} has no hyphen")
+    symbol = _restore_hyphen(value.value, doc_type)
+    if symbol != value.value:
+        value = replace(value, value=symbol)
+    problem = symbol_problem(symbol, doc_type, issuer)
+    if problem:
+        confidence = 0.4 if "incomplete" in problem else 0.5
+        return replace(value, confidence=min(value.confidence, confidence), note=value.note or problem)
     return value
+
+
+def symbol_problem(symbol: str, doc_type: DocumentType | None, issuer: str | None) -> str | None:
+    """Why ``symbol`` cannot be a document symbol of this type and issuer under Decree 30, or None."""
+    head, slash, rest = symbol.partition("/")
+    admin = doc_type is not None and doc_type.kind == "admin"
+    if admin and not slash:
+        return f"the symbol {symbol!r} is incomplete"
+    if not rest:
+        return None
+    kind = doc_type.abbreviation if doc_type is not None else None
+    letter_parts = [part for part in re.split(r"[/\-]", rest) if part and not part.isdigit()]
+    if any(part != kind and any(c.islower() for c in part) for part in letter_parts):
+        return f"the symbol {symbol!r} has lower-case letters"
+    if admin and "-" not in rest:
+        return f"the symbol {symbol!r} has no hyphen"
+    if admin and kind:
+        read_kind = re.sub(r"^(\d{4}/)?", "", rest).split("-")[0]
+        if read_kind != kind:
+            return f"the symbol {symbol!r} names the kind {read_kind}, the title {kind}"
+    initials = {fold(i) for i in _initials(issuer)} if issuer else set()
+    for part in letter_parts:
+        folded = fold(part)
+        if folded in initials:
+            continue
+        near = [i for i in initials if len(i) >= 3 and folded.startswith(i) and 1 <= len(folded) - len(i) <= 2]
+        if near or (any(c.isdigit() for c in part) and any(c.isalpha() for c in part)):
+            return f"the symbol {symbol!r} has a part {part} that is not the issuer's initials ({max(near, key=len)})" \
+                if near else f"the symbol {symbol!r} mixes digits and letters in {part}"
+    return None
 
 
 def symbol_key(text: str) -> str:
@@ -511,14 +561,16 @@ def _verdicts(rereads: list[Reread], read: Callable[[str], str | None]) -> dict[
     return verdicts
 
 
-def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) -> FieldValue:
+def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str,
+                         fits: Callable[[str], bool] | None = None) -> FieldValue:
     """Combine a field read on the page with the second readings of its line (``digitize.reread``).
 
     Each engine that re-read the line gives a verdict (its reading of the crop with the ink kept).  A line
     read surely on the page is questioned only when an engine's verdict is something else.  An unsure or
     filled-in line needs an engine that agrees and none that disagrees, or two engines that agree with each
     other; a value seen by one engine only is a proposal with what each reading said; a blank nothing could
-    read says where it is, so the clerk types only that.
+    read says where it is, so the clerk types only that.  ``fits``: whether a number has the form its type's
+    symbols take; when the readings share their digits and differ in letters, the one reading that fits is taken.
     """
     page_index, rereads = next(((p.index, p.rereads) for p in pages[:1] if p.rereads), (0, ()))
     rereads = [r for r in rereads if r.field == name]
@@ -544,8 +596,13 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) ->
         agree = [e for e, k in keys.items() if k == page_key]
         differ = [e for e, k in keys.items() if k != page_key]
         whole = {verdicts[e] for e in differ if value.value in verdicts[e]}
-        if unsure and len(whole) == 1 and len(differ) == len(keys):
-            return FieldValue(whole.pop(), 0.75, value.evidence, None)  # the page cut what the crops read whole
+        if unsure and len(whole) == 1 and len(set(keys.values())) == 1:
+            # The page cut what every engine read whole on the crops ("144/2016/XN" of "144/2016/XNHN").
+            return FieldValue(whole.pop(), 0.75, value.evidence, None)
+        fitting = _the_one_that_fits(value.value, list(verdicts.values()), fits) if fits else None
+        if fitting:
+            return FieldValue(fitting, 0.75, f"{value.evidence} (of the readings {said}, the only one in Decree 30's "
+                              "form, all with the same digits)")
         if differ:
             return replace(value, confidence=min(value.confidence, 0.5),
                            note=f"a second reading differs ({said}) at {where}")
@@ -566,6 +623,30 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str) ->
     if readable:
         return FieldValue(readable[0], 0.45, f"re-read at {where}", f"read only in part ({said}) at {where}")
     return replace(value, note=f"blank or unreadable at {where}" + (f" ({said})" if said else ""))
+
+
+def _the_one_that_fits(page: str, readings: list[str], fits: Callable[[str], bool]) -> str | None:
+    """Of the page's reading and the engines', the one symbol that ``fits``, when all share the same digits and
+    the others do not fit: "513/NGQ-UBND" (page, Tesseract) and "513/NQ-UBND" (TrueOCR) of a nghị quyết."""
+    candidates = {symbol_key(r): r for r in (page, *readings)}
+    if len({re.sub(r"\D", "", key) for key in candidates}) != 1:
+        return None
+    fitting = [r for r in candidates.values() if fits(r)]
+    return fitting[0] if len(fitting) == 1 and len(candidates) > 1 else None
+
+
+def symbol_fits(doc_type: DocumentType | None, issuer: str | None) -> Callable[[str], bool] | None:
+    """For an administrative type with a kind abbreviation, whether a symbol is in its Decree 30 form
+    (number/KIND-ISSUER, the issuer part the issuer's initials); None for other types."""
+    if doc_type is None or doc_type.kind != "admin" or not doc_type.abbreviation or not issuer:
+        return None
+    initials = {fold(i) for i in _initials(issuer)}
+    form = re.compile(rf"\d+(/\d{{4}})?/{re.escape(doc_type.abbreviation)}-([A-ZĐ]+)")
+
+    def fits(symbol: str) -> bool:
+        match = form.fullmatch(symbol)
+        return bool(match) and fold(match.group(2)) in initials and not symbol_problem(symbol, doc_type, issuer)
+    return fits
 
 
 def _holder_read(text: str) -> str | None:

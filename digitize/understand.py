@@ -22,6 +22,7 @@ from digitize.fields import (
     extract_number,
     level_of_issuer,
     number_line,
+    symbol_fits,
 )
 from digitize.model import Classification, CoverSheet, FieldValue, PageText, Understanding
 from digitize.registers import RegisterEntry, match_register
@@ -49,7 +50,9 @@ def understand(pages: list[PageText], catalogue: Catalogue, text_model: TextMode
     number = extract_number(pages, doc_type, issuer.value)
     labelled = doc_type is not None and any(fold(number.evidence or "").startswith(fold(label))
                                             for label in doc_type.number_labels)
-    number = check_symbol(confirm_with_rereads(number, pages, "number_label" if labelled else "number"), doc_type)
+    number = confirm_with_rereads(number, pages, "number_label" if labelled else "number",
+                                  None if labelled else symbol_fits(doc_type, issuer.value))
+    number = check_symbol(number, doc_type, issuer.value)
     issued_on = confirm_with_rereads(extract_issue_date(pages), pages, "issued_on")
     holder = confirm_holder(extract_holder(pages, doc_type), pages)
     issuing_agency = agencies.match_issuer(issuer.value)

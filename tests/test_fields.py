@@ -108,22 +108,57 @@ def test_a_leading_one_read_as_a_letter_is_read_back_but_uncertain():
     assert extract_number([page(seg(("Số", 93), ("lượng:", 90), ("12", 90)))], None).value is None
 
 
-def test_issuer_and_date_line_places_that_differ_by_a_mark_make_the_issuer_uncertain():
+def _header_with_place(unit: str, words: tuple[str, str], place_words: tuple[str, str]) -> PageText:
+    return page(seg(("ỦY", 95), ("BAN", 95), ("NHÂN", 95), ("DÂN", 95), x=200, y=100),
+                seg(*((w, 95) for w in unit.split()), (words[0], 95), (words[1], 91), x=200, y=160),
+                seg((place_words[0], 95), (place_words[1] + ",", 93), ("ngày", 95), ("08", 95), ("tháng", 95),
+                    ("4", 95), ("năm", 95), ("2020", 95), x=1400, y=160))
+
+
+def test_places_that_differ_by_a_mark_and_are_not_in_the_list_of_units_make_the_issuer_uncertain():
     from digitize.fields import cross_check_issuer, date_line_place, extract_issuer
 
-    def header(issuer_word: str, place_word: str) -> PageText:
-        return page(seg(("ỦY", 95), ("BAN", 95), ("NHÂN", 95), ("DÂN", 95), x=200, y=100),
-                    seg(("XÃ", 95), ("DƯƠNG", 95), (issuer_word, 91), x=200, y=160),
-                    seg(("Dương", 95), (place_word + ",", 93), ("ngày", 95), ("08", 95), ("tháng", 95), ("4", 95),
-                        ("năm", 95), ("2020", 95), x=1400, y=160))
-
-    misread = header("LIẾU", "Liễu")
-    assert date_line_place([misread]) == "Dương Liễu"
+    # Bảo Nham is no administrative unit: nothing says which reading is right.
+    misread = _header_with_place("XÃ", ("BẢO", "NHĂM"), ("Bảo", "Nham"))
+    assert date_line_place([misread]) == "Bảo Nham"
     checked = cross_check_issuer(extract_issuer([misread]), date_line_place([misread]))
-    assert checked.confidence <= 0.5 and "DƯƠNG LIẾU" in checked.note and "DƯƠNG LIỄU" in checked.note
-    agreeing = header("LIỄU", "Liễu")
+    assert checked.confidence <= 0.5 and "BẢO NHĂM" in checked.note and "BẢO NHAM" in checked.note
+    agreeing = _header_with_place("XÃ", ("BẢO", "NHAM"), ("Bảo", "Nham"))
     checked = cross_check_issuer(extract_issuer([agreeing]), date_line_place([agreeing]))
+    assert checked.value == "ỦY BAN NHÂN DÂN XÃ BẢO NHAM" and checked.confidence >= 0.85 and checked.note is None
+
+
+def test_a_place_misread_in_the_header_is_put_right_from_the_list_of_units():
+    from digitize.fields import cross_check_issuer, date_line_place, extract_issuer
+
+    # One commune spelled DƯƠNG LIỄU, none DƯƠNG LIẾU: the header's reading is put right, the issuer stays sure.
+    misread = _header_with_place("XÃ", ("DƯƠNG", "LIẾU"), ("Dương", "Liễu"))
+    checked = cross_check_issuer(extract_issuer([misread]), date_line_place([misread]))
     assert checked.value == "ỦY BAN NHÂN DÂN XÃ DƯƠNG LIỄU" and checked.confidence >= 0.85 and checked.note is None
+    assert "DƯƠNG LIẾU read, DƯƠNG LIỄU in the list" in checked.evidence
+    # Several communes share THANH ĐÔNG's letters (Thành Đông, Thạnh Đông): the date line's known spelling decides.
+    misread = _header_with_place("XÃ", ("THANH", "ĐÔNG"), ("Thạnh", "Đông"))
+    checked = cross_check_issuer(extract_issuer([misread]), date_line_place([misread]))
+    assert checked.value == "ỦY BAN NHÂN DÂN XÃ THẠNH ĐÔNG" and checked.confidence >= 0.85 and checked.note is None
+    # A province whose marks were lost altogether, with no date line place to compare.
+    lost = page(seg(("ỦY", 95), ("BAN", 95), ("NHÂN", 95), ("DÂN", 95), x=200, y=100),
+                seg(("TỈNH", 95), ("KIEN", 90), ("GIANG", 90), x=200, y=160))
+    assert extract_issuer([lost]).value == "ỦY BAN NHÂN DÂN TỈNH KIÊN GIANG"
+
+
+def test_place_names_are_checked_at_the_level_their_unit_word_names():
+    from digitize.places import correct_place_names
+
+    corrected, changes = correct_place_names("ỦY BAN NHÂN DÂN TỈNH YEN BÀI SỞ TƯ PHÁP")
+    assert corrected == "ỦY BAN NHÂN DÂN TỈNH YÊN BÁI SỞ TƯ PHÁP" and changes == [
+        "YEN BÀI read, YÊN BÁI in the list of administrative units"]
+    assert correct_place_names("ỦY BAN NHÂN DÂN TỈNH HẢI HUNG")[0] == "ỦY BAN NHÂN DÂN TỈNH HẢI HƯNG"  # 1968–1996
+    # A known name is left alone, and so is a name with several spellings (TÂN HOA, TÂN HÒA, TÂN HÓA).
+    assert correct_place_names("ỦY BAN NHÂN DÂN XÃ TÂN HÒA") == ("ỦY BAN NHÂN DÂN XÃ TÂN HÒA", [])
+    assert correct_place_names("ỦY BAN NHÂN DÂN XÃ TÂN HOÀ")[1] == []
+    assert correct_place_names("ỦY BAN NHÂN DÂN XÃ TAN HOA") == ("ỦY BAN NHÂN DÂN XÃ TAN HOA", [])
+    # HUYỆN names a district: a commune's spelling is no evidence for it.
+    assert correct_place_names("ỦY BAN NHÂN DÂN HUYỆN VAN CHÁN")[0] == "ỦY BAN NHÂN DÂN HUYỆN VĂN CHẤN"
 
 
 def test_a_year_split_by_ocr_is_read_but_uncertain():

@@ -16,7 +16,7 @@ from codes import load_catalogue
 from digitize.annotations import annotation_words
 from digitize.fields import extract_holder, extract_issuer, extract_number
 from digitize.intake import text_layer_pages
-from digitize.model import PageText, Segment, Word
+from digitize.model import FieldValue, PageText, Reread, Segment, Word
 from digitize.registers import RegisterEntry, RegisterError, match_register, read_register
 from samples.varied import noise_page, save_born_digital, save_varied, varied_document
 from tests.conftest import run_cli
@@ -345,3 +345,67 @@ def test_noise_and_photos_are_rejected_with_a_reason(tmp_path):
     for path in paths:
         assert outcomes[path.name].status == "rejected", (path.name, outcomes[path.name].review_reasons)
         assert outcomes[path.name].error
+
+
+def _readings(*pairs: tuple[str, str]) -> PageText:
+    page = _page([[("Số:", 300), ("/QĐ-UBND", 560)]])
+    return PageText(0, page.width, page.height, page.segments, "ocr", rereads=tuple(
+        Reread("number", text, 80.0, (390, 190, 400, 80), f"{engine}, ink kept") for engine, text in pairs))
+
+
+def test_the_page_cut_short_takes_the_whole_symbol_only_when_every_engine_reads_it():
+    from digitize.fields import confirm_with_rereads
+
+    cut = FieldValue("144/2016/XN", 0.45, "Số: 144/2016/XN#⁄N")
+    # Tesseract reads a longer symbol, TrueOCR another: nothing says which, so the clerk looks.
+    split = confirm_with_rereads(cut, [_readings(("trueocr", "144/2016ANHN_H"), ("tesseract", "144/2016/XNN Hc"))],
+                                 "number")
+    assert split.confidence < 0.7
+    agreed = confirm_with_rereads(cut, [_readings(("trueocr", "144/2016/XNHN"), ("tesseract", "144/2016/XNHN"))],
+                                  "number")
+    assert agreed.value == "144/2016/XNHN" and agreed.confidence >= 0.7
+
+
+def test_symbols_outside_decree_30_form_wait_for_a_clerk():
+    from digitize.fields import check_symbol
+
+    commune = "ỦY BAN NHÂN DÂN XÃ HOÀN TRẠCH"
+    province = "ỦY BAN NHÂN DÂN TỈNH KIÊN GIANG"
+    cases = {
+        ("XNHN", "144/2016/XNNHc", commune): "lower-case",  # a speck after the symbol read as a letter
+        ("NQ", "513/NGQ-UBND", province): "names the kind NGQ, the title NQ",
+        ("QYD", "434/QyĐ-UBNDK", province): "not the issuer's initials (UBND)",
+        ("CT", "658/CT-UBND1", province): "not the issuer's initials (UBND)",
+        ("CT", "658/CT-VP1", province): "mixes digits and letters",
+        ("QD", "752/QĐ-UBND", province): None,
+        ("TTR", "216/TTr-UBND", province): None,  # TTr is how Decree 30 writes the kind
+        ("BC", "1414/BC-SKHĐT", "ỦY BAN NHÂN DÂN TỈNH BẮC GIANG SỞ KẾ HOẠCH VÀ ĐẦU TƯ"): None,  # "và" left out
+        ("XNHN", "144/2016/XNHN", commune): None,
+    }
+    for (code, symbol, issuer), problem in cases.items():
+        checked = check_symbol(FieldValue(symbol, 0.9, f"Số: {symbol}"), CATALOGUE.get(code), issuer)
+        if problem is None:
+            assert checked.confidence == 0.9 and checked.note is None, symbol
+        else:
+            assert checked.confidence < 0.7 and problem in checked.note, (symbol, checked.note)
+    # A hyphen lost after the kind the title names is put back: "839/CTUBND" of a chỉ thị.
+    restored = check_symbol(FieldValue("839/CTUBND", 0.9, "Số: 839/CTUBND"), CATALOGUE.get("CT"), province)
+    assert restored.value == "839/CT-UBND" and restored.confidence == 0.9
+
+
+def test_of_readings_with_the_same_digits_the_one_in_decree_30_form_is_taken():
+    from digitize.fields import confirm_with_rereads, symbol_fits
+
+    fits = symbol_fits(CATALOGUE.get("NQ"), "ỦY BAN NHÂN DÂN TỈNH KIÊN GIANG")
+    read = FieldValue("513/NGQ-UBND", 0.58, "Số: 513 /NGQ-UBND")
+    taken = confirm_with_rereads(read, [_readings(("trueocr", "513/NQ-UBND"), ("tesseract", "513/NGQ-UBND"))],
+                                 "number", fits)
+    assert taken.value == "513/NQ-UBND" and taken.confidence >= 0.7 and "Decree 30" in taken.evidence
+    # Other digits: no form decides between 513 and 573.
+    other = confirm_with_rereads(read, [_readings(("trueocr", "573/NQ-UBND"), ("tesseract", "513/NGQ-UBND"))],
+                                 "number", fits)
+    assert other.confidence < 0.7
+    # Two readings in the form (UBND and UB are both the issuer's initials): nothing decides.
+    both = confirm_with_rereads(FieldValue("513/NQ-UB", 0.58, "Số: 513/NQ-UB"),
+                                [_readings(("trueocr", "513/NQ-UBND"), ("tesseract", "513/NQ-UB"))], "number", fits)
+    assert both.confidence < 0.7

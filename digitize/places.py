@@ -1,0 +1,102 @@
+"""Place names of Vietnamese administrative units, to check an issuer's name as read.
+
+OCR's usual slip on a header printed in capitals is a wrong or lost mark on a place name (KIEN GIANG, VĂN CHÂN,
+HẢI HUNG).  The gazetteer (``data/places.toml``: the official lists before and after the 2025 reorganization and
+the provinces of 1976–1997) says which spelling exists.  A name that is not in it but has exactly one spelling
+there with the same letters, at the level its unit word names, is read as that spelling; anything else is left as
+read.  A real place missing from the gazetteer costs nothing: it is left alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from digitize.text import modern_tone_marks, nfc, strip_accents
+
+_PLACES_FILE = Path(__file__).parent / "data" / "places.toml"
+# The unit word before a name, and the levels whose names may follow it.
+_UNIT_LEVELS = {("TỈNH",): ("provinces",), ("THÀNH", "PHỐ"): ("provinces", "districts"),
+                ("HUYỆN",): ("districts",), ("QUẬN",): ("districts",), ("THỊ", "XÃ"): ("districts",),
+                ("XÃ",): ("communes",), ("PHƯỜNG",): ("communes",), ("THỊ", "TRẤN"): ("communes",)}
+_LONGEST_NAME = 4  # words
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    names: dict[str, frozenset[str]]  # level → upper-case names
+    by_letters: dict[str, dict[str, frozenset[str]]]  # level → letters without marks → names
+
+    def known(self, name: str, levels: tuple[str, ...] = ("provinces", "districts", "communes")) -> bool:
+        """Whether ``name`` (any case) is the name of a unit at one of ``levels``."""
+        key = _upper(name)
+        return any(key in self.names[level] for level in levels)
+
+    def spellings(self, name: str, levels: tuple[str, ...]) -> frozenset[str]:
+        """The names at ``levels`` written with the same letters as ``name``, whatever its marks."""
+        letters = strip_accents(_upper(name))
+        return frozenset().union(*(self.by_letters[level].get(letters, frozenset()) for level in levels))
+
+
+def _upper(name: str) -> str:
+    return " ".join(modern_tone_marks(nfc(name)).upper().replace("-", " - ").split())
+
+
+@functools.cache
+def gazetteer() -> Gazetteer:
+    """The gazetteer, loaded once per process."""
+    raw = tomllib.loads(_PLACES_FILE.read_text("utf-8"))
+    names, by_letters = {}, {}
+    for level in ("provinces", "districts", "communes"):
+        upper = frozenset(_upper(name) for name in raw[level])
+        grouped: dict[str, set[str]] = {}
+        for name in upper:
+            grouped.setdefault(strip_accents(name), set()).add(name)
+        names[level] = upper
+        by_letters[level] = {letters: frozenset(group) for letters, group in grouped.items()}
+    return Gazetteer(names, by_letters)
+
+
+def correct_place_names(issuer: str) -> tuple[str, list[str]]:
+    """An upper-case issuer with each place name after a unit word checked against the gazetteer:
+    (the issuer with misread marks put right, what was put right).  "TỈNH KIEN GIANG" → "TỈNH KIÊN GIANG"."""
+    places = gazetteer()
+    words = issuer.split()
+    changes = []
+    i = 0
+    while i < len(words):
+        unit, levels = _unit_at(words, i)
+        if not levels:
+            i += 1
+            continue
+        start = i + len(unit)
+        span = _known_span(words, start, levels)
+        if span is None:
+            for n in range(min(_LONGEST_NAME, len(words) - start), 1, -1):
+                read = " ".join(words[start:start + n])
+                spellings = places.spellings(read, levels)
+                if len(spellings) == 1:
+                    right = next(iter(spellings))
+                    words[start:start + n] = right.split()
+                    changes.append(f"{read} read, {right} in the list of administrative units")
+                    span = len(right.split())
+                    break
+        i = start + (span or 1)
+    return " ".join(words), changes
+
+
+def _unit_at(words: list[str], i: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    for unit in sorted(_UNIT_LEVELS, key=len, reverse=True):
+        if tuple(words[i:i + len(unit)]) == unit:
+            return unit, _UNIT_LEVELS[unit]
+    return (), ()
+
+
+def _known_span(words: list[str], start: int, levels: tuple[str, ...]) -> int | None:
+    """How many words after ``start`` make a known name (the longest), if any."""
+    for n in range(min(_LONGEST_NAME, len(words) - start), 0, -1):
+        if gazetteer().known(" ".join(words[start:start + n]), levels):
+            return n
+    return None
