@@ -17,7 +17,8 @@ from digitize.text import fold, modern_tone_marks, nfc, parse_vietnamese_date, s
 _NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]?\s*([0-9Il|\]][0-9A-Za-zĐđ/.\-]*)")
 # A leading 1 that OCR read as a letter or bracket ("Số: I22/XNCT").
 # The number line, even with its number left blank ("Số:      /TB-UBND").
-NUMBER_LINE_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]")
+# Header lines only: OCR reads the capital S of "Số:" as "s" now and then ("số: 718 /GGT-UBND").
+NUMBER_LINE_RE = re.compile(r"^[\W_]{0,3}[Ss][oóôốồổỗộ6]\s*[:.;]")
 _NUMBER_LOOKALIKES = str.maketrans({"I": "1", "l": "1", "|": "1", "]": "1"})
 _PERSONAL_ID_RE = re.compile(r"(?<!\d)(\d{12})(?!\d)")
 _CENTRAL_CITIES = ("HA NOI", "HO CHI MINH", "HAI PHONG", "DA NANG", "CAN THO", "HUE")
@@ -159,7 +160,9 @@ def extract_number(pages: list[PageText], doc_type: DocumentType | None, issuer:
                 return FieldValue(value.group(0), min(0.95, found[2]), found[1])
     left, _ = _header(pages[0]) if pages else ([], [])
     for seg in left + segments:
-        tight = _restore_hyphen(_tight(seg.text), doc_type)
+        text = re.sub(r"^([\W_]{0,3})s", r"\1S", seg.text) if seg in left and NUMBER_LINE_RE.match(seg.text) \
+            else seg.text
+        tight = _restore_hyphen(_tight(text), doc_type)
         match = _NUMBER_RE.match(tight)
         number = _document_number(match.group(1).rstrip(".-/")) if match else None
         if number:
@@ -471,7 +474,8 @@ def _code_read(text: str) -> str | None:
     return value.group(0) if value and any(c.isdigit() for c in value.group(0)) else None
 
 
-def _date_read(text: str) -> str | None:
+def read_date(text: str) -> str | None:
+    """An issue date (ISO) as a reading of the date line gives it, if it is a plausible one."""
     found = parse_vietnamese_date(text)
     return found.isoformat() if found and 1945 <= found.year <= 2100 else None
 
@@ -547,15 +551,16 @@ def _key(name: str, value: str) -> str:
 
 
 def _verdicts(rereads: list[Reread], read: Callable[[str], str | None]) -> dict[str, str]:
-    """What each engine read: on the crop with the ink kept, else on the cleaned crop (the image the page
-    reading saw, where a pen's blue ink was lifted); no verdict when neither could be read."""
+    """What each engine read: in the blank alone (its digits in the line's printed rest), else on the crop of
+    the line with the ink kept, else on the cleaned crop (the image the page reading saw, where a pen's blue ink
+    was lifted); no verdict when none could be read."""
     by_engine: dict[str, dict[str, str | None]] = {}
     for reread in rereads:
         engine, _, image = reread.source.partition(", ")
         by_engine.setdefault(engine, {})[image] = read(reread.text)
     verdicts = {}
     for engine, readings in by_engine.items():
-        value = readings.get("ink kept") or readings.get("cleaned")
+        value = readings.get("blank") or readings.get("ink kept") or readings.get("cleaned")
         if value:
             verdicts[engine] = value
     return verdicts
@@ -576,7 +581,7 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str,
     rereads = [r for r in rereads if r.field == name]
     if not rereads:
         return value
-    parse = {"number": _number_read, "number_label": _code_read, "issued_on": _date_read}[name]
+    parse = {"number": _number_read, "number_label": _code_read, "issued_on": read_date}[name]
     # Tesseract's confidence on a lone line says little (0 for a clean "1234/QĐ-UBND"): agreement decides.
     verdicts = _verdicts(rereads, lambda text: parse(text.translate(_ETH)))
     keys = {engine: _key(name, v) for engine, v in verdicts.items()}
@@ -664,6 +669,29 @@ def _other_marks(reading: str, page: str) -> bool:
     return len(reading.split()) == len(page.split()) and all(strip_accents(a) != a for a, _ in pairs)
 
 
+# Words of organization names ("CÔNG TY CỔ PHẦN …"): one spelling each, like name syllables.
+_ORGANIZATION_SYLLABLES = frozenset({"CÔNG", "TY", "CỔ", "PHẦN", "TRÁCH", "NHIỆM", "HỮU", "HẠN", "TNHH", "HỘ",
+                                     "KINH", "DOANH", "HỢP", "TÁC", "XÃ", "CHI", "NHÁNH", "NGHIỆP", "TƯ", "NHÂN",
+                                     "TẬP", "ĐOÀN", "CỬA", "HÀNG", "CƠ", "SỞ"})
+
+
+def _known_over(page: str, other: str) -> bool:
+    """Whether, at every word where two readings of a holder differ in marks, the page's word is a known name
+    syllable for its place (or an organization's word) and the other reading's is not: "LÂM THỊ OANH" against
+    "LẢM THỊ OANH", "CÔNG TY CỔ PHẦN …" against "… CỔ PHẮN …" (a reader's slip, not another name)."""
+    lexicon = name_lexicon()
+    words = page.split()
+    person = not any(fold(page).startswith(word) for word in _ORGANIZATION_WORDS)
+
+    def known(word: str, i: int) -> bool:
+        if not person:
+            return word in _ORGANIZATION_SYLLABLES or any(word in names for names in lexicon.values())
+        place = "surnames" if i == 0 else "given" if i == len(words) - 1 else None
+        return word in (lexicon[place] if place else lexicon["middle"] | lexicon["given"])
+    pairs = [(i, a, b) for i, (a, b) in enumerate(zip(words, other.split(), strict=False)) if a != b]
+    return bool(pairs) and all(known(a, i) and not known(b, i) for i, a, b in pairs)
+
+
 def confirm_holder(value: FieldValue, pages: list[PageText]) -> FieldValue:
     """A holder's name checked by the second readings of its line: a name the lexicon corrected (LỄ → LÊ)
     or read unsurely that another engine reads alike needs no clerk; a name an engine reads with the same
@@ -672,7 +700,7 @@ def confirm_holder(value: FieldValue, pages: list[PageText]) -> FieldValue:
     if not value.value or not rereads:
         return value
     verdicts = _verdicts(rereads, _holder_read)
-    other_marks = [v for v in verdicts.values() if _other_marks(v, value.value)]
+    other_marks = [v for v in verdicts.values() if _other_marks(v, value.value) and not _known_over(value.value, v)]
     if other_marks:
         return replace(value, confidence=min(value.confidence, 0.5),
                        note=f"the page reads {value.value}, a second reading {other_marks[0]}")

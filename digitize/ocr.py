@@ -107,6 +107,39 @@ def read_words(gray: np.ndarray, dpi: float, config: OcrConfig = DEFAULT_OCR) ->
         return _tesseract_words(image_file.name, dpi, config)
 
 
+def read_lines(images: list[np.ndarray], dpi: float, config: OcrConfig = DEFAULT_OCR,
+               whitelist: str | None = None) -> list[list[Word]]:
+    """Read each image as one line of text (``--psm 7``), all in one Tesseract run: the command is given the list
+    of images and loads its model once; libtesseract reads them one by one.  [the words of each image]."""
+    if not images:
+        return []
+    if config.engine == "tesserocr":
+        return [_library_words(image, dpi, config, 7, whitelist) for image in images]
+    import cv2
+
+    with tempfile.TemporaryDirectory(prefix="sohoa-lines-") as folder:
+        paths = []
+        for k, image in enumerate(images):
+            paths.append(f"{folder}/line-{k:03d}.pgm")
+            cv2.imwrite(paths[-1], image)
+        listing = Path(folder) / "lines.txt"
+        listing.write_text("\n".join(paths) + "\n")
+        options = f"--psm 7 --dpi {int(round(dpi))}" + (f" -c tessedit_char_whitelist={whitelist}" if whitelist else "")
+        try:
+            data = pytesseract.image_to_data(str(listing), lang=config.lang, config=options,
+                                             output_type=pytesseract.Output.DICT, timeout=config.page_timeout)
+        except RuntimeError as exc:
+            if "timeout" in str(exc).lower():
+                raise PageTimeout(f"OCR of {len(images)} lines took longer than {config.page_timeout:g} s") from None
+            raise
+    lines: list[list[Word]] = [[] for _ in images]
+    for page, *row in zip(data["page_num"], data["text"], data["conf"], data["left"], data["top"], data["width"],
+                          data["height"], strict=True):
+        if 1 <= int(page) <= len(images):
+            lines[int(page) - 1] += _words([row])
+    return lines
+
+
 def _tesseract_words(image_path: str, dpi: float, config: OcrConfig) -> list[Word]:
     # The command runs single-threaded: OMP_THREAD_LIMIT=1 is in the workers' environment (settings).
     try:
@@ -126,8 +159,9 @@ _library = None  # this worker's libtesseract instance: the language model stays
 _library_key: tuple[str, Path] | None = None
 
 
-def _library_words(gray: np.ndarray, dpi: float, config: OcrConfig) -> list[Word]:
-    """The same page analysis as ``tesseract --psm 3`` (automatic segmentation), by libtesseract in-process."""
+def _library_words(gray: np.ndarray, dpi: float, config: OcrConfig, psm: int = 3,
+                   whitelist: str | None = None) -> list[Word]:
+    """The same analysis as the ``tesseract`` command with ``--psm``, by libtesseract in-process."""
     global _library, _library_key
     key = (config.lang, _tessdata_dir(config))
     if _library is None or _library_key != key:
@@ -139,16 +173,20 @@ def _library_words(gray: np.ndarray, dpi: float, config: OcrConfig) -> list[Word
             raise pytesseract.TesseractError(1, f"libtesseract could not load {config.lang!r}: {exc}") from None
         _library_key = key
     height, width = gray.shape
-    _library.SetImageBytes(gray.tobytes(), width, height, 1, width)
-    _library.SetSourceResolution(int(round(dpi)))
-    if not _library.Recognize(timeout=int(config.page_timeout * 1000)):
+    _library.SetPageSegMode(psm)
+    _library.SetVariable("tessedit_char_whitelist", whitelist or "")
+    try:
+        _library.SetImageBytes(gray.tobytes(), width, height, 1, width)
+        _library.SetSourceResolution(int(round(dpi)))
+        if not _library.Recognize(timeout=int(config.page_timeout * 1000)):
+            raise PageTimeout(f"OCR of a page did not finish in {config.page_timeout:g} s")
+        # The TSV rows are those of `tesseract … tsv`: level … left top width height conf text.
+        rows = (line.split("\t") for line in _library.GetTSVText(0).splitlines())
+        return _words((row[11], row[10], row[6], row[7], row[8], row[9]) for row in rows if len(row) >= 12)
+    finally:
         _library.Clear()
-        raise PageTimeout(f"OCR of a page did not finish in {config.page_timeout:g} s")
-    # The TSV rows are those of `tesseract … tsv`: level … left top width height conf text.
-    rows = (line.split("\t") for line in _library.GetTSVText(0).splitlines())
-    words = _words((row[11], row[10], row[6], row[7], row[8], row[9]) for row in rows if len(row) >= 12)
-    _library.Clear()
-    return words
+        _library.SetPageSegMode(3)
+        _library.SetVariable("tessedit_char_whitelist", "")
 
 
 @functools.cache

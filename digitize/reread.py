@@ -17,13 +17,17 @@ import re
 import cv2
 import numpy as np
 
-from digitize.fields import NUMBER_LINE_RE, check_person_name, symbol_key
+from digitize.fields import NUMBER_LINE_RE, check_person_name, read_date, symbol_key
 from digitize.model import Reread, Segment
-from digitize.ocr import OcrConfig, PageTimeout, read_words
+from digitize.ocr import OcrConfig, PageTimeout, read_lines, read_words
 from digitize.text import fold, nfc, parse_vietnamese_date, strip_accents
 
 _DATE_LINE = re.compile(r"\bngay\b.*\b(thang|nam)\b", re.IGNORECASE)
 _SURE = 88.0  # every word of the line at least this sure: no second reading
+_DIGITS = "0123456789"
+# What a line reader gives for a digit written by hand: letters of the same shape.
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1",
+                                   "]": "1", "Z": "2", "z": "2", "S": "5", "s": "5", "g": "9", "q": "9"})
 
 
 def lines_to_reread(segments: tuple[Segment, ...], page_height: int,
@@ -98,12 +102,61 @@ def filled_in(seg: Segment) -> bool:
                for w in seg.words if w.text.strip(".,:;").isdigit())
 
 
+def blank_of(seg: Segment, field: str) -> tuple[int, int, str] | None:
+    """The blank a văn thư fills in on a number or date line, found between the printed words around it:
+    (x where it starts, x where it ends, the line with ``{}`` where the blank is), e.g. "{} /CT-UBND" between
+    "Số:" and "/CT-UBND", or "ngày {} tháng 4 năm 2021" between "ngày" and "tháng".  None when the printed words
+    around it were not read (nothing says where the blank ends)."""
+    words = seg.words
+    if field == "number":
+        first = 1 if len(words) > 1 and words[1].text in (":", ".") else 0
+        tails = [k for k in range(first + 1, len(words)) if words[k].text.startswith("/")]
+        if not tails:
+            return None
+        start, end = words[first].x + words[first].w, words[tails[-1]].x
+        template = "{} " + " ".join(w.text for w in words[tails[-1]:])
+    else:
+        folded = [strip_accents(w.text).lower() for w in words]
+        day = next((k for k, w in enumerate(folded) if w == "ngay"), None)
+        month = next((k for k, w in enumerate(folded) if day is not None and k > day and w == "thang"), None)
+        if day is None or month is None:
+            return None
+        start, end = words[day].x + words[day].w, words[month].x
+        template = "ngày {} " + " ".join(w.text for w in words[month:])
+    return (start, end, template) if end - start >= 1.2 * seg.height else None
+
+
+def _filled(template: str, text: str) -> str:
+    """The line with what a reader read in its blank: digits only, look-alike letters read back."""
+    return template.format(re.sub(r"\D", "", text.translate(_DIGIT_LOOKALIKES)))
+
+
+def _printed_rest_sure(field: str, seg: Segment, template: str, line_readings: list[str]) -> bool:
+    """Whether the printed rest of a blank's line ("/CT-UBND", "tháng 4 năm 2021") was read surely: every word
+    of it sure on the page, or another engine's reading of the whole line ending the same.  Both readings of the
+    blank share it, so their agreement says nothing about it."""
+    rest = template.replace("ngày {} ", "").replace("{} ", "")
+    words = [w for w in seg.words if w.text in rest.split()]
+    if words and min(w.conf for w in words) >= _SURE:
+        return True
+    if field == "number":
+        return any(symbol_key(line).endswith(symbol_key(rest)) for line in line_readings if symbol_key(rest))
+    mine = read_date("ngày 1 " + rest)
+    return mine is not None and any((read_date(line) or "")[:7] == mine[:7] for line in line_readings)
+
+
 def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, original_rgb: np.ndarray,
                   to_cleaned: np.ndarray, config: OcrConfig) -> tuple[Reread, ...]:
-    """Re-read the unsure lines of a page, all in one Tesseract call; boxes are in cleaned-image pixels."""
+    """Re-read the unsure lines of a page, and the blanks in them, in at most two Tesseract calls; boxes are in
+    cleaned-image pixels.
+
+    A blank filled in by hand or stamp is cropped alone, between the printed words around it, and read as digits
+    (Tesseract with a digit whitelist; TrueOCR): its reading stands in the line's printed rest.  A reading of the
+    whole line, which the page reader and Tesseract on the line misread where a pen wrote, is kept for the rest."""
     height, width = cleaned_gray.shape
     reader = second_reader(config)
     jobs = []
+    blank_jobs = []
     # Only lines that need it: on printed lines the page reading is better than either second reader (both
     # misread printed digits and marks now and then: 2016 as 2018, XUÂN as XUẢN).
     for name, seg, start, unsure in lines_to_reread(segments, height, config.field_labels):
@@ -122,23 +175,60 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
         box = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
         jobs.append((name, box, unsure, "ink kept", _ink_kept_crop(original_rgb, to_cleaned, box)))
         jobs.append((name, box, unsure, "cleaned", cleaned_gray[y0:y1, x0:x1]))
+        blank = blank_of(seg, name) if name in ("number", "issued_on") and unsure else None
+        if blank is not None:
+            start, end, template = blank
+            blank_box = (int(start + 2), int(y0), int(end - start - 4), int(y1 - y0))
+            blank_jobs.append((name, blank_box, template, seg, _ink_kept_crop(original_rgb, to_cleaned, blank_box)))
     if not jobs:
         return ()
     readings: list[Reread] = []
     if reader is not None:
-        texts = reader.predict([crop for *_, crop in jobs])
+        texts = reader.predict([crop for *_, crop in jobs] + [crop for *_, crop in blank_jobs])
         readings += [Reread(name, text, confidence, box, f"trueocr, {source}", unsure)
-                     for (name, box, unsure, source, _), (text, confidence) in zip(jobs, texts, strict=True)]
-    # Tesseract (0.3 s a crop) re-reads an unsure line only when TrueOCR (7 ms) did not read what the page did.
+                     for (name, box, unsure, source, _), (text, confidence) in zip(jobs, texts, strict=False)]
+        line_readings = {name: [r.text for r in readings if r.field == name] for name, *_ in blank_jobs}
+        blank_jobs = [job for job in blank_jobs if _printed_rest_sure(job[0], job[3], job[2], line_readings[job[0]])]
+        readings += [Reread(name, _filled(template, text), confidence, box, "trueocr, blank")
+                     for (name, box, template, *_), (text, confidence)
+                     in zip(blank_jobs, texts[len(jobs):], strict=False) if _filled(template, text) != template]
+    else:
+        blank_jobs = [job for job in blank_jobs if _printed_rest_sure(job[0], job[3], job[2], [])]
+    # Tesseract (0.3 s a call) re-reads an unsure line only when TrueOCR (7 ms) did not read what the page did,
+    # and only on its crop alone when its blank is read apart.
     confirmed = {(r.field, r.box) for r in readings if r.source.endswith("ink kept")
                  and _same(r.text, _page_words(segments, r.field, r.box), marks=r.field == "holder")}
-    unsure_jobs = [job for job in jobs if job[2] and (job[0], job[1]) not in confirmed]
+    confirmed |= {r.field for r in readings if r.source.endswith("blank")
+                  and _page_reads(r.field, r.text, " ".join(w.text for w in _line_of(segments, r.field, r.box)))}
+    read_apart = {job[0] for job in blank_jobs}
+    blank_jobs = [job for job in blank_jobs if job[0] not in confirmed]
+    unsure_jobs = [job for job in jobs if job[2] and (job[0], job[1]) not in confirmed and job[0] not in read_apart]
     if unsure_jobs:
         # A line that needs confirming is also read by Tesseract alone on its crop: two engines, two images.
         texts = _tesseract_lines([crop for *_, crop in unsure_jobs], config)
         readings += [Reread(name, text, confidence, box, f"tesseract, {source}", unsure)
                      for (name, box, unsure, source, _), (text, confidence) in zip(unsure_jobs, texts, strict=True)]
+    if blank_jobs:
+        texts = _tesseract_blanks([crop for *_, crop in blank_jobs], config)
+        readings += [Reread(name, _filled(template, text), confidence, box, "tesseract, blank")
+                     for (name, box, template, *_), (text, confidence) in zip(blank_jobs, texts, strict=True)
+                     if _filled(template, text) != template]
     return tuple(readings)
+
+
+def _page_reads(field: str, reading: str, page_words: str) -> bool:
+    """Whether the page read its blank as a second reader did ("ngày 08 tháng …" / "08 tháng …")."""
+    if field == "issued_on":
+        return read_date(reading) is not None and read_date(reading) == read_date(f"ngày {page_words}")
+    return _same(reading, page_words)
+
+
+def _line_of(segments: tuple[Segment, ...], field: str, box: tuple[int, int, int, int]) -> list:
+    """The page's words on the line of a blank's box, from the blank on (the page's reading of what fills it)."""
+    x, y, w, h = box
+    return [word for seg in segments for word in seg.words
+            if y <= word.y + word.h / 2 <= y + h and word.x + word.w > x
+            and not (field == "issued_on" and strip_accents(word.text).lower() == "ngay")]
 
 
 def _page_words(segments: tuple[Segment, ...], field: str, box: tuple[int, int, int, int]) -> str:
@@ -216,6 +306,18 @@ def _ink_kept_crop(rgb: np.ndarray, to_cleaned: np.ndarray, box: tuple[int, int,
     crop = cv2.warpAffine(np.ascontiguousarray(darkest), matrix, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
     _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return binary
+
+
+def _tesseract_blanks(crops: list[np.ndarray], config: OcrConfig) -> list[tuple[str, float]]:
+    """Each blank's crop read alone as one line of digits, at twice the scale, in one Tesseract run (stacked,
+    the crops of handwritten digits are read worse: a pen's 1 as 7): [(text, lowest word confidence)]."""
+    images = [cv2.copyMakeBorder(cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC),
+                                 20, 20, 20, 20, cv2.BORDER_CONSTANT, value=255) for crop in crops]
+    try:
+        lines = read_lines(images, 600, config, whitelist=_DIGITS)
+    except (PageTimeout, RuntimeError, OSError):
+        return [("", 0.0)] * len(crops)
+    return [(" ".join(w.text for w in line), min((w.conf for w in line), default=0.0)) for line in lines]
 
 
 def _tesseract_lines(crops: list[np.ndarray], config: OcrConfig) -> list[tuple[str, float]]:

@@ -166,3 +166,10 @@ def test_a_year_split_by_ocr_is_read_but_uncertain():
                 ("201", 96), ("1", 96), x=1320)
     found = extract_issue_date([page(seg(("ỦY", 95), ("BAN", 95)), right)])
     assert found.value == "2011-08-10" and found.confidence <= 0.5
+
+
+def test_a_header_number_line_read_with_a_small_s_is_the_number_line():
+    header = page(seg(("ỦY", 95), ("BAN", 95), x=200, y=100), seg(("số:", 93), ("718/GGT-UBND", 90), x=200, y=200))
+    assert extract_number([header], None, "ỦY BAN NHÂN DÂN TỈNH QUẢNG BÌNH").value == "718/GGT-UBND"
+    # In the body, "số" opens other things: "số lượng: 12" is no document number.
+    assert extract_number([page(seg(("số", 93), ("lượng:", 90), ("12", 90)))], None).value is None

@@ -201,6 +201,14 @@ def test_a_holder_read_with_other_marks_waits_and_one_with_lost_marks_does_not()
     page_value = FieldValue("TRẦN TRỌNG HIỂU", 0.9, "Họ và tên: …")
     assert confirm_holder(page_value, [with_readings("TRẦN TRỌNG HIẾU", "TRẦN TRỌNG HIẾU")]).confidence < 0.7
     assert confirm_holder(page_value, [with_readings("TRAN TRỌNG HIỂU", "TRAN TRỌNG HIỂU")]).confidence == 0.9
+    # The page's LÂM is a surname, the second reader's LẢM is not: its slip, not another name.
+    surname = FieldValue("LÂM THỊ OANH", 0.9, "Họ và tên: …")
+    assert confirm_holder(surname, [with_readings("LẢM THỊ OANH", "LẢM THỊ OANH")]).confidence == 0.9
+    company = FieldValue("CÔNG TY CỔ PHẦN TRƯỜNG THỊNH", 0.9, "Tên doanh nghiệp: …")
+    assert confirm_holder(company, [with_readings("CÔNG TY CỔ PHẮN TRƯỜNG THỊNH", "")]).confidence == 0.9
+    # TRÌNH and TRỊNH are both surnames: nothing says which, the clerk looks.
+    both_known = FieldValue("TRÌNH THỊ OANH", 0.9, "Họ và tên: …")
+    assert confirm_holder(both_known, [with_readings("TRỊNH THỊ OANH", "TRỊNH THỊ OANH")]).confidence < 0.7
     proposed = FieldValue("LÊ QUANG HUY", 0.5, "Họ và tên: …", "LỄ read, LÊ proposed")
     confirmed = confirm_holder(proposed, [with_readings("LÊ QUANG HUY", "LÊ QUANG HUY")])
     assert confirmed.confidence >= 0.85 and confirmed.note is None
@@ -409,3 +417,74 @@ def test_of_readings_with_the_same_digits_the_one_in_decree_30_form_is_taken():
     both = confirm_with_rereads(FieldValue("513/NQ-UB", 0.58, "Số: 513/NQ-UB"),
                                 [_readings(("trueocr", "513/NQ-UBND"), ("tesseract", "513/NQ-UB"))], "number", fits)
     assert both.confidence < 0.7
+
+
+def test_the_blank_is_found_between_the_printed_words_around_it():
+    from digitize.reread import blank_of
+
+    number, date, printed = _page([
+        [("Số:", 300), ("#34", 420), ("/QyĐ-UBND", 620)],
+        [("Kiên", 1300), ("Giang,", 1440), ("ngày", 1630), ("LỐ", 1800), ("tháng", 1900), ("02", 2060),
+         ("năm", 2130), ("2016", 2230)],
+        [("Số:", 300), ("93/TP-HT", 400)],
+    ]).segments
+    assert blank_of(number, "number") == (300 + 28 * 3, 620, "{} /QyĐ-UBND")
+    assert blank_of(date, "issued_on") == (1630 + 28 * 4, 1900, "ngày {} tháng 02 năm 2016")
+    assert blank_of(printed, "number") is None  # no printed tail apart: nothing says where a blank would end
+    narrow = _page([[("Số:", 300), ("/CT-UBND", 400)]]).segments[0]
+    assert blank_of(narrow, "number") is None  # "Số: /CT-UBND" with no room for a number: not a blank
+
+
+def test_a_blank_reading_stands_in_the_printed_rest_only_when_that_rest_was_read_surely():
+    from digitize.reread import _filled, _printed_rest_sure
+
+    assert _filled("{} /QyĐ-UBND", "4 3 4") == "434 /QyĐ-UBND"
+    assert _filled("ngày {} tháng 02 năm 2016", "O8") == "ngày 08 tháng 02 năm 2016"  # a pen's 0 read as O
+    unsure_tail = Segment((Word("Số:", 95, 300, 200, 80, 40), Word("/GM-UBND", 37, 620, 200, 220, 40)))
+    # Both readings of the blank share the tail: a tail read unsurely needs another engine's whole line.
+    assert not _printed_rest_sure("number", unsure_tail, "{} /GM-UBND", [])
+    assert not _printed_rest_sure("number", unsure_tail, "{} /GM-UBND", ["4725 /GM-UBNĐ1"])
+    assert _printed_rest_sure("number", unsure_tail, "{} /GM-UBND", ["4725 /GM-UBND"])
+    date_line = Segment((Word("ngày", 95, 1630, 200, 100, 40), Word("tháng", 60, 1900, 200, 120, 40),
+                         Word("02", 60, 2060, 200, 50, 40), Word("năm", 95, 2130, 200, 80, 40),
+                         Word("2016", 95, 2230, 200, 100, 40)))
+    assert not _printed_rest_sure("issued_on", date_line, "ngày {} tháng 02 năm 2016", ["ngày 16 tháng 03 năm 2016"])
+    assert _printed_rest_sure("issued_on", date_line, "ngày {} tháng 02 năm 2016", ["ngày l6 tháng 02 nãm 2016"])
+
+
+@pytest.mark.slow
+def test_a_blank_filled_in_by_hand_is_read_apart_and_archived_when_two_engines_agree(tmp_path):
+    """Generator A's văn thư writes the number and the day by hand: the blanks are cropped alone and read as
+    digits by both engines; what both read the same is archived, and nothing is archived wrong."""
+    from digitize.training import synth_document
+    from samples.make_samples import save_sample
+    from samples.synth import to_spec
+
+    rng = random.Random(5150)
+    docs = {}
+    for seed, code in enumerate(("CT", "QD", "HD", "BC")):
+        doc = synth_document(CATALOGUE.get(code), rng, 700 + seed)
+        docs[save_sample(to_spec(doc, "jpg", fill="hand"), tmp_path).name] = doc
+    outcomes = process(rooms_at(tmp_path / "data"), sorted(tmp_path / name for name in docs))
+    archived = 0
+    for name, doc in docs.items():
+        outcome = outcomes[name]
+        d, m, y = doc.issued_on
+        if outcome.status == "archived":
+            archived += 1
+            assert outcome.fields["number"] == doc.number and outcome.fields["issued_on"] == f"{y:04d}-{m:02d}-{d:02d}"
+        else:
+            assert any(r.startswith(("number", "issued_on")) for r in outcome.review_reasons), outcome.review_reasons
+    assert archived >= 2, {name: o.review_reasons for name, o in outcomes.items()}
+    # The blanks themselves, read apart as digits by both engines, in the line's printed rest.
+    from digitize.intake import inspect
+    from digitize.pages import run_page
+    from digitize.workers import PageJob
+
+    name, doc = next(iter(docs.items()))
+    page = run_page(PageJob(tmp_path / name, inspect(tmp_path / name).kind, 0, tmp_path)).page
+    blanks = {r.source: r.text for r in page.rereads if r.source.endswith("blank")}
+    d, m, y = doc.issued_on
+    assert {"trueocr, blank"} <= set(blanks), page.rereads
+    assert any(text.startswith(f"ngày {d:02d} ") or text.startswith(doc.number.split("/")[0] + " ")
+               for text in blanks.values()), blanks
