@@ -284,16 +284,20 @@ def _fields(page: _Page, doc: VariedDoc, y: float, rng: random.Random) -> float:
     for main, side in lines:
         if doc.fields_style == "table" and ":" in main:
             label, value = main.split(":", 1)
+            # The value's cell starts after the longest label, as a table drawn for it does (text never
+            # overlaps text on paper).
+            label_end = page.font("serif", 12).getlength(nfc(label)) / page.dpi * 25.4 + 27
+            column = max(75.0, label_end + 3)
             page.draw.rectangle((page.px(25), page.px(y - 6), page.px(185), page.px(y + 2.5)), outline="black",
                                 width=max(1, page.dpi // 150))
-            page.draw.line((page.px(75), page.px(y - 6), page.px(75), page.px(y + 2.5)), fill="black",
+            page.draw.line((page.px(column), page.px(y - 6), page.px(column), page.px(y + 2.5)), fill="black",
                            width=max(1, page.dpi // 150))
             page.text(27, y, label, 12)
-            page.text(78, y, value.strip(), 12.5)
+            page.text(column + 3, y, value.strip(), 12.5)
         else:
-            page.text(28, y, main, 13)
+            end, _ = page.text(28, y, main, 13)
             if side and doc.fields_style == "columns":
-                page.text(128, y, side, 13)
+                page.text(max(128.0, end / page.dpi * 25.4 + 8), y, side, 13)
         y += 8.5
     return y
 
