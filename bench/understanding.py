@@ -1,13 +1,14 @@
 """Understanding, measured on a tuning split and on a held-out split, with a risk–coverage table.
 
 Usage: .venv/bin/python bench/understanding.py [--split tuning|heldout|both] [--per-type N] [--workers N] [--show]
-                                              [--register]
+                                              [--register] [--heldout-seed N]
 
 - tuning:   generator A (``samples.synth``), seeds 777_001…, every third document with its number and day
             written by hand into the blanks; rules and thresholds are tuned on this split only.
 - heldout:  generator B (``samples.varied``: other layouts, wordings, fonts, hands, blanks filled by hand or
             stamp, born-digital PDFs with the number and day in annotations, scan/photo/photocopy profiles,
-            200-300 dpi), seeds 424_242…, plus non-documents that must be rejected.  Never tuned on.
+            200-300 dpi), seeds 424_242… (``--heldout-seed`` for a set never looked at), plus non-documents that
+            must be rejected.  Never tuned on.
 
 Every split runs the whole pipeline once in a fresh data directory.  The risk–coverage table then replays the
 archive decision for other thresholds (type confidence × field confidence) from the confidences each outcome
@@ -75,9 +76,9 @@ def tuning_material(tmp: Path, per_type: int) -> dict[str, Truth]:
     return truth
 
 
-def heldout_material(tmp: Path, per_type: int) -> dict[str, Truth]:
+def heldout_material(tmp: Path, per_type: int, seed: int = 424_242) -> dict[str, Truth]:
     truth = {}
-    heldout_docs.update(heldout_set(tmp, per_type, seed=424_242))
+    heldout_docs.update(heldout_set(tmp, per_type, seed=seed))
     for name, doc in heldout_docs.items():
         fills = (doc.number_fill, doc.day_fill)
         kind = "born-digital" if name.endswith("-signed.pdf") else \
@@ -262,6 +263,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--show", action="store_true", help="print every document with a wrong field")
     parser.add_argument("--waiting", action="store_true", help="print why each document read right waits")
+    parser.add_argument("--heldout-seed", type=int, default=424_242,
+                        help="seed of the held-out documents (another seed: documents never looked at)")
     parser.add_argument("--register", action="store_true",
                         help="held-out: import an issuing register of the documents (with distractors) first")
     args = parser.parse_args()
@@ -270,7 +273,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
             per_type = args.per_type or (3 if split == "tuning" else 7)
-            truth = tuning_material(tmp, per_type) if split == "tuning" else heldout_material(tmp, per_type)
+            truth = tuning_material(tmp, per_type) if split == "tuning" else \
+                heldout_material(tmp, per_type, args.heldout_seed)
             register = write_register(tmp, truth, 31) if args.register and split == "heldout" else None
             outcomes, seconds = run(sorted(tmp / name for name in truth), tmp, args.workers, register)
         chosen = report(split, outcomes, truth, seconds, args.workers, args.show, operating, args.waiting)
