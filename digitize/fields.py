@@ -352,6 +352,12 @@ def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> Fiel
         note = None
         if lost_diacritics(value):
             confidence = min(confidence, 0.4)
+        elif not is_person_name(label, value) and \
+                (not_syllables := [w for w in value.split() if not vietnamese_syllable(w)]):
+            # Vietnamese writes one syllable a word: "HOASEN" is two read without their space (or a foreign name);
+            # a person's name is checked against the name lexicon below instead.
+            confidence = min(confidence, 0.6)
+            note = f"{', '.join(not_syllables)} is not one Vietnamese syllable: check the spaces and letters"
         elif is_person_name(label, value):
             value, problems = check_person_name(value)
             if problems:
@@ -419,6 +425,20 @@ def check_person_name(name: str) -> tuple[str, list[str]]:
             problems.append(f"{word} is not a known name" + (f" (maybe {' or '.join(same_letters)})"
                                                              if same_letters else ""))
     return " ".join(proposed), problems
+
+
+_SYLLABLE_RE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+                          r"[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?", re.IGNORECASE)
+
+
+def vietnamese_syllable(word: str) -> bool:
+    """Whether ``word`` (marks aside) is one Vietnamese syllable, or an abbreviation or number of names
+    (TNHH, 2): consonants, one vowel group, at most a final consonant."""
+    letters = strip_accents(word).strip(".,;:()\"'")
+    if not letters or not letters.isalpha() or fold(word) in {fold(w) for w in _ORGANIZATION_SYLLABLES} or \
+            (letters.isupper() and len(letters) <= 5 and not re.search(r"[AEIOUY]", letters)):
+        return True
+    return _SYLLABLE_RE.fullmatch(letters) is not None
 
 
 def lost_diacritics(name: str) -> bool:

@@ -173,3 +173,14 @@ def test_a_header_number_line_read_with_a_small_s_is_the_number_line():
     assert extract_number([header], None, "ỦY BAN NHÂN DÂN TỈNH QUẢNG BÌNH").value == "718/GGT-UBND"
     # In the body, "số" opens other things: "số lượng: 12" is no document number.
     assert extract_number([page(seg(("số", 93), ("lượng:", 90), ("12", 90)))], None).value is None
+
+
+def test_an_organization_holder_with_a_word_that_is_no_syllable_waits():
+    hkd = load_catalogue().get("HKD")
+    merged = seg(("Tên", 95), ("hộ", 95), ("kinh", 95), ("doanh:", 95), ("HỘ", 93), ("KINH", 93), ("DOANH", 93),
+                 ("HOASEN", 93))
+    holder = extract_holder([page(merged)], hkd)
+    assert holder.value == "HỘ KINH DOANH HOASEN" and holder.confidence < 0.7 and "HOASEN" in holder.note
+    company = seg(("Tên", 95), ("doanh", 95), ("nghiệp:", 95), ("CÔNG", 93), ("TY", 93), ("TNHH", 93), ("MINH", 93),
+                  ("TÂM", 93))
+    assert extract_holder([page(company)], load_catalogue().get("DKDN")).confidence >= 0.9
