@@ -45,7 +45,8 @@ def _tight(text: str) -> str:
     text = re.sub(r"(?<=[-/])\.|\.(?=[-/])", "", text.translate(_SLASHES))  # a speck by a hyphen: "TP-.HT"
     match = re.match(r"^([\W_]{0,3}S\S{0,2}\s*[:.;]?\s*)(.*)$", text)
     if match and re.fullmatch(r"[0-9A-Za-zĐđ/.\- ]+", match.group(2)) and re.match(r"[0-9Il|\]]", match.group(2)):
-        return match.group(1) + match.group(2).replace(" ", "")
+        # Joined, a speck may come next to a slash: "432. /HD-UBND" → "432/HD-UBND".
+        return match.group(1) + re.sub(r"(?<=[-/])\.+|\.+(?=[-/])", "", match.group(2).replace(" ", ""))
     return text
 
 
@@ -226,9 +227,14 @@ def extract_issue_date(pages: list[PageText]) -> FieldValue:
             # Letters standing in for digits ("0S") mean the date was guessed, not read.
             clean_digits = re.search(r"ng[aà]y\s*\d{1,2}\s*th[aá]ng\s*\d{1,2}\s*n[aă]m\s*\d{4}",
                                      strip_accents(seg.text), re.IGNORECASE) is not None
-            # A guessed digit is never archived unchecked: below the review threshold.
-            confidence = min(0.95 if seg in right else 0.7, read, 1.0 if clean_digits else 0.4)
-            return FieldValue(found.isoformat(), confidence, seg.text)
+            # A guessed digit is never archived unchecked: below the review threshold.  Nor is a date of the body
+            # that does not say it is the issue's ("cấp ngày", "ngày ký"): a meeting's or a law's, when the
+            # header's date line was not read at all.
+            says_issued = re.search(r"\b(CAP|KY|BAN HANH)\b", fold(seg.text)) is not None
+            confidence = min(0.95 if seg in right else 0.7 if says_issued else 0.6, read,
+                             1.0 if clean_digits else 0.4)
+            note = None if seg in right or says_issued else "a date of the body: the header's date line was not read"
+            return FieldValue(found.isoformat(), confidence, seg.text, note)
     return FieldValue(None, 0.0)
 
 

@@ -184,3 +184,21 @@ def test_an_organization_holder_with_a_word_that_is_no_syllable_waits():
     company = seg(("Tên", 95), ("doanh", 95), ("nghiệp:", 95), ("CÔNG", 93), ("TY", 93), ("TNHH", 93), ("MINH", 93),
                   ("TÂM", 93))
     assert extract_holder([page(company)], load_catalogue().get("DKDN")).confidence >= 0.9
+
+
+def test_a_speck_beside_the_slash_is_not_part_of_the_symbol():
+    from digitize.fields import _number_read
+
+    assert _number_read("432. /HD-UBND") == "432/HD-UBND"
+    assert _number_read("609./QyĐ-VP") == "609/QyĐ-VP"
+
+
+def test_a_date_of_the_body_is_never_archived_as_the_issue_date_unchecked():
+    header = seg(("ỦY", 95), ("BAN", 95), x=200, y=100)
+    meeting = seg(("Cuộc", 96), ("họp", 96), ("ngày", 96), ("15", 96), ("tháng", 96), ("3", 96), ("năm", 96),
+                  ("2021", 96), x=300, y=900)
+    found = extract_issue_date([page(header, meeting)])
+    assert found.value == "2021-03-15" and found.confidence < 0.7 and "date of the body" in found.note
+    issued = seg(("Cấp", 96), ("ngày", 96), ("15", 96), ("tháng", 96), ("3", 96), ("năm", 96), ("2021", 96),
+                 x=300, y=900)
+    assert extract_issue_date([page(header, issued)]).confidence >= 0.7
