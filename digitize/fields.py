@@ -46,7 +46,9 @@ def _tight(text: str) -> str:
     match = re.match(r"^([\W_]{0,3}S\S{0,2}\s*[:.;]?\s*)(.*)$", text)
     if match and re.fullmatch(r"[0-9A-Za-zĐđ/.\- ]+", match.group(2)) and re.match(r"[0-9Il|\]]", match.group(2)):
         # Joined, a speck may come next to a slash: "432. /HD-UBND" → "432/HD-UBND".
-        return match.group(1) + re.sub(r"(?<=[-/])\.+|\.+(?=[-/])", "", match.group(2).replace(" ", ""))
+        # Decree 30 never doubles a slash or a hyphen: a second one is a speck ("763/2023//TLKT").
+        joined = re.sub(r"(?<=[-/])\.+|\.+(?=[-/])", "", match.group(2).replace(" ", ""))
+        return match.group(1) + re.sub(r"([/-])[/-]+", r"\1", joined)
     return text
 
 
@@ -351,7 +353,8 @@ def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> Fiel
         found = _labelled_value(segments, label, continues=True)
         if not found:
             continue
-        value = _HONORIFIC_RE.sub("", found[0]).strip(" .;,:")
+        # Specks before the name ("¡ NGUYỄN KHẮC VINH") are no part of it.
+        value = re.sub(r"^[^\w(]+", "", _HONORIFIC_RE.sub("", found[0])).strip(" .;,:")
         if not value or not any(c.isalpha() for c in value):
             continue
         confidence = min(0.9, found[2])

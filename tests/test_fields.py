@@ -191,6 +191,13 @@ def test_a_speck_beside_the_slash_is_not_part_of_the_symbol():
 
     assert _number_read("432. /HD-UBND") == "432/HD-UBND"
     assert _number_read("609./QyĐ-VP") == "609/QyĐ-VP"
+    assert _number_read("763/2023//TLKT") == "763/2023/TLKT" and _number_read("974 /TP--HT") == "974/TP-HT"
+
+
+def test_specks_before_a_holder_are_no_part_of_it():
+    ks = load_catalogue().get("KS")
+    line = seg(("Họ", 95), ("và", 95), ("tên:", 95), ("¡", 40), ("NGUYỄN", 93), ("KHẮC", 93), ("VINH", 93))
+    assert extract_holder([page(line)], ks).value == "NGUYỄN KHẮC VINH"
 
 
 def test_a_date_of_the_body_is_never_archived_as_the_issue_date_unchecked():
