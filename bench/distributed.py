@@ -26,7 +26,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from speed import ROOT, SOHOA, distinct_copies, page_images  # noqa: E402
+
+from tests.servers import stop_process_groups  # noqa: E402
 
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 CLOCK = os.sysconf("SC_CLK_TCK")
@@ -129,13 +130,7 @@ class Installation:
         return proc
 
     def stop_workers(self) -> None:
-        for proc in self.workers:
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.workers:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_groups(self.workers, timeout=60)
         self.workers = []
 
     def run(self, folder: Path, roles: dict[str, list[int]]) -> dict:

@@ -444,7 +444,7 @@ def vietnamese_syllable(word: str) -> bool:
     """Whether ``word`` (marks aside) is one Vietnamese syllable, or an abbreviation or number of names
     (TNHH, 2): consonants, one vowel group, at most a final consonant."""
     letters = strip_accents(word).strip(".,;:()\"'")
-    if not letters or not letters.isalpha() or fold(word) in {fold(w) for w in _ORGANIZATION_SYLLABLES} or \
+    if not letters or not letters.isalpha() or fold(word) in _ORGANIZATION_FOLDED or \
             (letters.isupper() and len(letters) <= 5 and not re.search(r"[AEIOUY]", letters)):
         return True
     return _SYLLABLE_RE.fullmatch(letters) is not None
@@ -540,7 +540,7 @@ def check_symbol(value: FieldValue, doc_type: DocumentType | None, issuer: str |
 
 def symbol_problem(symbol: str, doc_type: DocumentType | None, issuer: str | None) -> str | None:
     """Why ``symbol`` cannot be a document symbol of this type and issuer under Decree 30, or None."""
-    head, slash, rest = symbol.partition("/")
+    _, slash, rest = symbol.partition("/")
     admin = doc_type is not None and doc_type.kind == "admin"
     if admin and not slash:
         return f"the symbol {symbol!r} is incomplete"
@@ -702,6 +702,9 @@ def _other_marks(reading: str, page: str) -> bool:
 _ORGANIZATION_SYLLABLES = frozenset({"CÔNG", "TY", "CỔ", "PHẦN", "TRÁCH", "NHIỆM", "HỮU", "HẠN", "TNHH", "HỘ",
                                      "KINH", "DOANH", "HỢP", "TÁC", "XÃ", "CHI", "NHÁNH", "NGHIỆP", "TƯ", "NHÂN",
                                      "TẬP", "ĐOÀN", "CỬA", "HÀNG", "CƠ", "SỞ"})
+
+
+_ORGANIZATION_FOLDED = frozenset(fold(word) for word in _ORGANIZATION_SYLLABLES)
 
 
 def _known_over(page: str, other: str) -> bool:

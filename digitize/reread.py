@@ -20,14 +20,11 @@ import numpy as np
 from digitize.fields import NUMBER_LINE_RE, check_person_name, read_date, symbol_key
 from digitize.model import Reread, Segment
 from digitize.ocr import OcrConfig, PageTimeout, read_lines, read_words
-from digitize.text import fold, nfc, parse_vietnamese_date, strip_accents
+from digitize.text import DIGIT_LOOKALIKES, fold, nfc, parse_vietnamese_date, strip_accents
 
 _DATE_LINE = re.compile(r"\bngay\b.*\b(thang|nam)\b", re.IGNORECASE)
 _SURE = 88.0  # every word of the line at least this sure: no second reading
 _DIGITS = "0123456789"
-# What a line reader gives for a digit written by hand: letters of the same shape.
-_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1",
-                                   "]": "1", "Z": "2", "z": "2", "S": "5", "s": "5", "g": "9", "q": "9"})
 
 
 def lines_to_reread(segments: tuple[Segment, ...], page_height: int,
@@ -128,7 +125,7 @@ def blank_of(seg: Segment, field: str) -> tuple[int, int, str] | None:
 
 def _filled(template: str, text: str) -> str:
     """The line with what a reader read in its blank: digits only, look-alike letters read back."""
-    return template.format(re.sub(r"\D", "", text.translate(_DIGIT_LOOKALIKES)))
+    return template.format(re.sub(r"\D", "", text.translate(DIGIT_LOOKALIKES)))
 
 
 def _printed_rest_sure(field: str, seg: Segment, template: str, line_readings: list[str]) -> bool:

@@ -26,7 +26,7 @@ def fold(text: str) -> str:
 
 
 # OCR often reads digits as look-alike letters inside a date; map them back before parsing.
-_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "Ø": "0", "ø": "0", "D": "0", "Q": "0", "l": "1", "I": "1",
+DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "Ø": "0", "ø": "0", "D": "0", "Q": "0", "l": "1", "I": "1",
                                    "i": "1", "|": "1", "!": "1", "]": "1", "Z": "2", "z": "2",
                                    "S": "5", "s": "5", "B": "8", "g": "9", "q": "9", "G": "6", "b": "6", "T": "7"})
 _DIGIT = r"[0-9OoØøDQlIi|!\]ZzSsBgqGbT]"
@@ -40,7 +40,7 @@ _NUMERIC_DATE_RE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}
 
 
 def _as_int(token: str) -> int:
-    return int(token.replace(" ", "").translate(_DIGIT_LOOKALIKES))
+    return int(token.replace(" ", "").translate(DIGIT_LOOKALIKES))
 
 
 def parse_vietnamese_date(text: str) -> date | None:

@@ -182,6 +182,21 @@ def softhsm_token(folder: Path, label: str, keys: dict[str, Path], pin: str = "1
     return module, env
 
 
+def stop_process_groups(procs: list[subprocess.Popen], timeout: float) -> None:
+    """SIGTERM each process's group (a Celery worker and its children), then SIGKILL what outlives ``timeout``."""
+    import signal
+
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def rabbitmq_up() -> bool:
     with socket.socket() as sock:
         sock.settimeout(2)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLES, SOHOA, json_lines, run_cli
+from tests.servers import stop_process_groups
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 
@@ -94,15 +95,7 @@ class Cluster:
             return conn.execute(query).fetchall()
 
     def stop(self) -> None:
-        for proc in self.workers:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.workers:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process_groups(self.workers, timeout=30)
 
     def assert_each_file_once(self, files: int) -> None:
         """Every input ended once; each archived source is archived exactly once; the archive audits clean."""
