@@ -619,12 +619,17 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str,
     said = "; ".join(f"{r.source}: {r.text!r}" for r in rereads)
     unsure = any(r.unsure for r in rereads)
     engines_agree = len(keys) >= 2 and len(set(keys.values())) == 1
-    if unsure and engines_agree and (not value.value or keys["tesseract"] != _key(name, value.value)) \
-            and _fits_the_line(name, verdicts["tesseract"], pages):
+    # Tesseract's reading keeps the marks; the others' share its printed rest.
+    agreed = next((verdicts[e] for e in ("tesseract", "trueocr", "digits") if e in verdicts), None)
+    if unsure and engines_agree and agreed and (not value.value or keys[next(iter(keys))] != _key(name, value.value)) \
+            and _fits_the_line(name, agreed, pages):
         # Two engines read the same on the crop with the ink kept where the page (the ink-lifted image) read
-        # nothing or something else: the pen's ink was what the page lost.  Tesseract's reading keeps the marks.
-        return FieldValue(verdicts["tesseract"], 0.8, f"read again by two engines at {where}",
+        # nothing or something else: the pen's ink was what the page lost.
+        return FieldValue(agreed, 0.8, f"read again by {len(keys)} engines at {where}",
                           f"the page read {value.value!r}" if value.value else None)
+    majority = _two_of_three(verdicts, keys, value.value and _key(name, value.value)) if unsure else None
+    if majority and _fits_the_line(name, majority, pages):
+        return FieldValue(majority, 0.75, f"read again by three engines at {where}, two alike ({said})", None)
     if value.value:
         page_key = _key(name, value.value)
         agree = [e for e, k in keys.items() if k == page_key]
@@ -653,10 +658,26 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str,
         # Read only in the crops, by one engine: a proposal a clerk confirms with one key, not an archived value.
         return FieldValue(next(iter(verdicts.values())), 0.65, f"re-read at {where}",
                           f"read only in the crops ({said}) at {where}")
+    if len(keys) >= 2:
+        return FieldValue(next(iter(verdicts.values())), 0.45, f"re-read at {where}",
+                          f"the readers differ ({said}) at {where}")
     readable = [v for v in (parse(r.text.translate(_ETH)) for r in rereads) if v]
     if readable:
         return FieldValue(readable[0], 0.45, f"re-read at {where}", f"read only in part ({said}) at {where}")
     return replace(value, note=f"blank or unreadable at {where}" + (f" ({said})" if said else ""))
+
+
+def _two_of_three(verdicts: dict[str, str], keys: dict[str, str], page_key: str | None) -> str | None:
+    """The reading the digit reader shares with one of the two line readers when the other differs and the page
+    does not side with it (a pen's 8 read as 6 by Tesseract).  The digit reader, the one made for a pen's digits,
+    is never outvoted: where it differs from both line readers, a clerk looks."""
+    if len(keys) != 3 or len(set(keys.values())) != 2 or "digits" not in keys:
+        return None
+    shared = keys["digits"]
+    odd = next(k for k in keys.values() if k != shared)
+    if page_key == odd or sum(k == shared for k in keys.values()) != 2:
+        return None
+    return next(verdicts[e] for e in ("tesseract", "trueocr") if keys.get(e) == shared)
 
 
 def _the_one_that_fits(page: str, readings: list[str], fits: Callable[[str], bool]) -> str | None:
