@@ -11,7 +11,7 @@ from pathlib import Path
 
 from codes import DocumentType
 from digitize.model import FieldValue, PageText, Reread, Segment
-from digitize.places import correct_place_names, gazetteer
+from digitize.places import correct_place_names, gazetteer, unknown_places
 from digitize.text import fold, modern_tone_marks, nfc, parse_vietnamese_date, strip_accents
 
 _NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]?\s*([0-9Il|\]][0-9A-Za-zĐđ/.\-]*)")
@@ -275,12 +275,26 @@ def cross_check_issuer(issuer: FieldValue, place: str | None) -> FieldValue:
                         return issuer
                     words = modern_tone_marks(issuer.value).split()
                     value = " ".join(words[:i] + expected + words[i + n:])
+                    settled = issuer.note is None or not unknown_places(value)
                     return replace(issuer, value=value, evidence=f"{issuer.evidence} (the header reads "
-                                   f"{' '.join(window)}, the date line and the list of units {' '.join(expected)})")
+                                   f"{' '.join(window)}, the date line and the list of units {' '.join(expected)})",
+                                   confidence=0.85 if settled else issuer.confidence,
+                                   note=None if settled else issuer.note)
                 return replace(issuer, confidence=min(issuer.confidence, 0.5),
                                note=f"the header reads {' '.join(window)}, the date line {' '.join(expected)}")
+            if issuer.note and _places_confirmed(issuer.value, expected):
+                # A place missing from the list, read alike twice (header and date line): a real one.
+                return replace(issuer, confidence=0.85, note=None,
+                               evidence=f"{issuer.evidence} (not in the list of units; the date line reads it alike)")
             return issuer
     return issuer
+
+
+def _places_confirmed(issuer: str, date_line_place: list[str]) -> bool:
+    """Whether every place the list of units does not know in the issuer is the date line's place."""
+    unknown = unknown_places(issuer)
+    return bool(unknown) and all(
+        place.split()[:len(date_line_place)] == date_line_place[:len(place.split())] for _, place in unknown)
 
 
 # Words that open a line of an issuing body's name, by their letters without marks: OCR often misplaces a
@@ -332,6 +346,11 @@ def extract_issuer(pages: list[PageText]) -> FieldValue:
         return FieldValue(None, 0.0)
     issuer, corrected = correct_place_names(normalize_issuer(lines))
     evidence = " / ".join(lines) + (f" ({'; '.join(corrected)})" if corrected else "")
+    unknown = unknown_places(issuer)
+    if unknown:
+        read = ", ".join(f"{unit} {place}" for unit, place in unknown)
+        return FieldValue(issuer, 0.6, evidence, f"{read}…: no such place in the list of administrative units "
+                          "(read split or garbled?)")
     return FieldValue(issuer, 0.85, evidence)
 
 
