@@ -30,11 +30,12 @@ _DIGITS = "0123456789"
 
 
 def lines_to_reread(segments: tuple[Segment, ...], page_height: int,
-                    field_labels: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, Segment, int, bool]]:
+                    field_labels: tuple[tuple[str, str], ...] = (),
+                    sure_too: bool = False) -> list[tuple[str, Segment, int, bool]]:
     """(field, line, x where its value starts, unsure) of the lines worth a second reading: the header's
     number and date lines and the lines after a number or holder label.  ``unsure``: the page reading is
     missing, unsure, or the line has a filled-in blank; such a line needs a second reading that agrees.
-    Only such lines are returned."""
+    Only such lines are returned, unless ``sure_too``."""
     found: dict[str, tuple[Segment, int, bool]] = {}
     for i, seg in enumerate(segments):
         if "number" not in found and seg.y < 0.4 * page_height and NUMBER_LINE_RE.match(seg.text):
@@ -60,7 +61,7 @@ def lines_to_reread(segments: tuple[Segment, ...], page_height: int,
                     unsure = unsure or bool(check_person_name(" ".join(w.text for w in words))[1])
                 found[field] = (value_seg, start, unsure)
                 break
-    return [(field, seg, start, unsure) for field, (seg, start, unsure) in found.items() if unsure]
+    return [(field, seg, start, unsure) for field, (seg, start, unsure) in found.items() if unsure or sure_too]
 
 
 def _unsure_digits(seg: Segment) -> bool:
@@ -158,8 +159,16 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
     blank_jobs = []
     # Only lines that need it: on printed lines the page reading is better than either second reader (both
     # misread printed digits and marks now and then: 2016 as 2018, XUÂN as XUẢN).
-    for name, seg, start, unsure in lines_to_reread(segments, height, config.field_labels):
+    for name, seg, start, unsure in lines_to_reread(segments, height, config.field_labels, sure_too=True):
         pad = max(4, seg.height // 3)
+        if not unsure:
+            # A pen's digits can look printed, in black ink and upright, and be read surely and wrongly (457 as
+            # 427): the digit reader (a few ms) checks the blank of every number and date line the page read
+            # surely; where it reads something else surely, the line is read again as a filled-in one.
+            if name not in ("number", "issued_on") or not _digit_reader_differs(segments, seg, name, pad,
+                                                                                 original_rgb, to_cleaned):
+                continue
+            unsure = True
         # The header's number crop starts just after "Số:", clear of its colon; the others at their first word.
         x0 = max(0, start + max(3, seg.height // 6) if name == "number" else start - 3)
         y0 = max(0, seg.y - pad)
@@ -217,6 +226,22 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
                      for (name, box, template, *_), (text, confidence) in zip(blank_jobs, texts, strict=True)
                      if _filled(template, text) != template]
     return tuple(readings)
+
+
+def _digit_reader_differs(segments: tuple[Segment, ...], seg: Segment, field: str, pad: int, original_rgb: np.ndarray,
+                          to_cleaned: np.ndarray) -> bool:
+    """Whether the digit reader reads the blank of a line the page read surely, surely and otherwise."""
+    blank = blank_of(seg, field)
+    if blank is None:
+        return False
+    start, end, template = blank
+    box = (int(start + 2), int(seg.y - pad), int(end - start - 4), int(seg.height + 2 * pad))
+    if box[1] < 0:
+        return False
+    text, confidence = read_digits(_ink_kept_crop(original_rgb, to_cleaned, box))
+    if not text or confidence < DIGIT_SURE:
+        return False
+    return not _page_reads(field, template.format(text), " ".join(w.text for w in _line_of(segments, field, box)))
 
 
 def _digit_readings(blank_jobs: list) -> list[Reread]:

@@ -78,6 +78,12 @@ def understand(pages: list[PageText], catalogue: Catalogue, text_model: TextMode
     if issuer.note and (doc_type is None or "issuer" not in doc_type.required):
         # Not a required field, but two readings of it disagree: the level and agency follow from it.
         reasons.append(f"issuer read uncertainly ({issuer.confidence:.2f}): check it ({issuer.note})")
+    if doc_type is not None:
+        # A field the type does without (a biên bản's number) is archived when read: read unsurely, it waits too.
+        for name, field in (("number", number), ("issued_on", issued_on), ("holder", holder)):
+            if name not in doc_type.required and field.value and field.confidence < MIN_FIELD_CONFIDENCE:
+                note = f" ({field.note})" if field.note else ""
+                reasons.append(f"{name} read uncertainly ({field.confidence:.2f}): check it{note}")
     ocr_pages = [p for p in pages if p.source == "ocr"]
     if ocr_pages:
         mean = sum(p.mean_confidence for p in ocr_pages) / len(ocr_pages)

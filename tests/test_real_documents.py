@@ -488,3 +488,69 @@ def test_a_blank_filled_in_by_hand_is_read_apart_and_archived_when_two_engines_a
     assert {"trueocr, blank", "digits, blank"} <= set(blanks), page.rereads
     assert any(text.startswith(f"ngày {d:02d} ") or text.startswith(doc.number.split("/")[0] + " ")
                for text in blanks.values()), blanks
+
+
+def _minutes_page(rereads: tuple[Reread, ...]) -> PageText:
+    """A biên bản (its number not required) whose header number line reads "Số: 222/BB-UBND"."""
+    def line(y: int, x: int, *texts: str) -> Segment:
+        words, at = [], x
+        for text in texts:
+            words.append(Word(text, 95.0, at, y, 26 * len(text), 44))
+            at += 26 * len(text) + 18
+        return Segment(tuple(words))
+
+    segments = (line(160, 300, "ỦY", "BAN", "NHÂN", "DÂN"), line(220, 300, "TỈNH", "ĐỒNG", "THÁP"),
+                line(280, 300, "Số:", "222/BB-UBND"),
+                line(160, 1450, "CỘNG", "HÒA", "XÃ", "HỘI", "CHỦ", "NGHĨA", "VIỆT", "NAM"),
+                line(220, 1500, "Độc", "lập", "-", "Tự", "do", "-", "Hạnh", "phúc"),
+                line(280, 1450, "Đồng", "Tháp,", "ngày", "14", "tháng", "3", "năm", "2018"),
+                line(420, 1100, "BIÊN", "BẢN"),
+                line(500, 300, "Cuộc", "họp", "lúc", "8", "giờ", "đã", "thống", "nhất", "các", "nội", "dung", "sau."),
+                line(560, 300, "Biên", "bản", "được", "lập", "thành", "hai", "bản", "có", "giá", "trị", "như", "nhau."))
+    return PageText(0, 2480, 3508, segments, "ocr", rereads=rereads)
+
+
+def test_a_field_the_type_does_without_waits_when_read_unsurely(tmp_path):
+    """A biên bản needs no number, but one read is archived: read unsurely (a second reading differs: a pen's
+    999 read as 222 on the page), the document waits; read surely, it does not wait for it."""
+    from digitize.understand import understand
+
+    rooms = rooms_at(tmp_path / "data")
+    box = (454, 270, 600, 70)
+    differing = (Reread("number", "999/BB-UBND", 90.0, box, "trueocr, ink kept", True),
+                 Reread("number", "9 o9/BB-UBND", 48.0, box, "tesseract, ink kept", True))
+    read = understand([_minutes_page(differing)], rooms.catalogue, rooms.text_model, rooms.agencies, 0.8)
+    assert read.classification.type_code == "BB" and "number" not in CATALOGUE.get("BB").required
+    assert any(r.startswith("number read uncertainly") and "999/BB-UBND" in r for r in read.review_reasons), \
+        read.review_reasons
+    sure = understand([_minutes_page(())], rooms.catalogue, rooms.text_model, rooms.agencies, 0.8)
+    assert not any(r.startswith("number") for r in sure.review_reasons), sure.review_reasons
+
+
+def test_a_number_the_page_read_surely_is_checked_by_the_digit_reader():
+    """A pen's digits in black ink, upright, that the page read surely and wrongly (457 as 427): the digit
+    reader reads the blank otherwise, and the line is read again by every reader."""
+    import cv2
+    import numpy as np
+
+    from digitize.ocr import OcrConfig
+    from digitize.reread import reread_blanks
+
+    image = np.full((600, 1200, 3), 255, np.uint8)
+    cv2.putText(image, "So:", (40, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
+    cv2.putText(image, "457", (138, 122), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(image, "/QD-UBND", (268, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    # Set as the page reads a line that was not filled in: no gap, no digit taller or off the baseline.
+    words = (Word("Số:", 96.0, 40, 88, 80, 34), Word("427", 95.0, 135, 86, 120, 36),
+             Word("/QĐ-UBND", 96.0, 265, 88, 230, 34))
+    rereads = reread_blanks((Segment(words),), gray, image, np.float64([[1, 0, 0], [0, 1, 0]]), OcrConfig())
+    blanks = {r.source: r.text for r in rereads if r.field == "number" and r.source.endswith("blank")}
+    assert blanks.get("digits, blank") == "457 /QĐ-UBND", rereads
+    assert len(blanks) >= 2  # read again by the other readers too
+    # Printed digits the digit reader reads as the page did: no second reading at all.
+    printed = np.full((600, 1200, 3), 255, np.uint8)
+    for text, x in (("So:", 40), ("427", 138), ("/QD-UBND", 268)):
+        cv2.putText(printed, text, (x, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
+    gray = cv2.cvtColor(printed, cv2.COLOR_RGB2GRAY)
+    assert reread_blanks((Segment(words),), gray, printed, np.float64([[1, 0, 0], [0, 1, 0]]), OcrConfig()) == ()
