@@ -134,3 +134,17 @@ def read_digits(crop: np.ndarray, max_digits: int = 8) -> tuple[str, float]:
     if len(classes) > max_digits or any(c == NOT_A_DIGIT for c, _ in classes):
         return "", 0.0
     return "".join(str(c) for c, _ in classes), 100 * min(p for _, p in classes)
+
+
+def read_first_digits(crop: np.ndarray, count: int, glyphs: int) -> tuple[str, float]:
+    """The first ``count`` digits of a crop that holds ``glyphs`` glyphs in all: a number a pen wrote against the
+    printed "/2016" of its symbol, which the page read as one word of that many characters.  ("", 0) unless the
+    crop splits into that many glyphs (a slash may look like a pen's 1: only the count tells them apart)."""
+    pieces = split_glyphs(crop)
+    if not pieces:
+        return "", 0.0
+    tallest = max(p.shape[0] for p in pieces)
+    classes = [found for piece in pieces for found in _read_piece(piece, tallest)]
+    if len(classes) != glyphs or any(c == NOT_A_DIGIT for c, _ in classes[:count]):
+        return "", 0.0
+    return "".join(str(c) for c, _ in classes[:count]), 100 * min(p for _, p in classes[:count])

@@ -17,7 +17,7 @@ import re
 import cv2
 import numpy as np
 
-from digitize.digits import read_digits
+from digitize.digits import read_digits, read_first_digits
 from digitize.fields import NUMBER_LINE_RE, check_person_name, read_date, symbol_key
 from digitize.model import Reread, Segment
 from digitize.ocr import OcrConfig, PageTimeout, read_lines, read_words
@@ -157,6 +157,7 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
     reader = second_reader(config)
     jobs = []
     blank_jobs = []
+    checked: list[Reread] = []
     # Only lines that need it: on printed lines the page reading is better than either second reader (both
     # misread printed digits and marks now and then: 2016 as 2018, XUÂN as XUẢN).
     for name, seg, start, unsure in lines_to_reread(segments, height, config.field_labels, sure_too=True):
@@ -165,10 +166,11 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
             # A pen's digits can look printed, in black ink and upright, and be read surely and wrongly (457 as
             # 427): the digit reader (a few ms) checks the blank of every number and date line the page read
             # surely; where it reads something else surely, the line is read again as a filled-in one.
-            if name not in ("number", "issued_on") or not _digit_reader_differs(segments, seg, name, pad,
-                                                                                 original_rgb, to_cleaned):
+            differs, reading = _digit_check(segments, seg, name, pad, original_rgb, to_cleaned)
+            if not differs:
                 continue
             unsure = True
+            checked += [reading] if reading else []
         # The header's number crop starts just after "Số:", clear of its colon; the others at their first word.
         x0 = max(0, start + max(3, seg.height // 6) if name == "number" else start - 3)
         y0 = max(0, seg.y - pad)
@@ -202,7 +204,7 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
                      in zip(blank_jobs, texts[len(jobs):], strict=False) if _filled(template, text) != template]
     else:
         blank_jobs = [job for job in blank_jobs if _printed_rest_sure(job[0], job[3], job[2], [])]
-    readings += _digit_readings(blank_jobs)
+    readings += _digit_readings(blank_jobs) + checked
     # Tesseract (0.3 s a call) re-reads an unsure line only when TrueOCR (7 ms) did not read what the page did,
     # and only on its crop alone when its blank is read apart (then the digit reader must not differ either).
     confirmed = {(r.field, r.box) for r in readings if r.source.endswith("ink kept")
@@ -228,20 +230,33 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
     return tuple(readings)
 
 
-def _digit_reader_differs(segments: tuple[Segment, ...], seg: Segment, field: str, pad: int, original_rgb: np.ndarray,
-                          to_cleaned: np.ndarray) -> bool:
-    """Whether the digit reader reads the blank of a line the page read surely, surely and otherwise."""
+def _digit_check(segments: tuple[Segment, ...], seg: Segment, field: str, pad: int, original_rgb: np.ndarray,
+                 to_cleaned: np.ndarray) -> tuple[bool, Reread | None]:
+    """Whether the digit reader surely reads otherwise the blank of a number or date line the page read surely,
+    and its reading when the blank is not one ``blank_of`` finds: a number the page read against its printed
+    "/2016" ("Số: 357/2016"), read up to the slash."""
+    if field not in ("number", "issued_on") or seg.y - pad < 0:
+        return False, None
     blank = blank_of(seg, field)
-    if blank is None:
-        return False
-    start, end, template = blank
-    box = (int(start + 2), int(seg.y - pad), int(end - start - 4), int(seg.height + 2 * pad))
-    if box[1] < 0:
-        return False
-    text, confidence = read_digits(_ink_kept_crop(original_rgb, to_cleaned, box))
-    if not text or confidence < DIGIT_SURE:
-        return False
-    return not _page_reads(field, template.format(text), " ".join(w.text for w in _line_of(segments, field, box)))
+    if blank is not None:
+        start, end, template = blank
+        box = (int(start + 2), int(seg.y - pad), int(end - start - 4), int(seg.height + 2 * pad))
+        text, confidence = read_digits(_ink_kept_crop(original_rgb, to_cleaned, box))
+        differs = bool(text) and confidence >= DIGIT_SURE and not _page_reads(
+            field, template.format(text), " ".join(w.text for w in _line_of(segments, field, box)))
+        return differs, None
+    words = seg.words
+    first = 2 if len(words) > 2 and words[1].text in (":", ".") else 1
+    merged = re.fullmatch(r"(\d+)(/.+)", words[first].text) if field == "number" and len(words) > first else None
+    if merged is None:
+        return False, None
+    start = words[first - 1].x + words[first - 1].w + 2
+    box = (int(start), int(seg.y - pad), int(words[first].x + words[first].w - start), int(seg.height + 2 * pad))
+    text, confidence = read_first_digits(_ink_kept_crop(original_rgb, to_cleaned, box), len(merged.group(1)),
+                                         len(merged.group(0)))
+    if not text or confidence < DIGIT_SURE or text == merged.group(1):
+        return False, None
+    return True, Reread(field, text + merged.group(2), confidence, box, "digits, blank", True)
 
 
 def _digit_readings(blank_jobs: list) -> list[Reread]:
