@@ -6,8 +6,10 @@ The page reading sees the cleaned image, from which coloured ink was lifted (sea
 which was binarized; a handwritten number may be gone or broken there.  Each line whose page reading is
 missing, unsure or in a filled-in blank is cropped from the word boxes, on the original image with its ink
 kept dark and on the cleaned image, and read again: by TrueOCR, an independent line recognizer (7 ms a
-line, when installed), and by Tesseract on the crops where TrueOCR did not read what the page did.  The
-cost is a few small crops, not another page; ``digitize.fields`` weighs the readings.
+line, when installed), and by Tesseract on the crops where TrueOCR did not read what the page did.  A blank
+is also read digit by digit by ``digitize.digits`` (a few ms), on lines the page read surely too: a pen's
+black, upright digits can look printed.  The cost is a few small crops, not another page; ``digitize.fields``
+weighs the readings.
 """
 
 from __future__ import annotations
