@@ -22,6 +22,7 @@ import gzip
 import io
 import random
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -149,7 +150,7 @@ def main() -> None:
             right = (network(held).argmax(1).numpy() == labels[test]).mean()
         print(f"epoch {epoch + 1}: loss {loss.item():.3f}, 500 MNIST digits never trained on: {right:.1%}")
     network.eval()
-    torch.save(network.state_dict(), "/tmp/digits-network.pt")  # kept, should the export fail
+    torch.save(network.state_dict(), Path(tempfile.gettempdir()) / "digits-network.pt")  # kept, should export fail
     torch.onnx.export(network, torch.zeros(1, 1, 28, 28), str(MODEL), input_names=["glyphs"],
                       output_names=["logits"], dynamic_axes={"glyphs": {0: "n"}, "logits": {0: "n"}},
                       opset_version=13, dynamo=False)
