@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import re
 import sys
 import tempfile
@@ -23,17 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
-from codes import load_catalogue  # noqa: E402
+from bench.understanding import heldout_material, tuning_material  # noqa: E402
 from digitize import reread  # noqa: E402
 from digitize.cleanup import clean  # noqa: E402
 from digitize.digits import read_digits  # noqa: E402
 from digitize.intake import inspect, load_page_image  # noqa: E402
 from digitize.layout import reading_order  # noqa: E402
 from digitize.ocr import OcrConfig, read_words  # noqa: E402
-from digitize.training import synth_document  # noqa: E402
-from samples.make_samples import save_sample  # noqa: E402
-from samples.synth import to_spec  # noqa: E402
-from samples.varied import heldout_set  # noqa: E402
 from workflow.workers import field_labels  # noqa: E402
 
 READERS = ("tesseract", "trueocr", "digits")
@@ -93,19 +88,14 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sohoa-blanks-"))
     items = []
-    rng = random.Random(777_001)  # bench/understanding.py's tuning split, its handwritten third
-    for doc_type in load_catalogue():
-        for i in range(3):
-            doc = synth_document(doc_type, rng, 10_000 + i)
-            fill = "hand" if i % 3 == 2 and not doc_type.number_labels else "print"
-            path = save_sample(to_spec(doc, "jpg", skew=rng.uniform(-2.5, 2.5), fill=fill), tmp)
-            if fill == "hand":
-                items.append((str(path), "A hand", re.match(r"\d*", doc.number or "").group(), str(doc.issued_on[0])))
-    for name, doc in heldout_set(tmp, args.per_type, seed=args.heldout_seed).items():
-        fills = {doc.number_fill, doc.day_fill}
-        if not name.endswith("-signed.pdf") and fills & {"hand", "stamp"}:
-            items.append((str(tmp / name), f"B {args.heldout_seed}", re.match(r"\d*", doc.number or "").group(),
-                          str(int(doc.issued_iso[8:10]))))
+    # The same documents as bench/understanding.py's splits: A's handwritten third, B's hand or stamped fills.
+    tuning, heldout = tuning_material(tmp, 3), heldout_material(tmp, args.per_type, args.heldout_seed)
+    for split, truths, kinds in (("A hand", tuning, ("A hand",)), (f"B {args.heldout_seed}", heldout,
+                                                                    ("B hand", "B stamp"))):
+        for name, truth in truths.items():
+            if truth.kind in kinds:
+                items.append((str(tmp / name), split, re.match(r"\d*", truth.number or "").group(),
+                              str(int(truth.issued_on[8:10]))))
     with ProcessPoolExecutor(2) as pool:
         blanks = [blank for found in pool.map(blanks_of, items) for blank in found]
     print("| blanks | n | " + " | ".join(f"{r} right" for r in READERS) +

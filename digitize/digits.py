@@ -82,7 +82,7 @@ def split_glyphs(crop: np.ndarray) -> list[np.ndarray]:
 def _read_piece(piece: np.ndarray, tallest: int) -> list[tuple[int, float]]:
     """A piece's digits: one, or, for a piece wider than one digit or no digit as a whole, the two halves of the
     cut that the network reads most surely (two digits a pen joined), each half cut again while too wide."""
-    h, w = piece.shape
+    w = piece.shape[1]
     whole = classify([piece])[0]
     if w < 0.6 * tallest or (w <= 0.9 * tallest and whole[0] != NOT_A_DIGIT):
         return [whole]
@@ -126,12 +126,8 @@ def classify(glyphs: list[np.ndarray]) -> list[tuple[int, float]]:
 def read_digits(crop: np.ndarray, max_digits: int = 8) -> tuple[str, float]:
     """The digits in a blank's crop and the least sure digit's probability (0–100); ("", 0) when a glyph is no
     digit or there are none or too many (then the blank holds something else: this reader has no verdict)."""
-    pieces = split_glyphs(crop)
-    if not pieces or len(pieces) > max_digits:
-        return "", 0.0
-    tallest = max(p.shape[0] for p in pieces)
-    classes = [found for piece in pieces for found in _read_piece(piece, tallest)]
-    if len(classes) > max_digits or any(c == NOT_A_DIGIT for c, _ in classes):
+    classes = _glyph_classes(crop, max_pieces=max_digits)
+    if not classes or len(classes) > max_digits or any(c == NOT_A_DIGIT for c, _ in classes):
         return "", 0.0
     return "".join(str(c) for c, _ in classes), 100 * min(p for _, p in classes)
 
@@ -140,11 +136,17 @@ def read_first_digits(crop: np.ndarray, count: int, glyphs: int) -> tuple[str, f
     """The first ``count`` digits of a crop that holds ``glyphs`` glyphs in all: a number a pen wrote against the
     printed "/2016" of its symbol, which the page read as one word of that many characters.  ("", 0) unless the
     crop splits into that many glyphs (a slash may look like a pen's 1: only the count tells them apart)."""
-    pieces = split_glyphs(crop)
-    if not pieces:
-        return "", 0.0
-    tallest = max(p.shape[0] for p in pieces)
-    classes = [found for piece in pieces for found in _read_piece(piece, tallest)]
+    classes = _glyph_classes(crop)
     if len(classes) != glyphs or any(c == NOT_A_DIGIT for c, _ in classes[:count]):
         return "", 0.0
     return "".join(str(c) for c, _ in classes[:count]), 100 * min(p for _, p in classes[:count])
+
+
+def _glyph_classes(crop: np.ndarray, max_pieces: int | None = None) -> list[tuple[int, float]]:
+    """(class, probability) of each glyph of a crop, left to right, joined pieces cut; [] when there is no
+    piece or more than ``max_pieces``."""
+    pieces = split_glyphs(crop)
+    if not pieces or (max_pieces is not None and len(pieces) > max_pieces):
+        return []
+    tallest = max(p.shape[0] for p in pieces)
+    return [found for piece in pieces for found in _read_piece(piece, tallest)]
