@@ -9,12 +9,12 @@ from rapidfuzz import fuzz
 
 from codes import Catalogue, DocumentType
 from digitize.model import Classification, PageText, Segment
-from digitize.text import fold, nfc, strip_accents
+from digitize.text import fold, is_subject_line, nfc, strip_accents
 
 TITLE_MIN_SCORE = 0.72
 AMBIGUITY_MARGIN = 0.06
-_SYMBOL_RE = re.compile(r"\bS[oóôốồổỗộ6]\s*[:.]?\s*\d+(?:/\d{4})?/([A-ZĐa-zđ]{1,5})-([A-ZĐ0-9]{1,10})")
-_CONG_VAN_SYMBOL_RE = re.compile(r"\bS[oóôốồổỗộ6]\s*[:.]?\s*\d+/([A-ZĐ]{2,10})-([A-ZĐ0-9]{2,10})\b")
+_SYMBOL_RE = re.compile(r"\bS[oóôốồổỗộOÓÔỐỒỔỖỘ6]\s*[:.]?\s*\d+(?:/\d{4})?/([A-ZĐa-zđ]{1,5})-([A-ZĐ0-9]{1,10})")
+_CONG_VAN_SYMBOL_RE = re.compile(r"\bS[oóôốồổỗộOÓÔỐỒỔỖỘ6]\s*[:.]?\s*\d+/([A-ZĐ]{2,10})-([A-ZĐ0-9]{2,10})\b")
 
 
 @functools.lru_cache(maxsize=16384)  # every title line is compared with every catalogue title
@@ -46,6 +46,17 @@ def title_candidates(page: PageText) -> list[Segment]:
     ]
 
 
+def _title_lines(candidates: list[Segment]) -> list[str]:
+    """Each candidate line, and each two that follow one another closely: a long title is printed on two
+    lines ("GIẤY CHỨNG NHẬN CƠ SỞ / ĐỦ ĐIỀU KIỆN AN TOÀN THỰC PHẨM")."""
+    ordered = sorted(candidates, key=lambda s: s.y)
+    lines = [s.text for s in ordered]
+    for upper, lower in zip(ordered, ordered[1:], strict=False):
+        if 0 <= lower.y - upper.bottom < 1.2 * max(upper.height, lower.height):
+            lines.append(f"{upper.text} {lower.text}")
+    return lines
+
+
 def _symbol_kind(text: str) -> str | None:
     match = _SYMBOL_RE.search(text)
     return nfc(match.group(1)) if match else None
@@ -56,15 +67,15 @@ def classify(pages: list[PageText], catalogue: Catalogue) -> Classification:
     if not pages or not pages[0].segments:
         return Classification(None, None, 0.0, ("no text on the first page",))
     first = pages[0]
-    candidates = title_candidates(first)
+    candidates = _title_lines(title_candidates(first))
     scored: list[tuple[float, DocumentType, str]] = []
     for doc_type in catalogue:
         best = (0.0, "")
-        for seg in candidates:
+        for line in candidates:
             for title in doc_type.titles:
-                score = _similarity(seg.text, title)
+                score = _similarity(line, title)
                 if score > best[0]:
-                    best = (score, seg.text)
+                    best = (score, line)
         if best[0] > 0:
             scored.append((best[0], doc_type, best[1]))
     scored.sort(key=lambda item: item[0], reverse=True)
@@ -93,8 +104,9 @@ def classify(pages: list[PageText], catalogue: Catalogue) -> Classification:
     for doc_type in catalogue:
         if not doc_type.subject_marker:
             continue
-        marker = fold(doc_type.subject_marker)
-        has_marker = any(strip_accents(s.text).upper().replace(" ", "").startswith(marker.replace(" ", ""))
+        marker = fold(doc_type.subject_marker).replace(" ", "")
+        has_marker = any(is_subject_line(s.text) if marker == "V/V" else
+                         strip_accents(s.text).upper().replace(" ", "").startswith(marker)
                          for s in first.segments[:15])
         if has_marker:
             evidence.append(f"subject line starts with {doc_type.subject_marker}")

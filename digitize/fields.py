@@ -12,14 +12,14 @@ from pathlib import Path
 from codes import DocumentType
 from digitize.model import FieldValue, PageText, Reread, Segment
 from digitize.places import correct_place_names, gazetteer, unknown_places
-from digitize.text import fold, modern_tone_marks, nfc, parse_vietnamese_date, strip_accents
+from digitize.text import fold, is_subject_line, modern_tone_marks, nfc, parse_vietnamese_date, strip_accents
 
-_NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộ6]\s*[:.;]?\s*([0-9Il|\]][0-9A-Za-zĐđ/.\-]*)")
-# A leading 1 that OCR read as a letter or bracket ("Số: I22/XNCT").
+_NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộOÓÔỐỒỔỖỘ6]\s*[:.;]?\s*([0-9Il|\]oO][0-9A-Za-zĐđ/.\-]*)")
+# A leading 1 that OCR read as a letter or bracket ("Số: I22/XNCT"), a leading 0 or a pen's 9 read as o ("o11").
 # The number line, even with its number left blank ("Số:      /TB-UBND").
 # Header lines only: OCR reads the capital S of "Số:" as "s" now and then ("số: 718 /GGT-UBND").
-NUMBER_LINE_RE = re.compile(r"^[\W_]{0,3}[Ss][oóôốồổỗộ6]\s*[:.;]")
-_NUMBER_LOOKALIKES = str.maketrans({"I": "1", "l": "1", "|": "1", "]": "1"})
+NUMBER_LINE_RE = re.compile(r"^[\W_]{0,3}[Ss][oóôốồổỗộOÓÔỐỒỔỖỘ6]\s*[:.;]")  # "SỐ:" printed in capitals too
+_NUMBER_LOOKALIKES = str.maketrans({"I": "1", "l": "1", "|": "1", "]": "1", "o": "0", "O": "0"})
 _PERSONAL_ID_RE = re.compile(r"(?<!\d)(\d{12})(?!\d)")
 _CENTRAL_CITIES = ("HA NOI", "HO CHI MINH", "HAI PHONG", "DA NANG", "CAN THO", "HUE")
 
@@ -60,6 +60,9 @@ def value_confidence(seg: Segment, value: str) -> float:
     return min((w.conf for w in parts), default=0.0) / 100
 
 
+_RULES = r"(?:[^\w\s(]{1,3}\s+){0,3}\s*"  # marks of a table's rules read before a label, each apart
+
+
 def _labelled_value(segments: list[Segment], label: str, continues: bool = False
                     ) -> tuple[str, str, float] | None:
     """Value after ``label:`` on a segment, matched without accents; cut at the next sentence or label.
@@ -69,12 +72,15 @@ def _labelled_value(segments: list[Segment], label: str, continues: bool = False
     its own is the value's second line.
     """
     label_folded = fold(label)
-    pattern = re.escape(label_folded).replace(r"\ ", r"\s*").replace("/", r"\s*/\s*")
+    # A comma of the label may be lost in reading ("Họ, chữ đệm tên").
+    pattern = re.escape(label_folded).replace(r"\ ", r"\s*").replace("/", r"\s*/\s*").replace(",", ",?")
     for i, seg in enumerate(segments):
         text = nfc(seg.text)
         folded_text = strip_accents(text).upper()
-        match = re.match(rf"\s*(?:[-+•*]|\d{{1,2}}[.)]|[a-đ]\))?\s*{pattern}\s*[:.;|]\s*", folded_text) or \
-            re.fullmatch(rf"\s*(?:[-+•*]|\d{{1,2}}[.)])?\s*{pattern}\s*", folded_text)  # a table's label cell
+        # A table's rules read as marks before the label ("- : — Họ, chữ đệm, tên. :") are no part of it.
+        match = re.match(rf"{_RULES}(?:[-+•*]|\d{{1,2}}[.)]|[a-đ]\))?\s*{pattern}\s*(?:[:.;|]\s*){{1,3}}",
+                         folded_text) or \
+            re.fullmatch(rf"{_RULES}(?:[-+•*]|\d{{1,2}}[.)])?\s*{pattern}[\s.:|]*", folded_text)  # a label cell
         if not match:
             continue
         value, value_seg = text[match.end():], seg
@@ -338,7 +344,7 @@ def extract_issuer(pages: list[PageText]) -> FieldValue:
     left, _ = _header(pages[0])
     lines = []
     for seg in left:
-        if NUMBER_LINE_RE.match(seg.text) or strip_accents(seg.text).upper().startswith("V/V"):
+        if NUMBER_LINE_RE.match(seg.text) or is_subject_line(seg.text):
             break
         if len(seg.text.strip(" -_—")) >= 2:
             lines.append(seg.text)
@@ -374,6 +380,7 @@ def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> Fiel
             continue
         # Specks before the name ("¡ NGUYỄN KHẮC VINH") are no part of it.
         value = re.sub(r"^[^\w(]+", "", _HONORIFIC_RE.sub("", found[0])).strip(" .;,:")
+        value = re.sub(r"(?:\s+[^\w\s]+)+$", "", value).strip(" .;,:")  # a table's rule after it: "Tùng. ¬."
         if not value or not any(c.isalpha() for c in value):
             continue
         confidence = min(0.9, found[2])
@@ -540,21 +547,33 @@ def _fits_the_line(name: str, value: str, pages: list[PageText]) -> bool:
     return not tails or (value.endswith(tails[-1]) and value[:-len(tails[-1])].isdigit())
 
 
-def check_symbol(value: FieldValue, doc_type: DocumentType | None, issuer: str | None = None) -> FieldValue:
+def check_symbol(value: FieldValue, doc_type: DocumentType | None, issuer: str | None = None,
+                 issued_year: int | None = None) -> FieldValue:
     """Decree 30's form of a document symbol, checked on the value finally taken, whichever reading it came
     from: an administrative document's is number/KIND-ISSUER, with the kind its title names; the letters of any
     symbol are capitals (but for a kind written so, TTr, QyĐ), and a part that is the issuer's initials with a
-    letter or digit more (UBNDK: a speck of a stamp or signature read as a letter) is a misreading."""
+    letter or digit more (UBNDK: a speck of a stamp or signature read as a letter) is a misreading; a number that
+    runs on into its year of issue lost a slash."""
     if not value.value or doc_type is None or value.confidence < 0.5:
         return value
     symbol = _restore_hyphen(value.value, doc_type)
     if symbol != value.value:
         value = replace(value, value=symbol)
-    problem = symbol_problem(symbol, doc_type, issuer)
+    problem = symbol_problem(symbol, doc_type, issuer) or _lost_slash(symbol, issued_year)
     if problem:
         confidence = 0.4 if "incomplete" in problem else 0.5
-        return replace(value, confidence=min(value.confidence, confidence), note=value.note or problem)
+        note = problem + (f"; {value.note}" if value.note else "")
+        return replace(value, confidence=min(value.confidence, confidence), note=note)
     return value
+
+
+def _lost_slash(symbol: str, issued_year: int | None) -> str | None:
+    """A number whose digits run on into the year of its issue ("502021" issued in 2021) most likely lost the
+    slash between them ("50/2021"): a numbering of five digits and more that ends in the very year is rare."""
+    head = symbol.partition("/")[0]
+    if issued_year is None or len(head) < 5 or not head.isdigit() or not head.endswith(str(issued_year)):
+        return None
+    return f"the number {head!r} may be {head[:-4]}/{issued_year} with its slash lost"
 
 
 def symbol_problem(symbol: str, doc_type: DocumentType | None, issuer: str | None) -> str | None:

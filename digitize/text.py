@@ -85,3 +85,12 @@ _OLD_TONE_RE = re.compile("(?:" + "|".join(_OLD_TONES) + r")(?![a-zA-Zà-ỹÀ-�
 def modern_tone_marks(text: str) -> str:
     """Rewrite word-final old-style tone placement ("Uỷ ban", "hoà") in the modern style ("Ủy ban", "hòa")."""
     return _OLD_TONE_RE.sub(lambda m: _OLD_TONES[m.group(0)], nfc(text))
+
+
+# "V/v" (về việc) opening a công văn's subject line, as OCR reads it: "V/v", "V/V", "V/w", "V/ ", "V.v", "Vv".
+_SUBJECT_MARK_RE = re.compile(r"^\W{0,2}V\s*(?:[/|\\.]\s*[VWY]?|[VWY])\s*[.:]?\s(?=\s*\w)")
+
+
+def is_subject_line(text: str) -> bool:
+    """Whether ``text`` opens with the "V/v" of a công văn's subject, however OCR read the mark."""
+    return bool(_SUBJECT_MARK_RE.match(fold(text)))

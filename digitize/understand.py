@@ -52,8 +52,8 @@ def understand(pages: list[PageText], catalogue: Catalogue, text_model: TextMode
                                             for label in doc_type.number_labels)
     number = confirm_with_rereads(number, pages, "number_label" if labelled else "number",
                                   None if labelled else symbol_fits(doc_type, issuer.value))
-    number = check_symbol(number, doc_type, issuer.value)
     issued_on = confirm_with_rereads(extract_issue_date(pages), pages, "issued_on")
+    number = check_symbol(number, doc_type, issuer.value, int(issued_on.value[:4]) if issued_on.value else None)
     holder = confirm_holder(extract_holder(pages, doc_type), pages)
     issuing_agency = agencies.match_issuer(issuer.value)
     reasons = []

@@ -221,6 +221,27 @@ def test_specks_before_a_holder_are_no_part_of_it():
     assert extract_holder([page(line)], ks).value == "NGUYỄN KHẮC VINH"
 
 
+def test_a_tables_rules_read_as_marks_around_a_holder_are_no_part_of_it():
+    ks = load_catalogue().get("KS")
+    # A scanned table: its rules read as marks before the label, between label and name, and after the name.
+    line = seg(("-", 30), (":", 30), ("—", 30), ("Họ,", 91), ("chữ", 93), ("đệm,", 92), ("tên.", 90), (":", 40),
+               ("'", 30), ("Lâm", 92), ("Như", 93), ("Tùng.", 91), ("¬.", 20))
+    assert extract_holder([page(line)], ks).value == "Lâm Như Tùng"
+
+
+def test_a_label_whose_comma_was_lost_still_introduces_the_holder_in_its_table_cell():
+    xnct = load_catalogue().get("XNCT")
+    label = seg(("Họ,", 95), ("chữ", 95), ("đệm", 95), ("tên", 95), x=215, y=458)
+    cell = seg(("|", 40), ("LÂM", 93), ("THỊ", 93), ("VINH", 93), x=591, y=450)
+    assert extract_holder([page(label, cell)], xnct).value == "LÂM THỊ VINH"
+
+
+def test_a_sentence_is_not_taken_for_a_label_after_marks():
+    ks = load_catalogue().get("KS")
+    line = seg(("-", 30), ("Bàn", 91), ("giao", 93), ("hồ", 92), ("sơ:", 90), ("NGUYỄN", 93), ("AN", 93))
+    assert extract_holder([page(line)], ks).value is None
+
+
 def test_a_date_of_the_body_is_never_archived_as_the_issue_date_unchecked():
     header = seg(("ỦY", 95), ("BAN", 95), x=200, y=100)
     meeting = seg(("Cuộc", 96), ("họp", 96), ("ngày", 96), ("15", 96), ("tháng", 96), ("3", 96), ("năm", 96),
@@ -230,3 +251,55 @@ def test_a_date_of_the_body_is_never_archived_as_the_issue_date_unchecked():
     issued = seg(("Cấp", 96), ("ngày", 96), ("15", 96), ("tháng", 96), ("3", 96), ("năm", 96), ("2021", 96),
                  x=300, y=900)
     assert extract_issue_date([page(header, issued)]).confidence >= 0.7
+
+
+def centred(text: str, y: int) -> Segment:
+    """A line of ``text`` centred on an A4 page at 300 dpi, as a title is printed."""
+    words = text.split()
+    width = sum(20 * len(w) + 12 for w in words)
+    return seg(*((w, 92) for w in words), x=1240 - width // 2, y=y)
+
+
+def test_a_title_printed_on_two_lines_is_recognized():
+    from digitize.classify import classify
+    header = (seg(("UBND", 95), ("TỈNH", 95), ("BẮC", 95), ("GIANG", 95), x=260, y=200),
+              seg(("Số:", 95), ("737/2023/ATTP", 90), x=420, y=380))
+    title = (centred("GIẤY CHỨNG NHẬN CƠ SỞ", 545), centred("ĐỦ ĐIỀU KIỆN AN TOÀN THỰC PHẨM", 600))
+    found = classify([page(*header, *title)], load_catalogue())
+    assert found.type_code == "ATTP" and found.confidence >= 0.8, found
+
+
+def test_a_cong_van_is_told_by_its_subject_mark_however_it_was_read():
+    from digitize.classify import classify
+    for mark in ("V/v", "V/w", "V/", "V.v"):
+        lines = (seg(("ỦY", 95), ("BAN", 95), ("NHÂN", 95), ("DÂN", 95), x=300, y=140),
+                 seg(("XÃ", 95), ("THẠNH", 95), ("ĐÔNG", 95), x=320, y=210),
+                 seg(("Số:", 95), ("478/UB-KT", 92), x=420, y=340),
+                 seg((mark, 80), ("góp", 93), ("ý", 93), ("dự", 93), ("thảo", 93), x=250, y=416),
+                 seg(("Các", 95), ("tổ", 95), ("chức,", 95), ("cá", 95), ("nhân", 95), ("có", 95), ("liên", 95),
+                     ("quan", 95), ("căn", 95), ("cứ", 95), ("nội", 95), ("dung", 95), ("trên", 95), x=350, y=600))
+        found = classify([page(*lines)], load_catalogue())
+        assert found.type_code == "CV" and found.confidence >= 0.85, (mark, found)
+
+
+def test_a_number_line_printed_in_capitals_is_the_number_line():
+    ks = load_catalogue().get("TLKS")
+    header = (seg(("ỦY", 95), ("BAN", 95), ("NHÂN", 95), ("DÂN", 95), x=300, y=140),
+              seg(("THỊ", 95), ("TRẤN", 95), ("PHƯỢNG", 95), ("SƠN", 95), x=300, y=210),
+              seg(("SỐ:", 95), ("643/2008", 93), x=500, y=390))
+    assert extract_number([page(*header)], ks).value == "643/2008"
+    from digitize.fields import extract_issuer
+    assert extract_issuer([page(*header)]).value == "ỦY BAN NHÂN DÂN THỊ TRẤN PHƯỢNG SƠN"
+    # A pen's 9 read as an o: the line is still the number's, read unsurely, so it is read again.
+    pen = seg(("SỐ:", 95), ("o11/TP-HT", 88), x=500, y=390)
+    number = extract_number([page(*header[:2], pen)], ks)
+    assert number.value == "011/TP-HT" and number.confidence < 0.5
+
+
+def test_a_number_that_runs_on_into_its_year_lost_a_slash():
+    from digitize.fields import FieldValue, check_symbol
+    lltp = load_catalogue().get("LLTP")
+    lost = check_symbol(FieldValue("502021", 0.8, "Số: 502021"), lltp, "SỞ Y TẾ", 2021)
+    assert lost.confidence < 0.7 and "50/2021" in lost.note
+    assert check_symbol(FieldValue("50/2021", 0.8, "Số: 50/2021"), lltp, "SỞ Y TẾ", 2021).confidence == 0.8
+    assert check_symbol(FieldValue("12345", 0.8, "Số: 12345"), lltp, "SỞ Y TẾ", 2021).confidence == 0.8
