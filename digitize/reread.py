@@ -181,6 +181,10 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
             x1 = min(width // 2, seg.right + 8 * seg.height)
         else:
             x1 = seg.right + 2 * seg.height
+        # Never into the right column's words on the same row (the date line's place: "943/QĐ-VP" read "…-VPH").
+        x1 = min([x1, *(other.x - max(2, seg.height // 4) for other in segments
+                        if other.x > seg.right and other.center_x > width / 2 and seg.center_x < width / 2
+                        and other.y < seg.bottom and seg.y < other.bottom)])
         x1, y1 = min(width, max(seg.right, x1)), min(height, seg.bottom + pad)
         if x1 - x0 < 8 or y1 - y0 < 8:
             continue

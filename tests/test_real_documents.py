@@ -582,3 +582,26 @@ def test_a_number_written_against_its_printed_slash_is_checked_up_to_the_slash()
         assert checked.value == "351/2016", checked
     else:
         assert checked.confidence < 0.7 and "351/2016" in checked.note, checked
+
+
+def test_a_number_is_read_again_without_the_right_columns_words_on_its_row():
+    """The date line's place can start left of the page's middle, on the number's row: the number's crop stops
+    before it, or a reader reads its first letter into the symbol ("943/QĐ-VP" as "943/QĐ-VPH")."""
+    import cv2
+    import numpy as np
+
+    from digitize.ocr import OcrConfig
+    from digitize.reread import reread_blanks
+
+    image = np.full((600, 1200, 3), 255, np.uint8)
+    cv2.putText(image, "So: 943/QD-VP", (40, 120), cv2.FONT_HERSHEY_DUPLEX, 1.0, (0, 0, 0), 2, cv2.LINE_AA)
+    cv2.putText(image, "Hoan Trach, ngay 5 thang 3", (470, 120), cv2.FONT_HERSHEY_DUPLEX, 1.0, (0, 0, 0), 2,
+                cv2.LINE_AA)
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    number = Segment((Word("Số:", 96.0, 40, 96, 56, 26), Word("943/QĐ-VP", 40.0, 104, 96, 180, 26)))
+    date = Segment(tuple(Word(t, 95.0, x, 96, 20 * len(t), 26)
+                         for t, x in (("Hoan", 470), ("Trach,", 560), ("ngay", 690), ("5", 780), ("thang", 810),
+                                      ("3", 930))))
+    rereads = reread_blanks((number, date), gray, image, np.float64([[1, 0, 0], [0, 1, 0]]), OcrConfig())
+    boxes = {r.box for r in rereads if r.field == "number"}
+    assert boxes and all(x + w <= 470 for x, _, w, _ in boxes), rereads
