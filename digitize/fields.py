@@ -89,7 +89,8 @@ def _labelled_value(segments: list[Segment], label: str, continues: bool = False
             if cell is None:
                 continue
             value, value_seg = nfc(cell.text), cell
-        value = _NEXT_LABEL_RE.split(value, maxsplit=1)[0]
+        # Marks before the value (a cell's rule or dot leader: ". ĐINH CÔNG LỘC") are no sentence end.
+        value = re.sub(r"^[^\w(]+", "", _NEXT_LABEL_RE.split(value, maxsplit=1)[0])
         cut = re.split(r"\.\s+(?=[A-ZÀ-Ỹ])", value)
         value = cut[0].strip(" .;,")
         confidence = value_confidence(value_seg, value)

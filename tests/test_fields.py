@@ -303,3 +303,10 @@ def test_a_number_that_runs_on_into_its_year_lost_a_slash():
     assert lost.confidence < 0.7 and "50/2021" in lost.note
     assert check_symbol(FieldValue("50/2021", 0.8, "Số: 50/2021"), lltp, "SỞ Y TẾ", 2021).confidence == 0.8
     assert check_symbol(FieldValue("12345", 0.8, "Số: 12345"), lltp, "SỞ Y TẾ", 2021).confidence == 0.8
+
+
+def test_a_dot_before_a_holder_in_its_table_cell_is_no_sentence_end():
+    ks = load_catalogue().get("KS")
+    label = seg(("Họ", 95), ("và", 95), ("tên", 95), x=315, y=611)
+    cell = seg((".", 80), ("ĐINH", 95), ("CÔNG", 96), ("LỘC", 95), x=770, y=600)
+    assert extract_holder([page(label, cell)], ks).value == "ĐINH CÔNG LỘC"
