@@ -679,8 +679,9 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str,
             return FieldValue(whole.pop(), 0.75, value.evidence, None)
         fitting = _the_one_that_fits(value.value, list(verdicts.values()), fits) if fits else None
         if fitting:
-            return FieldValue(fitting, 0.75, f"{value.evidence} (of the readings {said}, the only one in Decree 30's "
-                              "form, all with the same digits)")
+            return FieldValue(fitting, 0.75, f"{value.evidence} (of the readings {said}, the only one in the form "
+                              "its type's symbols take (Decree 30's for administrative documents), all with the "
+                              "same digits)")
         if differ:
             return replace(value, confidence=min(value.confidence, 0.5),
                            note=f"a second reading differs ({said}) at {where}")
@@ -723,24 +724,43 @@ def _the_one_that_fits(page: str, readings: list[str], fits: Callable[[str], boo
     """Of the page's reading and the engines', the one symbol that ``fits``, when all share the same digits and
     the others do not fit: "513/NGQ-UBND" (page, Tesseract) and "513/NQ-UBND" (TrueOCR) of a nghị quyết."""
     candidates = {symbol_key(r): r for r in (page, *readings)}
-    if len({re.sub(r"\D", "", key) for key in candidates}) != 1:
+    # The digits of the number (and year) come before any letter; a digit among letters ("TP-H7") is a misread one.
+    if len({re.match(r"\d*", key).group(0) for key in candidates}) != 1:
         return None
     fitting = [r for r in candidates.values() if fits(r)]
     return fitting[0] if len(fitting) == 1 and len(candidates) > 1 else None
 
 
-def symbol_fits(doc_type: DocumentType | None, issuer: str | None) -> Callable[[str], bool] | None:
-    """For an administrative type with a kind abbreviation, whether a symbol is in its Decree 30 form
-    (number/KIND-ISSUER, the issuer part the issuer's initials); None for other types."""
-    if doc_type is None or doc_type.kind != "admin" or not doc_type.abbreviation or not issuer:
-        return None
-    initials = {fold(i) for i in _initials(issuer)}
-    form = re.compile(rf"\d+(/\d{{4}})?/{re.escape(doc_type.abbreviation)}-([A-ZĐ]+)")
+# Units whose abbreviations stand in result symbols beside the issuer's: Tư pháp – Hộ tịch ("…/TP-HT").
+_KNOWN_UNIT_PARTS = frozenset({"TP", "HT"})
 
-    def fits(symbol: str) -> bool:
-        match = form.fullmatch(symbol)
-        return bool(match) and fold(match.group(2)) in initials and not symbol_problem(symbol, doc_type, issuer)
-    return fits
+
+def symbol_fits(doc_type: DocumentType | None, issuer: str | None) -> Callable[[str], bool] | None:
+    """Whether a symbol is in the form this type's symbols take: for an administrative type with a kind
+    abbreviation Decree 30's number/KIND-ISSUER (the issuer part the issuer's initials); for a result, digits
+    and letter parts that are all known (the type's code or abbreviation, the issuer's initials, TP, HT) and
+    no misreading (``symbol_problem``).  None where no form is known."""
+    if doc_type is None:
+        return None
+    initials = {fold(i) for i in _initials(issuer)} if issuer else set()
+    if doc_type.kind == "admin":
+        if not doc_type.abbreviation or not issuer:
+            return None
+        form = re.compile(rf"\d+(/\d{{4}})?/{re.escape(doc_type.abbreviation)}-([A-ZĐ]+)")
+
+        def fits_admin(symbol: str) -> bool:
+            match = form.fullmatch(symbol)
+            return bool(match) and fold(match.group(2)) in initials and not symbol_problem(symbol, doc_type, issuer)
+        return fits_admin
+    known = initials | _KNOWN_UNIT_PARTS | {fold(doc_type.code)} | \
+        ({fold(doc_type.abbreviation)} if doc_type.abbreviation else set())
+
+    def fits_result(symbol: str) -> bool:
+        if not re.fullmatch(r"\d+(/\d{4})?(/[A-ZĐ]+(-[A-ZĐ]+)*)?", symbol):
+            return False
+        parts = [part for part in re.split(r"[/\-]", symbol) if part and not part.isdigit()]
+        return all(fold(part) in known for part in parts) and not symbol_problem(symbol, doc_type, issuer)
+    return fits_result
 
 
 def _holder_read(text: str) -> str | None:

@@ -605,3 +605,30 @@ def test_a_number_is_read_again_without_the_right_columns_words_on_its_row():
     rereads = reread_blanks((number, date), gray, image, np.float64([[1, 0, 0], [0, 1, 0]]), OcrConfig())
     boxes = {r.box for r in rereads if r.field == "number"}
     assert boxes and all(x + w <= 470 for x, _, w, _ in boxes), rereads
+
+
+def test_of_a_results_readings_with_the_same_digits_the_one_with_known_letters_is_taken():
+    """A result's symbol ("217/TP-HT"): its printed letters read as "H7" by one reader are a misreading; the
+    reading whose letter parts are all known (Tư pháp – Hộ tịch, the type's code, the issuer's initials) is
+    taken when every reading shares its digits, and never where two readings are both in form."""
+    from digitize.fields import confirm_with_rereads, symbol_fits
+
+    fits = symbol_fits(CATALOGUE.get("KS"), "ỦY BAN NHÂN DÂN XÃ HÒA NGHĨA")
+    read = FieldValue("217/TP-HT", 0.6, "Số: 217/TP-HT")
+    taken = confirm_with_rereads(read, [_readings(("trueocr", "217/TP-H7"), ("tesseract", "217/TP-HT"))],
+                                 "number", fits)
+    assert taken.value == "217/TP-HT" and taken.confidence >= 0.7, taken
+    year = confirm_with_rereads(FieldValue("643/2008", 0.6, "Số: 643/2008"),
+                                [_readings(("trueocr", "643/2008P"), ("tesseract", "643/2008"))], "number", fits)
+    assert year.value == "643/2008" and year.confidence >= 0.7, year
+    # Letters nobody knows ("TP-NT") against known ones are no choice when both are clean: a clerk looks.
+    unknown = confirm_with_rereads(read, [_readings(("trueocr", "217/TP-NT"), ("tesseract", "217/TP-HT"))],
+                                   "number", fits)
+    assert unknown.value == "217/TP-HT"  # TP-NT is not in form, so the known one stands
+    both = confirm_with_rereads(FieldValue("217/KS", 0.6, "Số: 217/KS"),
+                                [_readings(("trueocr", "217/HT"), ("tesseract", "217/KS"))], "number", fits)
+    assert both.confidence < 0.7, both
+    # Other digits: no form decides.
+    other = confirm_with_rereads(read, [_readings(("trueocr", "211/TP-HT"), ("tesseract", "217/TP-HT"))],
+                                 "number", fits)
+    assert other.confidence < 0.7
