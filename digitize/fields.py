@@ -727,8 +727,12 @@ def _the_one_that_fits(page: str, readings: list[str], fits: Callable[[str], boo
     # The digits of the number (and year) come before any letter; a digit among letters ("TP-H7") is a misread one.
     if len({re.match(r"\d*", key).group(0) for key in candidates}) != 1:
         return None
-    fitting = [r for r in candidates.values() if fits(r)]
-    return fitting[0] if len(fitting) == 1 and len(candidates) > 1 else None
+    fitting = [(key, r) for key, r in candidates.items() if fits(r)]
+    if len(fitting) != 1 or len(candidates) == 1:
+        return None
+    key, reading = fitting[0]
+    # Another reading that goes on past it ("616/TP" of "616/TP-#T") says this one may be cut short.
+    return None if any(other != key and other.startswith(key) for other in candidates) else reading
 
 
 # Units whose abbreviations stand in result symbols beside the issuer's: Tư pháp – Hộ tịch ("…/TP-HT").
