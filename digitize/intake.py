@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from digitize.layout import reading_order
+from digitize.layout import reading_order, split_run_on_motto
 from digitize.model import PageText, Word
 from digitize.text import nfc
 
@@ -349,6 +349,7 @@ def text_layer_pages(path: Path, only: int | None = None) -> list[PageText]:
     for index, width, height, raw_words in iter_text_layer_pages(path, only):
         words = [Word(nfc(text), 100.0, int(x), int(y), max(1, int(w)), max(1, int(h)))
                  for text, x, y, w, h in raw_words if text.strip()]
+        words = split_run_on_motto(words)
         pages.append(PageText(index, int(width), int(height), tuple(reading_order(words, int(width))),
                               "text-layer"))
     return pages

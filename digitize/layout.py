@@ -115,3 +115,25 @@ def reading_order(words: list[Word], page_width: int) -> list[Segment]:
     left = [s for s in header if s.center_x < centre]
     right = [s for s in header if s.center_x >= centre]
     return left + right + body
+
+
+# Words that start the right column's motto ("CỘNG HÒA…", "Độc lập…"), by the word that follows them.
+_MOTTO_HEADS = {"CONG": "HOA", "DOC": "LAP"}
+
+
+def split_run_on_motto(words: list[Word]) -> list[Word]:
+    """Split a word in which a header line ran into the motto with no gap between them ("ĐỒNG THÁPCỘNG" of
+    "UBND TỈNH ĐỒNG THÁP" and "CỘNG HÒA…"): a PDF's text layer joins characters that touch into one word."""
+    out = []
+    for word, following in zip(words, [*words[1:], None], strict=True):
+        folded = fold(word.text)
+        head = next((h for h, then in _MOTTO_HEADS.items() if len(folded) > len(h) and folded.endswith(h)
+                     and following is not None and fold(following.text).startswith(then)), None)
+        if head is None or len(fold(word.text)) != len(word.text):
+            out.append(word)
+            continue
+        cut = len(word.text) - len(head)
+        width = round(word.w * cut / len(word.text))
+        out += [Word(word.text[:cut], word.conf, word.x, word.y, max(1, width), word.h),
+                Word(word.text[cut:], word.conf, word.x + width, word.y, max(1, word.w - width), word.h)]
+    return out

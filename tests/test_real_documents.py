@@ -634,3 +634,35 @@ def test_of_a_results_readings_with_the_same_digits_the_one_with_known_letters_i
     other = confirm_with_rereads(read, [_readings(("trueocr", "211/TP-HT"), ("tesseract", "217/TP-HT"))],
                                  "number", fits)
     assert other.confidence < 0.7
+
+
+def test_a_header_line_that_runs_into_the_motto_in_a_pdf_is_two_lines(tmp_path):
+    """A born-digital PDF whose long issuer line touches the motto ("UBND TỈNH ĐỒNG THÁPCỘNG HÒA…"): the text
+    layer joins the touching letters into one word, which is split where the motto starts."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    from digitize.fields import extract_issue_date, extract_issuer
+    from samples.varied import FONT_FILES
+
+    pdfmetrics.registerFont(TTFont("T-serif", FONT_FILES["serif"]))
+    path = tmp_path / "touching.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=(595, 842))
+    pdf.setFont("T-serif", 12)
+    left = "UBND TỈNH ĐỒNG THÁP"
+    pdf.drawString(60, 790, left)
+    pdf.drawString(60 + pdfmetrics.stringWidth(left, "T-serif", 12), 790, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    pdf.drawString(80, 774, "SỞ Y TẾ")
+    pdf.drawString(330, 774, "Độc lập - Tự do - Hạnh phúc")
+    pdf.drawString(110, 745, "Số: 65/2018")
+    pdf.drawString(300, 745, "Đồng Tháp, ngày 18 tháng 10 năm 2018")
+    pdf.drawString(220, 700, "CHỨNG CHỈ HÀNH NGHỀ")
+    pdf.drawString(60, 660, "Cuộc họp ngày 15 tháng 3 năm 2021 đã thống nhất các nội dung sau đây.")
+    pdf.save()
+    pages = text_layer_pages(path)
+    texts = [s.text for s in pages[0].segments]
+    assert "UBND TỈNH ĐỒNG THÁP" in texts and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts, texts
+    assert extract_issuer(pages).value == "ỦY BAN NHÂN DÂN TỈNH ĐỒNG THÁP SỞ Y TẾ"
+    issued = extract_issue_date(pages)
+    assert issued.value == "2018-10-18" and issued.confidence >= 0.7, issued
