@@ -212,6 +212,10 @@ def test_a_holder_read_with_other_marks_waits_and_one_with_lost_marks_does_not()
     proposed = FieldValue("LÊ QUANG HUY", 0.5, "Họ và tên: …", "LỄ read, LÊ proposed")
     confirmed = confirm_holder(proposed, [with_readings("LÊ QUANG HUY", "LÊ QUANG HUY")])
     assert confirmed.confidence >= 0.85 and confirmed.note is None
+    # HIỂU is no known name, but HIẾU and HIỆU are: two readers can make the same slip on its mark, and their
+    # agreement leaves it to the clerk.
+    doubtful = FieldValue("MAI HOÀI HIỂU", 0.5, "Chủ đầu tư: …", "HIỂU is not a known name (maybe HIẾU or HIỆU)")
+    assert confirm_holder(doubtful, [with_readings("MAI HOÀI HIỂU", "MAI HOÀI HIỂU")]).confidence < 0.7
 
 
 def test_a_number_cut_from_its_symbol_is_not_archived():
