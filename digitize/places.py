@@ -125,8 +125,13 @@ def _unit_at(words: list[str], i: int) -> tuple[tuple[str, ...], tuple[str, ...]
 
 
 def _known_span(words: list[str], start: int, levels: tuple[str, ...]) -> int | None:
-    """How many words after ``start`` make a known name (the longest), if any."""
+    """How many words after ``start`` make a known name (the longest), if any.  None too when more words read
+    as a known name with other marks ("THANH ĐÔNG" of THẠNH ĐÔNG): a shorter name in it ("THANH") is no reading
+    of the place, which ``correct_place_names`` puts right or leaves unknown."""
     for n in range(min(_LONGEST_NAME, len(words) - start), 0, -1):
-        if gazetteer().known(" ".join(words[start:start + n]), levels):
+        read = " ".join(words[start:start + n])
+        if gazetteer().known(read, levels):
             return n
+        if n > 1 and gazetteer().spellings(read, levels):
+            return None
     return None
