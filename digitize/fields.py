@@ -447,16 +447,11 @@ def check_person_name(name: str) -> tuple[str, list[str]]:
     lexicon = name_lexicon()
     proposed, problems = [], []
     for i, word in enumerate(words):
-        if i == 0:
-            known = lexicon["surnames"]
-        elif i == len(words) - 1:
-            known = lexicon["given"]
-        else:
-            known = lexicon["middle"] | lexicon["given"]
+        known = _known_at(lexicon, i, len(words))
         if word in known:
             proposed.append(word)
             continue
-        same_letters = sorted(k for k in known if strip_accents(k) == strip_accents(word))
+        same_letters = _same_letters(word, known)
         if len(same_letters) == 1:
             proposed.append(same_letters[0])
             problems.append(f"{word} read, {same_letters[0]} proposed")
@@ -465,6 +460,19 @@ def check_person_name(name: str) -> tuple[str, list[str]]:
             problems.append(f"{word} is not a known name" + (f" (maybe {' or '.join(same_letters)})"
                                                              if same_letters else ""))
     return " ".join(proposed), problems
+
+
+def _known_at(lexicon: dict[str, frozenset[str]], i: int, count: int) -> frozenset[str]:
+    """The names known at word ``i`` of a name of ``count`` words: surname first, given name last."""
+    if i == 0:
+        return lexicon["surnames"]
+    if i == count - 1:
+        return lexicon["given"]
+    return lexicon["middle"] | lexicon["given"]
+
+
+def _same_letters(word: str, known: frozenset[str]) -> list[str]:
+    return sorted(k for k in known if strip_accents(k) == strip_accents(word))
 
 
 _SYLLABLE_RE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
@@ -816,7 +824,12 @@ def _marks_in_doubt(name: str) -> bool:
     """Whether a person's name has a word no list knows whose letters known names share with other marks
     (HIỂU, where HIẾU and HIỆU are names): two readers can make the same slip on a mark (seen on fresh seeds
     262_626, after 424_242), so their agreement does not settle it."""
-    return any("(maybe " in problem for problem in check_person_name(name)[1])
+    words = modern_tone_marks(nfc(name)).split()
+    if not 2 <= len(words) <= 6 or not all(w.isalpha() and w.isupper() for w in words):
+        return False
+    lexicon = name_lexicon()
+    return any(word not in (known := _known_at(lexicon, i, len(words))) and len(_same_letters(word, known)) > 1
+               for i, word in enumerate(words))
 
 
 def confirm_holder(value: FieldValue, pages: list[PageText]) -> FieldValue:
