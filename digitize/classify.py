@@ -9,7 +9,7 @@ from rapidfuzz import fuzz
 
 from codes import Catalogue, DocumentType
 from digitize.model import Classification, PageText, Segment
-from digitize.text import fold, is_subject_line, nfc, strip_accents
+from digitize.text import fold, is_subject_line, nfc
 
 TITLE_MIN_SCORE = 0.72
 AMBIGUITY_MARGIN = 0.06
@@ -104,10 +104,7 @@ def classify(pages: list[PageText], catalogue: Catalogue) -> Classification:
     for doc_type in catalogue:
         if not doc_type.subject_marker:
             continue
-        marker = fold(doc_type.subject_marker).replace(" ", "")
-        has_marker = any(is_subject_line(s.text) if marker == "V/V" else
-                         strip_accents(s.text).upper().replace(" ", "").startswith(marker)
-                         for s in first.segments[:15])
+        has_marker = any(is_subject_line(s.text, doc_type.subject_marker) for s in first.segments[:15])
         if has_marker:
             evidence.append(f"subject line starts with {doc_type.subject_marker}")
             confidence = 0.85

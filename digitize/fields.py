@@ -853,7 +853,7 @@ def confirm_holder(value: FieldValue, pages: list[PageText]) -> FieldValue:
 
 # -- the rest of Circular 01/2023's minimum data: the summary (trích yếu) and the validity
 
-_SUMMARY_START_RE = re.compile(r"^\s*(V\s*/\s*V|VE VIEC)\b[\s.:]*", re.IGNORECASE)
+_ABOUT_RE = re.compile(r"^\W{0,2}VE VIEC\b")  # "Về việc …" under a decision's title
 MAX_SUMMARY_CHARS = 300
 
 
@@ -862,8 +862,7 @@ def extract_summary(pages: list[PageText]) -> FieldValue:
     under the title (with the line after it when the sentence goes on there).  None for papers without one."""
     lines = [s.text for p in pages[:1] for s in p.segments]
     for index, line in enumerate(lines[:40]):
-        match = _SUMMARY_START_RE.match(fold(line))
-        if not match:
+        if not (is_subject_line(line) or _ABOUT_RE.match(fold(line))):
             continue
         head = nfc(line).strip()
         text = head

@@ -87,10 +87,25 @@ def modern_tone_marks(text: str) -> str:
     return _OLD_TONE_RE.sub(lambda m: _OLD_TONES[m.group(0)], nfc(text))
 
 
-# "V/v" (về việc) opening a công văn's subject line, as OCR reads it: "V/v", "V/V", "V/w", "V/ ", "V.v", "Vv".
-_SUBJECT_MARK_RE = re.compile(r"^\W{0,2}V\s*(?:[/|\\.]\s*[VWY]?|[VWY])\s*[.:]?\s(?=\s*\w)")
+# Letters OCR reads in place of a marker's letters ("V/v" read "V/w", "V/y").
+_MARKER_LOOKALIKES = {"V": "VWY"}
 
 
-def is_subject_line(text: str) -> bool:
-    """Whether ``text`` opens with the "V/v" of a công văn's subject, however OCR read the mark."""
-    return bool(_SUBJECT_MARK_RE.match(fold(text)))
+@functools.cache
+def _subject_mark_re(marker: str) -> re.Pattern[str]:
+    """The pattern of a subject marker as OCR reads it: "V/v" also as "V/V", "V/w", "V/ ", "V.v", "V|v", "Vv"
+    (a part after a slash may be lost or run on without the slash), followed by the subject's words."""
+
+    def letters(part: str) -> str:
+        return "".join(f"[{re.escape(_MARKER_LOOKALIKES.get(c, c))}]" for c in part)
+
+    first, *rest = fold(marker).replace(" ", "").split("/")
+    pattern = r"^\W{0,2}" + letters(first)
+    for part in rest:
+        pattern += rf"\s*(?:[/|\\.]\s*(?:{letters(part)})?|{letters(part)})"
+    return re.compile(pattern + r"\s*[.:]?\s(?=\s*\w)")
+
+
+def is_subject_line(text: str, marker: str = "V/v") -> bool:
+    """Whether ``text`` opens with a subject ``marker`` (the "V/v" of a công văn), however OCR read the mark."""
+    return bool(_subject_mark_re(marker).match(fold(text)))

@@ -285,6 +285,27 @@ def test_a_cong_van_is_told_by_its_subject_mark_however_it_was_read():
         assert found.type_code == "CV" and found.confidence >= 0.85, (mark, found)
 
 
+def test_a_summary_is_found_however_its_subject_mark_was_read():
+    from digitize.fields import extract_summary
+    for mark in ("V/v", "V/w", "V/", "V.v", "Về việc"):
+        lines = (seg(("Số:", 95), ("478/UB-KT", 92), x=420, y=340),
+                 seg((mark, 80), ("góp", 93), ("ý", 93), ("dự", 93), ("thảo", 93), x=250, y=416),
+                 seg(("quy", 93), ("hoạch", 93), ("xã", 93), x=250, y=450),
+                 seg(("Kính", 95), ("gửi:", 95), ("Các", 95), ("phòng", 95), x=350, y=600))
+        summary = extract_summary([page(*lines)]).value
+        assert summary == f"{mark} góp ý dự thảo quy hoạch xã", (mark, summary)
+    # a body line that only starts like the mark is no summary
+    body = seg(("Việc", 95), ("góp", 93), ("ý", 93), x=250, y=416)
+    assert extract_summary([page(body)]).value is None
+
+
+def test_a_subject_marker_is_matched_with_its_reading_variants():
+    from digitize.text import is_subject_line
+    assert is_subject_line("V|v cấp giấy phép") and is_subject_line("Vv: cấp giấy phép")
+    assert not is_subject_line("V/v") and not is_subject_line("Văn bản số 12")
+    assert is_subject_line("K/g các phòng", "K/g") and not is_subject_line("V/v các phòng", "K/g")
+
+
 def test_a_number_line_printed_in_capitals_is_the_number_line():
     ks = load_catalogue().get("TLKS")
     header = (seg(("ỦY", 95), ("BAN", 95), ("NHÂN", 95), ("DÂN", 95), x=300, y=140),
