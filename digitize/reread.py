@@ -164,15 +164,18 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
     # misread printed digits and marks now and then: 2016 as 2018, XUÂN as XUẢN).
     for name, seg, start, unsure in lines_to_reread(segments, height, config.field_labels, sure_too=True):
         pad = max(4, seg.height // 3)
+        printed = None
         if not unsure:
             # A pen's digits can look printed, in black ink and upright, and be read surely and wrongly (457 as
             # 427): the digit reader (a few ms) checks the blank of every number and date line the page read
             # surely; where it reads something else surely, the line is read again as a filled-in one.
             differs, reading = _digit_check(segments, seg, name, pad, original_rgb, to_cleaned)
-            if not differs:
+            printed = None if differs or name != "issued_on" else _printed_date_check(seg, pad, original_rgb,
+                                                                                        to_cleaned)
+            if not differs and printed is None:
                 continue
             unsure = True
-            checked += [reading] if reading else []
+            checked += [r for r in (reading, printed) if r]
         # The header's number crop starts just after "Số:", clear of its colon; the others at their first word.
         x0 = max(0, start + max(3, seg.height // 6) if name == "number" else start - 3)
         y0 = max(0, seg.y - pad)
@@ -191,7 +194,8 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
         box = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
         jobs.append((name, box, unsure, "ink kept", _ink_kept_crop(original_rgb, to_cleaned, box)))
         jobs.append((name, box, unsure, "cleaned", cleaned_gray[y0:y1, x0:x1]))
-        blank = blank_of(seg, name) if name in ("number", "issued_on") and unsure else None
+        # Where a printed digit is in doubt, the blank is not read apart: its reading would keep the page's.
+        blank = blank_of(seg, name) if name in ("number", "issued_on") and unsure and not printed else None
         if blank is not None:
             start, end, template = blank
             blank_box = (int(start + 2), int(y0), int(end - start - 4), int(y1 - y0))
@@ -263,6 +267,35 @@ def _digit_check(segments: tuple[Segment, ...], seg: Segment, field: str, pad: i
     if not text or confidence < DIGIT_SURE or text == merged.group(1):
         return False, None
     return True, Reread(field, text + merged.group(2), confidence, box, "digits, blank", True)
+
+
+def _printed_date_check(seg: Segment, pad: int, original_rgb: np.ndarray, to_cleaned: np.ndarray) -> Reread | None:
+    """The digit reader's reading of a date line the page read surely, when it surely reads one of its printed
+    numbers (the day where no blank was left for it, the month, the year) as other digits of the same count: a
+    printed 1993 the page read as 1995 with 92 % confidence.  The date line with those digits, or None."""
+    words = list(seg.words)
+    folded = [strip_accents(w.text).lower().strip(",.:") for w in words]
+    labels = ("thang", "nam") if blank_of(seg, "issued_on") else ("ngay", "thang", "nam")
+    texts = [w.text for w in words]
+    boxes, sure = [], 100.0
+    for k in range(1, len(words)):
+        digits = re.fullmatch(r"(\d{1,4})([,.]?)", words[k].text)
+        if folded[k - 1] not in labels or not digits:
+            continue
+        word = words[k]
+        box = (int(word.x - 2), int(seg.y - pad), int(word.w + 4), int(seg.height + 2 * pad))
+        if box[0] < 0 or box[1] < 0:
+            continue
+        text, confidence = read_digits(_ink_kept_crop(original_rgb, to_cleaned, box))
+        if text and confidence >= DIGIT_SURE and len(text) == len(digits.group(1)) and text != digits.group(1):
+            texts[k] = text + digits.group(2)
+            boxes.append(box)
+            sure = min(sure, confidence)
+    if not boxes:
+        return None
+    start = next((w.x for w, f in zip(words, folded, strict=True) if f == "ngay"), seg.x)
+    box = (int(start), int(seg.y - pad), int(seg.right - start), int(seg.height + 2 * pad))
+    return Reread("issued_on", " ".join(texts), sure, box, "digits, blank", True)
 
 
 def _digit_readings(blank_jobs: list) -> list[Reread]:

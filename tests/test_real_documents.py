@@ -670,3 +670,47 @@ def test_a_header_line_that_runs_into_the_motto_in_a_pdf_is_two_lines(tmp_path):
     assert extract_issuer(pages).value == "ỦY BAN NHÂN DÂN TỈNH ĐỒNG THÁP SỞ Y TẾ"
     issued = extract_issue_date(pages)
     assert issued.value == "2018-10-18" and issued.confidence >= 0.7, issued
+
+
+def _printed_line(texts: list[str], y: int = 120) -> tuple[object, list[tuple[int, int, int, int]]]:
+    """An image with ``texts`` printed on one line, and each one's box (x, y, w, h)."""
+    import cv2
+    import numpy as np
+
+    image = np.full((300, 1400, 3), 255, np.uint8)
+    boxes, x = [], 40
+    for text in texts:
+        (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_DUPLEX, 1.2, 2)
+        cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_DUPLEX, 1.2, (0, 0, 0), 2, cv2.LINE_AA)
+        boxes.append((x, y - h, w, h + base // 2))
+        x += w + 16
+    return image, boxes
+
+
+def test_a_printed_year_the_page_read_surely_and_wrongly_is_checked_by_the_digit_reader():
+    """A printed "năm 1993" the page read as 1995 with 92 % confidence, every other word sure: the digit reader
+    reads the printed day, month and year, and where it surely reads other digits the line is read again and
+    the page's date is not archived on its own word."""
+    import cv2
+    import numpy as np
+
+    from digitize.fields import confirm_with_rereads
+    from digitize.ocr import OcrConfig
+    from digitize.reread import reread_blanks
+
+    printed = ["Ha", "Noi,", "ngay", "08", "thang", "4", "nam", "1993"]
+    image, boxes = _printed_line(printed)
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    identity = np.float64([[1, 0, 0], [0, 1, 0]])
+    read = ["Hà", "Nội,", "ngày", "08", "tháng", "4", "năm", "1995"]
+    words = tuple(Word(text, 92.0 if text == "1995" else 96.0, *box) for text, box in zip(read, boxes, strict=True))
+    page_line = Segment(words)
+    rereads = reread_blanks((page_line,), gray, image, identity, OcrConfig())
+    by_digits = [r.text for r in rereads if r.source == "digits, blank"]
+    assert by_digits == ["Hà Nội, ngày 08 tháng 4 năm 1993"], rereads
+    page = PageText(0, 1400, 300, (page_line,), "ocr", rereads=rereads)
+    checked = confirm_with_rereads(FieldValue("1995-04-08", 0.92, "ngày 08 tháng 4 năm 1995"), [page], "issued_on")
+    assert checked.value == "1993-04-08" or (checked.confidence < 0.7 and checked.note), checked
+    # The same line read right: the digit reader agrees, and no second reading is made.
+    right = tuple(Word(text, 96.0, *box) for text, box in zip([*read[:-1], "1993"], boxes, strict=True))
+    assert reread_blanks((Segment(right),), gray, image, identity, OcrConfig()) == ()
