@@ -398,7 +398,9 @@ def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> Fiel
             # a person's name is checked against the name lexicon below instead.
             confidence = min(confidence, 0.6)
             note = f"{', '.join(not_syllables)} is not one Vietnamese syllable: check the spaces and letters"
-        elif is_person_name(label, value):
+        elif is_person_name(label, value) and not all(p.source == "text-layer" for p in pages):
+            # A text layer is the issuer's own typing, with no reader's slip on a mark; a rarer name than the
+            # lists know ("ƯỚC") is still a name.
             value, problems = check_person_name(value)
             if problems:
                 # A proposal, never a silent change: the clerk confirms it at review.
@@ -640,7 +642,7 @@ def _verdicts(rereads: list[Reread], read: Callable[[str], str | None]) -> dict[
         by_engine.setdefault(engine, {})[image] = read(reread.text)
     verdicts = {}
     for engine, readings in by_engine.items():
-        value = readings.get("blank") or readings.get("ink kept") or readings.get("cleaned")
+        value = readings.get("blank") or readings.get("printed") or readings.get("ink kept") or readings.get("cleaned")
         if value:
             verdicts[engine] = value
     return verdicts
@@ -689,11 +691,18 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str,
         if unsure and len(whole) == 1 and len(set(keys.values())) == 1:
             # The page cut what every engine read whole on the crops ("144/2016/XN" of "144/2016/XNHN").
             return FieldValue(whole.pop(), 0.75, value.evidence, None)
-        fitting = _the_one_that_fits(value.value, list(verdicts.values()), fits) if fits else None
+        fitting = _the_one_that_fits(value.value, list(verdicts.values()), fits,
+                                     [v for v in (parse(r.text.translate(_ETH)) for r in rereads) if v]) \
+            if fits else None
         if fitting:
             return FieldValue(fitting, 0.75, f"{value.evidence} (of the readings {said}, the only one in the form "
                               "its type's symbols take (Decree 30's for administrative documents), all with the "
                               "same digits)")
+        if differ == ["digits"] and "trueocr" in agree and \
+                {r.source for r in rereads if r.source.startswith("digits")} == {"digits, printed"}:
+            # Printed digits (a date line's month or year) the page and TrueOCR read alike: the digit reader,
+            # made for a pen's digits, raised the doubt and two readers of print settle it.
+            return value
         if differ:
             return replace(value, confidence=min(value.confidence, 0.5),
                            note=f"a second reading differs ({said}) at {where}")
@@ -732,13 +741,19 @@ def _two_of_three(verdicts: dict[str, str], keys: dict[str, str], page_key: str 
     return next(verdicts[e] for e in ("tesseract", "trueocr") if keys.get(e) == shared)
 
 
-def _the_one_that_fits(page: str, readings: list[str], fits: Callable[[str], bool]) -> str | None:
-    """Of the page's reading and the engines', the one symbol that ``fits``, when all share the same digits and
-    the others do not fit: "513/NGQ-UBND" (page, Tesseract) and "513/NQ-UBND" (TrueOCR) of a nghị quyết."""
+def _the_one_that_fits(page: str, readings: list[str], fits: Callable[[str], bool],
+                       more: list[str] = ()) -> str | None:
+    """Of the page's reading and the engines' (``readings``: each engine's verdict), the one symbol that
+    ``fits``, when all share the same digits and the others do not fit: "513/NGQ-UBND" (page, Tesseract) and
+    "513/NQ-UBND" (TrueOCR) of a nghị quyết.  ``more``: an engine's readings of its other images, candidates
+    too where they share those digits ("375/TP-HT" on the cleaned image, "375/TP-#T" with the ink kept)."""
     candidates = {symbol_key(r): r for r in (page, *readings)}
     # The digits of the number (and year) come before any letter; a digit among letters ("TP-H7") is a misread one.
-    if len({re.match(r"\d*", key).group(0) for key in candidates}) != 1:
+    digits = {re.match(r"\d*", key).group(0) for key in candidates}
+    if len(digits) != 1:
         return None
+    candidates.update({symbol_key(r): r for r in more if re.match(r"\d*", symbol_key(r)).group(0) in digits
+                       and symbol_key(r) not in candidates})
     fitting = [(key, r) for key, r in candidates.items() if fits(r)]
     if len(fitting) != 1 or len(candidates) == 1:
         return None
@@ -812,6 +827,7 @@ def _known_over(page: str, other: str) -> bool:
     person = not any(fold(page).startswith(word) for word in _ORGANIZATION_WORDS)
 
     def known(word: str, i: int) -> bool:
+        word = word.upper()  # the lists are in capitals; a name may be printed "Đinh Xuân Hạnh"
         if not person:
             return word in _ORGANIZATION_SYLLABLES or any(word in names for names in lexicon.values())
         place = "surnames" if i == 0 else "given" if i == len(words) - 1 else None

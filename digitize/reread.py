@@ -295,7 +295,7 @@ def _printed_date_check(seg: Segment, pad: int, original_rgb: np.ndarray, to_cle
         return None
     start = next((w.x for w, f in zip(words, folded, strict=True) if f == "ngay"), seg.x)
     box = (int(start), int(seg.y - pad), int(seg.right - start), int(seg.height + 2 * pad))
-    return Reread("issued_on", " ".join(texts), sure, box, "digits, blank", True)
+    return Reread("issued_on", " ".join(texts), sure, box, "digits, printed", True)
 
 
 def _digit_readings(blank_jobs: list) -> list[Reread]:

@@ -706,7 +706,7 @@ def test_a_printed_year_the_page_read_surely_and_wrongly_is_checked_by_the_digit
     words = tuple(Word(text, 92.0 if text == "1995" else 96.0, *box) for text, box in zip(read, boxes, strict=True))
     page_line = Segment(words)
     rereads = reread_blanks((page_line,), gray, image, identity, OcrConfig())
-    by_digits = [r.text for r in rereads if r.source == "digits, blank"]
+    by_digits = [r.text for r in rereads if r.source == "digits, printed"]
     assert by_digits == ["Hà Nội, ngày 08 tháng 4 năm 1993"], rereads
     page = PageText(0, 1400, 300, (page_line,), "ocr", rereads=rereads)
     checked = confirm_with_rereads(FieldValue("1995-04-08", 0.92, "ngày 08 tháng 4 năm 1995"), [page], "issued_on")
@@ -714,3 +714,52 @@ def test_a_printed_year_the_page_read_surely_and_wrongly_is_checked_by_the_digit
     # The same line read right: the digit reader agrees, and no second reading is made.
     right = tuple(Word(text, 96.0, *box) for text, box in zip([*read[:-1], "1993"], boxes, strict=True))
     assert reread_blanks((Segment(right),), gray, image, identity, OcrConfig()) == ()
+
+
+def test_printed_digits_the_page_and_trueocr_read_alike_stand_against_the_digit_reader():
+    """The digit reader, made for a pen's digits, only raises a doubt on printed ones: where the page and TrueOCR
+    read a printed month alike, the page's date stands; where TrueOCR sides with the digit reader, a clerk looks."""
+    from digitize.fields import confirm_with_rereads
+
+    line = "Nghĩa Tâm, ngày 24 tháng 01 năm 2019"
+    box = (900, 300, 640, 70)
+    segment = Segment((Word("ngày", 96.0, 900, 310, 80, 40),))
+    page_value = FieldValue("2019-01-24", 0.9, "ngày 24 tháng 01 năm 2019")
+
+    def checked(trueocr: str) -> FieldValue:
+        rereads = (Reread("issued_on", trueocr, 90.0, box, "trueocr, ink kept", True),
+                   Reread("issued_on", line.replace("01", "07"), 95.0, box, "digits, printed", True))
+        page = PageText(0, 2480, 3508, (segment,), "ocr", rereads=rereads)
+        return confirm_with_rereads(page_value, [page], "issued_on")
+
+    assert checked("ngày 24 tháng 01 năm 2019") == page_value
+    doubted = checked("ngày 24 tháng 07 năm 2019")
+    assert doubted.confidence < 0.7 and doubted.note, doubted
+
+
+def test_a_holder_in_mixed_case_keeps_the_known_name_against_a_slip_on_its_mark():
+    """"Đinh Xuân Hạnh" on the page, "Đinh Xuản Hạnh" by a second reader: XUẢN is no name, the page's stands."""
+    from digitize.fields import confirm_holder
+
+    segment = Segment((Word("Đinh", 96.0, 400, 900, 80, 40),))
+    value = FieldValue("Đinh Xuân Hạnh", 0.8, "Họ và tên: …")
+    rereads = (Reread("holder", "Đinh Xuản Hạnh", 90.0, (400, 890, 400, 60), "trueocr, ink kept", True),)
+    page = PageText(0, 2480, 3508, (segment,), "ocr", rereads=rereads)
+    assert confirm_holder(value, [page]).confidence >= 0.8
+    # Both known names (HIẾU, HIỆU): the readers differ on a name, and a clerk looks.
+    other = (Reread("holder", "Đinh Xuân Hiệu", 90.0, (400, 890, 400, 60), "trueocr, ink kept", True),)
+    hieu = FieldValue("Đinh Xuân Hiếu", 0.8, "Họ và tên: …")
+    assert confirm_holder(hieu, [PageText(0, 2480, 3508, (segment,), "ocr", rereads=other)]).confidence <= 0.5
+
+
+def test_a_holder_typed_by_the_issuer_is_not_doubted_by_the_name_lists():
+    """A born-digital result's holder is the issuer's own typing: a rarer name than the lists know stands."""
+    from digitize.fields import extract_holder
+
+    words = [("Họ", 200), ("và", 260), ("tên:", 320), ("TRẦN", 420), ("XUÂN", 560), ("ƯỚC", 700)]
+    ocr = _page([words])
+    text_layer = PageText(0, 2480, 3508, ocr.segments, "text-layer")
+    ks = CATALOGUE.get("KS")
+    assert extract_holder([text_layer], ks).value == "TRẦN XUÂN ƯỚC"
+    assert extract_holder([text_layer], ks).confidence >= 0.7
+    assert extract_holder([ocr], ks).confidence <= 0.5
