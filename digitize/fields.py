@@ -18,6 +18,8 @@ _NUMBER_RE = re.compile(r"^[\W_]{0,3}S[oóôốồổỗộOÓÔỐỒỔỖỘ6
 # A leading 1 that OCR read as a letter or bracket ("Số: I22/XNCT"), a leading 0 or a pen's 9 read as o ("o11").
 # The number line, even with its number left blank ("Số:      /TB-UBND").
 # Header lines only: OCR reads the capital S of "Số:" as "s" now and then ("số: 718 /GGT-UBND").
+# A letter no symbol has (ổ, ư, ơ: not ASCII) right after a digit: a pen's digit misread ("81ổ/2013" of 818/2013).
+GLUED_LETTER_RE = re.compile(r"\d[^\W\dA-Za-z_Đđ]")
 NUMBER_LINE_RE = re.compile(r"^[\W_]{0,3}[Ss][oóôốồổỗộOÓÔỐỒỔỖỘ6]\s*[:.;]")  # "SỐ:" printed in capitals too
 _NUMBER_LOOKALIKES = str.maketrans({"I": "1", "l": "1", "|": "1", "]": "1", "o": "0", "O": "0"})
 _PERSONAL_ID_RE = re.compile(r"(?<!\d)(\d{12})(?!\d)")
@@ -181,7 +183,7 @@ def extract_number(pages: list[PageText], doc_type: DocumentType | None, issuer:
             if number[1]:  # a digit guessed from a look-alike is never archived unchecked
                 confidence = min(confidence, 0.4)
             rest = tight[match.end():].strip(" .,;")
-            if rest and re.match(r"[/\-0-9A-ZĐ]", rest):
+            if rest and (re.match(r"[/\-0-9A-ZĐ]", rest) or GLUED_LETTER_RE.search(tight[match.end() - 1:])):
                 # More of the symbol follows, apart: the number may be cut ("55" of "55 2017/KH").
                 confidence, note = min(confidence, 0.4), f"the number line reads {seg.text!r}"
             elif doc_type is not None and doc_type.kind == "admin" and "/" not in number[0]:

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from digitize.digits import read_digits, read_first_digits
-from digitize.fields import NUMBER_LINE_RE, check_person_name, read_date, symbol_key
+from digitize.fields import GLUED_LETTER_RE, NUMBER_LINE_RE, check_person_name, read_date, symbol_key
 from digitize.model import Reread, Segment
 from digitize.ocr import OcrConfig, PageTimeout, read_lines, read_words
 from digitize.text import DIGIT_LOOKALIKES, fold, nfc, parse_vietnamese_date, strip_accents
@@ -41,7 +41,8 @@ def lines_to_reread(segments: tuple[Segment, ...], page_height: int,
     found: dict[str, tuple[Segment, int, bool]] = {}
     for i, seg in enumerate(segments):
         if "number" not in found and seg.y < 0.4 * page_height and NUMBER_LINE_RE.match(seg.text):
-            unsure = _unsure_digits(seg) or len(seg.words) < 2 or filled_in(seg)
+            unsure = _unsure_digits(seg) or len(seg.words) < 2 or filled_in(seg) or \
+                any(GLUED_LETTER_RE.search(w.text) for w in seg.words)
             found["number"] = (seg, seg.words[0].x + seg.words[0].w, unsure)
         elif "issued_on" not in found and seg.y < 0.4 * page_height and _DATE_LINE.search(strip_accents(seg.text)):
             sure = parse_vietnamese_date(seg.text) is not None and not _unsure_digits(seg) and not filled_in(seg)
@@ -243,8 +244,8 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
 def _digit_check(segments: tuple[Segment, ...], seg: Segment, field: str, pad: int, original_rgb: np.ndarray,
                  to_cleaned: np.ndarray) -> tuple[bool, Reread | None]:
     """Whether the digit reader surely reads otherwise the blank of a number or date line the page read surely,
-    and its reading when the blank is not one ``blank_of`` finds: a number the page read against its printed
-    "/2016" ("Số: 357/2016"), read up to the slash."""
+    and its reading when the blank is not one ``blank_of`` finds: a number the page read as one word, alone
+    ("Số: 729") or against its printed "/2016" ("Số: 357/2016"), read up to the slash."""
     if field not in ("number", "issued_on") or seg.y - pad < 0:
         return False, None
     blank = blank_of(seg, field)
@@ -257,7 +258,9 @@ def _digit_check(segments: tuple[Segment, ...], seg: Segment, field: str, pad: i
         return differs, None
     words = seg.words
     first = 2 if len(words) > 2 and words[1].text in (":", ".") else 1
-    merged = re.fullmatch(r"(\d+)(/.+)", words[first].text) if field == "number" and len(words) > first else None
+    # A number the page read as one word: alone ("Số: 729", a result without a symbol) or against its printed
+    # "/2016".
+    merged = re.fullmatch(r"(\d+)(/.+)?", words[first].text) if field == "number" and len(words) > first else None
     if merged is None:
         return False, None
     start = words[first - 1].x + words[first - 1].w + 2
@@ -266,7 +269,7 @@ def _digit_check(segments: tuple[Segment, ...], seg: Segment, field: str, pad: i
                                          len(merged.group(0)))
     if not text or confidence < DIGIT_SURE or text == merged.group(1):
         return False, None
-    return True, Reread(field, text + merged.group(2), confidence, box, "digits, blank", True)
+    return True, Reread(field, text + (merged.group(2) or ""), confidence, box, "digits, blank", True)
 
 
 def _printed_date_check(seg: Segment, pad: int, original_rgb: np.ndarray, to_cleaned: np.ndarray) -> Reread | None:

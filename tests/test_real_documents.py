@@ -763,3 +763,33 @@ def test_a_holder_typed_by_the_issuer_is_not_doubted_by_the_name_lists():
     assert extract_holder([text_layer], ks).value == "TRẦN XUÂN ƯỚC"
     assert extract_holder([text_layer], ks).confidence >= 0.7
     assert extract_holder([ocr], ks).confidence <= 0.5
+
+
+def test_a_number_alone_the_page_read_surely_is_checked_by_the_digit_reader():
+    """A result numbered by hand with no symbol ("Số: 457"), read surely and wrongly as one word (427): the digit
+    reader reads it otherwise, and the line is read again."""
+    import cv2
+    import numpy as np
+
+    from digitize.ocr import OcrConfig
+    from digitize.reread import reread_blanks
+
+    image = np.full((600, 1200, 3), 255, np.uint8)
+    cv2.putText(image, "So:", (40, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
+    cv2.putText(image, "457", (138, 122), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, (0, 0, 0), 3, cv2.LINE_AA)
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    words = (Word("Số:", 96.0, 40, 88, 80, 34), Word("427", 95.0, 135, 86, 120, 36))
+    rereads = reread_blanks((Segment(words),), gray, image, np.float64([[1, 0, 0], [0, 1, 0]]), OcrConfig())
+    assert ("digits, blank", "457") in {(r.source, r.text) for r in rereads}, rereads
+    assert any(r.source.startswith("trueocr") or r.source.startswith("tesseract") for r in rereads)
+
+
+def test_a_letter_glued_to_a_numbers_digits_makes_it_unsure():
+    """"số: 81ổ/2013": a pen's 8 read as "ổ" ends the digits; the number is not "81", and the line is read again."""
+    from digitize.reread import lines_to_reread
+
+    line = [("UBND", 200), ("TỈNH", 330), ("ĐỒNG", 450), ("THÁP", 580)], [("số:", 250), ("81ổ/2013", 330)]
+    page = _page(list(line))
+    number = extract_number([page], CATALOGUE.get("CCHN"))
+    assert number.confidence <= 0.4 and "81ổ/2013" in number.note, number
+    assert [unsure for field, _, _, unsure in lines_to_reread(page.segments, 3508) if field == "number"] == [True]
