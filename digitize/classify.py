@@ -13,7 +13,8 @@ from digitize.text import fold, is_subject_line, nfc
 
 TITLE_MIN_SCORE = 0.72
 AMBIGUITY_MARGIN = 0.06
-_SYMBOL_RE = re.compile(r"\bS[oóôốồổỗộOÓÔỐỒỔỖỘ6]\s*[:.]?\s*\d+(?:/\d{4})?/([A-ZĐa-zđ]{1,5})-([A-ZĐ0-9]{1,10})")
+# The kind in a number line's symbol; the number itself may be a pen's or a stamp's, read as anything or nothing.
+_SYMBOL_RE = re.compile(r"\bS[oóôốồổỗộOÓÔỐỒỔỖỘ6]\s*[:.]?[^/\n]{0,12}?(?:/\d{4})?/([A-ZĐa-zđ]{1,5})-([A-ZĐ0-9]{1,10})")
 _CONG_VAN_SYMBOL_RE = re.compile(r"\bS[oóôốồổỗộOÓÔỐỒỔỖỘ6]\s*[:.]?\s*\d+/([A-ZĐ]{2,10})-([A-ZĐ0-9]{2,10})\b")
 
 
@@ -88,9 +89,16 @@ def classify(pages: list[PageText], catalogue: Catalogue) -> Classification:
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         evidence.append(f"title line: {line}")
         confidence = score
-        if score - runner_up < AMBIGUITY_MARGIN:
+        other = scored[1][1] if len(scored) > 1 else None
+        # A title close to another type's ("QUYET ĐỊNH": Quyết định or Quy định) is told apart by the symbol's
+        # kind when it is this type's and not the other's (QĐ, not QyĐ).
+        told_apart = bool(symbol_kind and doc_type.abbreviation and other and other.abbreviation
+                          and fold(symbol_kind) == fold(doc_type.abbreviation) != fold(other.abbreviation))
+        if score - runner_up < AMBIGUITY_MARGIN and not told_apart:
             confidence = min(confidence, 0.6)
             evidence.append(f"close to {scored[1][1].name} ({runner_up:.2f})")
+        elif score - runner_up < AMBIGUITY_MARGIN:
+            evidence.append(f"close to {scored[1][1].name} ({runner_up:.2f}), told apart by the symbol's kind")
         if symbol_kind and doc_type.abbreviation:
             if fold(symbol_kind) == fold(doc_type.abbreviation):
                 confidence = min(1.0, confidence + 0.05)

@@ -272,6 +272,22 @@ def test_a_title_printed_on_two_lines_is_recognized():
     assert found.type_code == "ATTP" and found.confidence >= 0.8, found
 
 
+def test_a_title_close_to_another_types_is_told_apart_by_the_symbols_kind():
+    """"QUYET ĐỊNH" (a mark lost) is as close to Quy định as to Quyết định: the symbol's kind QĐ, printed beside a
+    number a pen wrote ("Số: 45 /QĐ-UBND", read with a space or a misread digit), tells them apart."""
+    from digitize.classify import classify
+    header = (seg(("ỦY", 95), ("BAN", 95), ("NHÂN", 95), ("DÂN", 95), x=300, y=140),
+              seg(("XÃ", 95), ("THẠNH", 95), ("ĐÔNG", 95), x=320, y=210))
+    title = (centred("QUYET ĐỊNH", 545), centred("Về việc cấp giấy phép", 600))
+    for number in ([("45", 70), ("/QĐ-UBND", 90)], [("4S", 40), ("/QĐ-UBND", 90)], [("/QĐ-UBND", 90)]):
+        line = seg(("Số:", 95), *number, x=420, y=340)
+        found = classify([page(*header, line, *title)], load_catalogue())
+        assert found.type_code == "QD" and found.confidence >= 0.8, (number, found)
+    # Without a symbol, the title alone leaves the doubt.
+    found = classify([page(*header, *title)], load_catalogue())
+    assert found.confidence <= 0.6, found
+
+
 def test_a_cong_van_is_told_by_its_subject_mark_however_it_was_read():
     from digitize.classify import classify
     for mark in ("V/v", "V/w", "V/", "V.v"):
