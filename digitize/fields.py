@@ -92,13 +92,17 @@ def _labelled_value(segments: list[Segment], label: str, continues: bool = False
                 continue
             value, value_seg = nfc(cell.text), cell
         # Marks before the value (a cell's rule or dot leader: ". ĐINH CÔNG LỘC") are no sentence end.
-        value = re.sub(r"^[^\w(]+", "", _NEXT_LABEL_RE.split(value, maxsplit=1)[0])
+        value = re.sub(r"^(?:[^\w(]|_)+", "", _NEXT_LABEL_RE.split(value, maxsplit=1)[0])
         cut = re.split(r"\.\s+(?=[A-ZÀ-Ỹ])", value)
         value = cut[0].strip(" .;,")
         confidence = value_confidence(value_seg, value)
         if continues and value_seg is seg and len(cut) == 1 and i + 1 < len(segments):
             nxt = segments[i + 1]
-            if nxt.text.isupper() and ":" not in nxt.text and nxt.x <= seg.x + seg.height:
+            # The second line starts under the label, or, for a name cut after its first word ("tên: CAO" /
+            # "XUÂN ƯỚC", a narrow cell), under the value.
+            value_x = next((w.x for w in seg.words if value and w.text.startswith(value.split()[0])), None)
+            under_value = len(value.split()) == 1 and value_x is not None and abs(nxt.x - value_x) <= 2 * seg.height
+            if nxt.text.isupper() and ":" not in nxt.text and (nxt.x <= seg.x + seg.height or under_value):
                 value = f"{value} {nxt.text.strip(' .;,')}"
                 confidence = min(confidence, value_confidence(nxt, nxt.text))
         if value:
@@ -386,7 +390,7 @@ def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> Fiel
         if not found:
             continue
         # Specks before the name ("¡ NGUYỄN KHẮC VINH") are no part of it.
-        value = re.sub(r"^[^\w(]+", "", _HONORIFIC_RE.sub("", found[0])).strip(" .;,:")
+        value = re.sub(r"^(?:[^\w(]|_)+", "", _HONORIFIC_RE.sub("", found[0])).strip(" .;,:")
         value = re.sub(r"(?:\s+[^\w\s]+)+$", "", value).strip(" .;,:")  # a table's rule after it: "Tùng. ¬."
         if not value or not any(c.isalpha() for c in value):
             continue
@@ -400,6 +404,9 @@ def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> Fiel
             # a person's name is checked against the name lexicon below instead.
             confidence = min(confidence, 0.6)
             note = f"{', '.join(not_syllables)} is not one Vietnamese syllable: check the spaces and letters"
+        elif is_person_name(label, value) and len(value.split()) == 1:
+            # A Vietnamese name has a surname and a given name: the rest is elsewhere, maybe on a line not read.
+            confidence, note = min(confidence, 0.5), f"{value} alone is not a whole name"
         elif is_person_name(label, value) and not all(p.source == "text-layer" for p in pages):
             # A text layer is the issuer's own typing, with no reader's slip on a mark; a rarer name than the
             # lists know ("ƯỚC") is still a name.
@@ -669,6 +676,7 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str,
     # Tesseract's confidence on a lone line says little (0 for a clean "1234/QĐ-UBND"): agreement decides.
     verdicts = _verdicts(rereads, lambda text: parse(text.translate(_ETH)))
     keys = {engine: _key(name, v) for engine, v in verdicts.items()}
+    every_reading = [v for v in (parse(r.text.translate(_ETH)) for r in rereads) if v]
     x, y, w, h = rereads[0].box
     where = f"page {page_index + 1}, box x={x} y={y} w={w} h={h}"
     said = "; ".join(f"{r.source}: {r.text!r}" for r in rereads)
@@ -693,9 +701,7 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str,
         if unsure and len(whole) == 1 and len(set(keys.values())) == 1:
             # The page cut what every engine read whole on the crops ("144/2016/XN" of "144/2016/XNHN").
             return FieldValue(whole.pop(), 0.75, value.evidence, None)
-        fitting = _the_one_that_fits(value.value, list(verdicts.values()), fits,
-                                     [v for v in (parse(r.text.translate(_ETH)) for r in rereads) if v]) \
-            if fits else None
+        fitting = _the_one_that_fits([value.value, *verdicts.values()], fits, every_reading) if fits else None
         if fitting:
             return FieldValue(fitting, 0.75, f"{value.evidence} (of the readings {said}, the only one in the form "
                               "its type's symbols take (Decree 30's for administrative documents), all with the "
@@ -721,6 +727,11 @@ def confirm_with_rereads(value: FieldValue, pages: list[PageText], name: str,
         # Read only in the crops, by one engine: a proposal a clerk confirms with one key, not an archived value.
         return FieldValue(next(iter(verdicts.values())), 0.65, f"re-read at {where}",
                           f"read only in the crops ({said}) at {where}")
+    fitting = _the_one_that_fits(list(verdicts.values()), fits, every_reading) if fits and len(keys) >= 2 else None
+    if fitting:
+        # The page read nothing; two engines read the same digits, and one reading alone is in form.
+        return FieldValue(fitting, 0.75, f"read again at {where}: of the readings {said}, the only one in the form "
+                          "its type's symbols take, all with the same digits")
     if len(keys) >= 2:
         return FieldValue(next(iter(verdicts.values())), 0.45, f"re-read at {where}",
                           f"the readers differ ({said}) at {where}")
@@ -743,13 +754,12 @@ def _two_of_three(verdicts: dict[str, str], keys: dict[str, str], page_key: str 
     return next(verdicts[e] for e in ("tesseract", "trueocr") if keys.get(e) == shared)
 
 
-def _the_one_that_fits(page: str, readings: list[str], fits: Callable[[str], bool],
-                       more: list[str] = ()) -> str | None:
-    """Of the page's reading and the engines' (``readings``: each engine's verdict), the one symbol that
-    ``fits``, when all share the same digits and the others do not fit: "513/NGQ-UBND" (page, Tesseract) and
-    "513/NQ-UBND" (TrueOCR) of a nghị quyết.  ``more``: an engine's readings of its other images, candidates
-    too where they share those digits ("375/TP-HT" on the cleaned image, "375/TP-#T" with the ink kept)."""
-    candidates = {symbol_key(r): r for r in (page, *readings)}
+def _the_one_that_fits(readings: list[str], fits: Callable[[str], bool], more: list[str] = ()) -> str | None:
+    """Of the readings (the page's and each engine's verdict), the one symbol that ``fits``, when all share the
+    same digits and the others do not fit: "513/NGQ-UBND" (page, Tesseract) and "513/NQ-UBND" (TrueOCR) of a
+    nghị quyết.  ``more``: the engines' readings of their other images, candidates too where they share those
+    digits ("375/TP-HT" on the cleaned image, "375/TP-#T" with the ink kept)."""
+    candidates = {symbol_key(r): r for r in readings}
     # The digits of the number (and year) come before any letter; a digit among letters ("TP-H7") is a misread one.
     digits = {re.match(r"\d*", key).group(0) for key in candidates}
     if len(digits) != 1:
@@ -804,11 +814,16 @@ def _holder_read(text: str) -> str | None:
 
 def _other_marks(reading: str, page: str) -> bool:
     """Same letters, other marks, word by word ("HIỂU" / "HIẾU"); a word whose marks a reader dropped
-    altogether ("TAP" for "TẠP") is the reader's weakness, not another reading."""
-    if reading == page or strip_accents(reading) != strip_accents(page):
+    altogether ("TAP" for "TẠP") is the reader's weakness, not another reading, unless the reader kept marks
+    elsewhere on the line and the bare word is a name of its own ("Triệu Trọng Vinh" / "… Vĩnh")."""
+    words = reading.split()
+    if reading == page or strip_accents(reading) != strip_accents(page) or len(words) != len(page.split()):
         return False
-    pairs = [(a, b) for a, b in zip(reading.split(), page.split(), strict=False) if a != b]
-    return len(reading.split()) == len(page.split()) and all(strip_accents(a) != a for a, _ in pairs)
+    pairs = [(i, a) for i, (a, b) in enumerate(zip(words, page.split(), strict=True)) if a != b]
+    marks_elsewhere = any(strip_accents(a) != a for i, a in enumerate(words) if i not in {k for k, _ in pairs})
+    lexicon = name_lexicon()
+    return all(strip_accents(a) != a or (marks_elsewhere and a.upper() in _known_at(lexicon, i, len(words)))
+               for i, a in pairs)
 
 
 # Words of organization names ("CÔNG TY CỔ PHẦN …"): one spelling each, like name syllables.

@@ -638,6 +638,14 @@ def test_of_a_results_readings_with_the_same_digits_the_one_with_known_letters_i
     other = confirm_with_rereads(read, [_readings(("trueocr", "211/TP-HT"), ("tesseract", "217/TP-HT"))],
                                  "number", fits)
     assert other.confidence < 0.7
+    # The page read nothing (a stamp over the line): the engines' readings alone, the same way.
+    unread = FieldValue(None, 0.0, "Số: ……", "the number is blank or unreadable")
+    stamped = confirm_with_rereads(unread, [_readings(("trueocr", "812/TP-RT"), ("tesseract", "812/TP-HT"))],
+                                   "number", fits)
+    assert stamped.value == "812/TP-HT" and stamped.confidence >= 0.7, stamped
+    apart = confirm_with_rereads(unread, [_readings(("trueocr", "812/TP-HT"), ("tesseract", "817/TP-HT"))],
+                                 "number", fits)
+    assert apart.confidence < 0.7, apart
 
 
 def test_a_header_line_that_runs_into_the_motto_in_a_pdf_is_two_lines(tmp_path):
@@ -793,3 +801,35 @@ def test_a_letter_glued_to_a_numbers_digits_makes_it_unsure():
     number = extract_number([page], CATALOGUE.get("CCHN"))
     assert number.confidence <= 0.4 and "81ổ/2013" in number.note, number
     assert [unsure for field, _, _, unsure in lines_to_reread(page.segments, 3508) if field == "number"] == [True]
+
+
+def test_a_name_cut_after_its_first_word_is_joined_or_waits():
+    """"Họ, chữ đệm, tên: CAO" with "XUÂN ƯỚC" on the next line under the value (a narrow cell): the name is both
+    lines; a name of one word alone is never archived as the holder; an underscore before a name is no part of it."""
+    ks = CATALOGUE.get("KS")
+    cut = _page([[("Họ,", 200), ("chữ", 290), ("đệm,", 380), ("tên:", 490), ("CAO", 600)],
+                 [("XUÂN", 600), ("ƯỚC", 740)], [("Nơi", 200), ("cư", 290), ("trú:", 360), ("thôn", 470), ("7", 600)]])
+    assert extract_holder([cut], ks).value == "CAO XUÂN ƯỚC"
+    alone = _page([[("Họ,", 200), ("chữ", 290), ("đệm,", 380), ("tên:", 490), ("CAO", 600)],
+                   [("Nơi", 200), ("cư", 290), ("trú:", 360), ("thôn", 470), ("7", 600)]])
+    holder = extract_holder([alone], ks)
+    assert holder.value == "CAO" and holder.confidence <= 0.5 and "CAO" in holder.note, holder
+    marked = _page([[("Họ", 200), ("và", 260), ("tên:", 320), ("_", 420), ("Mai", 460), ("Phúc", 560), ("Hiếu", 680)]])
+    assert extract_holder([marked], ks).value == "Mai Phúc Hiếu"
+
+
+def test_a_second_reader_that_keeps_marks_elsewhere_and_reads_another_name_is_another_reading():
+    """"Triệu Trọng Vĩnh" on the page, "Triệu Trọng Vinh" by two readers that kept the line's other marks: VINH is a
+    name too, so a clerk looks; a reader that dropped every mark ("TRIEU TRONG VINH") proves nothing."""
+    from digitize.fields import confirm_holder
+
+    segment = Segment((Word("Triệu", 96.0, 400, 900, 80, 40),))
+    value = FieldValue("Triệu Trọng Vĩnh", 0.82, "Cấp cho: …")
+
+    def confirmed(*texts: str) -> FieldValue:
+        rereads = tuple(Reread("holder", text, 95.0, (400, 890, 400, 60), f"{engine}, ink kept", True)
+                        for engine, text in zip(("trueocr", "tesseract"), texts, strict=False))
+        return confirm_holder(value, [PageText(0, 2480, 3508, (segment,), "ocr", rereads=rereads)])
+
+    assert confirmed("Triệu Trọng Vinh", "Triệu Trọng Vinh").confidence <= 0.5
+    assert confirmed("Trieu Trong Vinh").confidence >= 0.8
