@@ -79,6 +79,26 @@ def split_glyphs(crop: np.ndarray) -> list[np.ndarray]:
             for x0, x1, y0, y1, ks in merged if y1 - y0 >= 0.45 * tallest]
 
 
+def broken_ink(crop: np.ndarray) -> bool:
+    """Whether a blank's ink is broken: beside its whole glyphs, two or more fragments too small to be digits
+    stand at the digits' mid or upper height (a pen's strokes a bilevel copy lost: "1 ˋ :" of 131).  A dot
+    leader's dots sit on the baseline and are not counted."""
+    ink = (crop < 128).astype(np.uint8)
+    height = ink.shape[0]
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    boxes = [stats[k] for k in range(1, count)]
+    whole = [(x, y, w, h) for x, y, w, h, area in boxes
+             if area >= max(4, (0.06 * height) ** 2) and not (w > 3 * h and h < 0.15 * height)]
+    if not whole:
+        return False
+    tallest = max(h for *_, h in whole)
+    top = min(y for _, y, _, h in whole if h >= 0.45 * tallest)
+    bottom = max(y + h for _, y, _, h in whole if h >= 0.45 * tallest)
+    fragments = [(x, y, w, h) for x, y, w, h, area in boxes
+                 if 2 <= area < max(4, (0.06 * height) ** 2) and top <= y + h / 2 < bottom - 0.3 * (bottom - top)]
+    return len(fragments) >= 2
+
+
 def _read_piece(piece: np.ndarray, tallest: int) -> list[tuple[int, float]]:
     """A piece's digits: one, or, for a piece wider than one digit or no digit as a whole, the two halves of the
     cut that the network reads most surely (two digits a pen joined), each half cut again while too wide."""

@@ -409,8 +409,10 @@ def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> Fiel
             confidence, note = min(confidence, 0.5), f"{value} alone is not a whole name"
         elif is_person_name(label, value) and not all(p.source == "text-layer" for p in pages):
             # A text layer is the issuer's own typing, with no reader's slip on a mark; a rarer name than the
-            # lists know ("ƯỚC") is still a name.
-            value, problems = check_person_name(value)
+            # lists know ("ƯỚC") is still a name.  A name printed in mixed case ("Kiểu Công Ước") is checked in
+            # capitals and kept as printed: the clerk sees the proposal.
+            checked, problems = check_person_name(value.upper())
+            value = checked if value.isupper() else value
             if problems:
                 # A proposal, never a silent change: the clerk confirms it at review.
                 confidence = min(confidence, 0.5)
@@ -857,8 +859,8 @@ def _marks_in_doubt(name: str) -> bool:
     """Whether a person's name has a word no list knows whose letters known names share with other marks
     (HIỂU, where HIẾU and HIỆU are names): two readers can make the same slip on a mark (seen on fresh seeds
     262_626, after 424_242), so their agreement does not settle it."""
-    words = modern_tone_marks(nfc(name)).split()
-    if not 2 <= len(words) <= 6 or not all(w.isalpha() and w.isupper() for w in words):
+    words = modern_tone_marks(nfc(name)).upper().split()
+    if not 2 <= len(words) <= 6 or not all(w.isalpha() for w in words):
         return False
     lexicon = name_lexicon()
     return any(word not in (known := _known_at(lexicon, i, len(words))) and len(_same_letters(word, known)) > 1

@@ -19,7 +19,7 @@ import re
 import cv2
 import numpy as np
 
-from digitize.digits import read_digits, read_first_digits
+from digitize.digits import broken_ink, read_digits, read_first_digits
 from digitize.fields import GLUED_LETTER_RE, NUMBER_LINE_RE, check_person_name, read_date, symbol_key
 from digitize.model import Reread, Segment
 from digitize.ocr import OcrConfig, PageTimeout, read_lines, read_words
@@ -60,6 +60,9 @@ def lines_to_reread(segments: tuple[Segment, ...], page_height: int,
                 if not words:
                     break
                 unsure = min(w.conf for w in words) < _SURE
+                if field == "number_label":
+                    # A letter among a code's digits ("31F11665552") is what print is misread in (E for F).
+                    unsure = unsure or any(re.search(r"\d[^\W\d_]|[^\W\d_]\d", w.text) for w in words)
                 if field == "holder":
                     unsure = unsure or bool(check_person_name(" ".join(w.text for w in words))[1])
                 found[field] = (value_seg, start, unsure)
@@ -201,6 +204,8 @@ def reread_blanks(segments: tuple[Segment, ...], cleaned_gray: np.ndarray, origi
             start, end, template = blank
             blank_box = (int(start + 2), int(y0), int(end - start - 4), int(y1 - y0))
             blank_jobs.append((name, blank_box, template, seg, _ink_kept_crop(original_rgb, to_cleaned, blank_box)))
+    # A blank whose pen strokes a copy broke ("1 ˋ :" of 131) is read whole by no reader: its line readings decide.
+    blank_jobs = [job for job in blank_jobs if not broken_ink(job[-1])]
     if not jobs:
         return ()
     readings: list[Reread] = []

@@ -88,3 +88,22 @@ def test_two_of_three_readers_outvote_the_third_unless_the_page_sides_with_it():
     all_three = _number_page(("trueocr", "1849 /BC-UBND"), ("tesseract", "1849 /BC-UBND"),
                              ("digits", "1849 /BC-UBND"))
     assert confirm_with_rereads(FieldValue(None, 0.0), [all_three], "number").confidence == 0.8
+
+
+def test_a_blank_whose_strokes_a_copy_broke_is_told_from_a_whole_one():
+    """"131" of which a bilevel copy kept the 1 and a few specks of the rest ("1 ˋ :"): no reader can read it
+    whole, so no blank reading of it counts; whole digits, and digits before a dot leader, are not broken."""
+    from digitize.digits import broken_ink
+
+    def specks(image: np.ndarray) -> None:
+        for x, y in ((60, 24), (84, 30), (86, 40)):
+            image[y:y + 3, x:x + 3] = 0
+
+    assert broken_ink(blank("1", cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, extra=specks))
+    assert not broken_ink(blank("131", cv2.FONT_HERSHEY_SCRIPT_SIMPLEX))
+
+    def leader(image: np.ndarray) -> None:
+        for x in range(60, image.shape[1] - 6, 10):
+            image[50:53, x:x + 3] = 0
+
+    assert not broken_ink(blank("1", cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, extra=leader))

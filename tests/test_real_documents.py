@@ -833,3 +833,23 @@ def test_a_second_reader_that_keeps_marks_elsewhere_and_reads_another_name_is_an
 
     assert confirmed("Triệu Trọng Vinh", "Triệu Trọng Vinh").confidence <= 0.5
     assert confirmed("Trieu Trong Vinh").confidence >= 0.8
+
+
+def test_a_holder_printed_in_mixed_case_is_checked_against_the_name_lists():
+    """"Kiểu Công Ước": KIỂU is no surname, KIỀU is; the name waits with the proposal, kept as printed."""
+    marked = _page([[("Họ", 200), ("và", 260), ("tên:", 320), ("Kiểu", 420), ("Công", 540), ("Ước", 660)]])
+    holder = extract_holder([marked], CATALOGUE.get("KS"))
+    assert holder.value == "Kiểu Công Ước" and holder.confidence <= 0.5 and "KIỀU" in holder.note, holder
+
+
+def test_a_letter_among_a_codes_digits_is_read_again():
+    """"Mã số hộ kinh doanh: 31F11665552" read surely: a letter among digits is where print is misread (E for F),
+    so the code's line is read again by a second reader."""
+    from digitize.reread import lines_to_reread
+
+    labels = (("number", "Mã số hộ kinh doanh"),)
+    for code, again in (("31F11665552", True), ("3111665552", False)):
+        page = _page([[("Mã", 200), ("số", 270), ("hộ", 340), ("kinh", 400), ("doanh:", 500), (code, 680)]])
+        found = [unsure for field, _, _, unsure in lines_to_reread(page.segments, 3508, labels, sure_too=True)
+                 if field == "number_label"]
+        assert found == [again], (code, found)
