@@ -410,9 +410,11 @@ def extract_holder(pages: list[PageText], doc_type: DocumentType | None) -> Fiel
         elif is_person_name(label, value) and not all(p.source == "text-layer" for p in pages):
             # A text layer is the issuer's own typing, with no reader's slip on a mark; a rarer name than the
             # lists know ("ƯỚC") is still a name.  A name printed in mixed case ("Kiểu Công Ước") is checked in
-            # capitals and kept as printed: the clerk sees the proposal.
+            # capitals, and a proposal is written as the name was ("Kiều Công Ước").
             checked, problems = check_person_name(value.upper())
-            value = checked if value.isupper() else value
+            value = checked if value.isupper() else " ".join(
+                proposed.capitalize() if word.istitle() else word
+                for word, proposed in zip(value.split(), checked.split(), strict=True))
             if problems:
                 # A proposal, never a silent change: the clerk confirms it at review.
                 confidence = min(confidence, 0.5)
