@@ -816,17 +816,18 @@ def _holder_read(text: str) -> str | None:
     return modern_tone_marks(text) or None
 
 
-def _other_marks(reading: str, page: str) -> bool:
+def _other_marks(reading: str, page: str, shared: bool = False) -> bool:
     """Same letters, other marks, word by word ("HIỂU" / "HIẾU"); a word whose marks a reader dropped
-    altogether ("TAP" for "TẠP") is the reader's weakness, not another reading, unless the reader kept marks
-    elsewhere on the line and the bare word is a name of its own ("Triệu Trọng Vinh" / "… Vĩnh")."""
+    altogether ("TAP" for "TẠP", "THI" for "THỊ") is the reader's weakness, not another reading, unless two
+    readers read it so (``shared``), kept marks elsewhere on the line, and the bare word is a name of its own
+    ("Triệu Trọng Vinh" / "… Vĩnh")."""
     words = reading.split()
     if reading == page or strip_accents(reading) != strip_accents(page) or len(words) != len(page.split()):
         return False
     pairs = [(i, a) for i, (a, b) in enumerate(zip(words, page.split(), strict=True)) if a != b]
     marks_elsewhere = any(strip_accents(a) != a for i, a in enumerate(words) if i not in {k for k, _ in pairs})
     lexicon = name_lexicon()
-    return all(strip_accents(a) != a or (marks_elsewhere and a.upper() in _known_at(lexicon, i, len(words)))
+    return all(strip_accents(a) != a or (shared and marks_elsewhere and a.upper() in _known_at(lexicon, i, len(words)))
                for i, a in pairs)
 
 
@@ -878,7 +879,9 @@ def confirm_holder(value: FieldValue, pages: list[PageText]) -> FieldValue:
     if not value.value or not rereads:
         return value
     verdicts = _verdicts(rereads, _holder_read)
-    other_marks = [v for v in verdicts.values() if _other_marks(v, value.value) and not _known_over(value.value, v)]
+    readings = list(verdicts.values())
+    other_marks = [v for v in readings if _other_marks(v, value.value, shared=readings.count(v) > 1)
+                   and not _known_over(value.value, v)]
     if other_marks:
         return replace(value, confidence=min(value.confidence, 0.5),
                        note=f"the page reads {value.value}, a second reading {other_marks[0]}")
