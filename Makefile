@@ -56,12 +56,9 @@ demo: $(VENV)/.install-stamp
 	$(VENV)/bin/sohoa fetch $$code -o $(CURDIR)/demo-result.pdf && \
 	$(VENV)/bin/sohoa verify $$code
 
-# Two test processes: much of the suite waits on servers, subprocesses and the browser, so two fit 2 cores.
-# A module's tests stay together, in order, on one process: they share its servers (one RabbitMQ, which a
-# test of test_distributed restarts) and some count on what ran before them in the module.
 test: $(VENV)/.test-stamp
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
+	$(VENV)/bin/python -m pytest -q
 
 # The quick part: no full-page OCR, no servers (S3, PostgreSQL), no browser; under two minutes.
 test-fast: $(VENV)/.test-stamp
