@@ -531,6 +531,21 @@ def test_a_field_the_type_does_without_waits_when_read_unsurely(tmp_path):
     assert not any(r.startswith("number") for r in sure.review_reasons), sure.review_reasons
 
 
+def _pen_number_line(pen: str, printed_rest: str | None = None):
+    """A number line: "So:" printed, ``pen`` in a script hand after it, then ``printed_rest`` ("/QD-UBND")
+    printed; (the image, its grey version)."""
+    import cv2
+    import numpy as np
+
+    image = np.full((600, 1200, 3), 255, np.uint8)
+    cv2.putText(image, "So:", (40, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
+    cv2.putText(image, pen, (138, 122), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, (0, 0, 0), 3, cv2.LINE_AA)
+    if printed_rest:
+        x = 138 + cv2.getTextSize(pen, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 3)[0][0] + 8
+        cv2.putText(image, printed_rest, (x, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
+    return image, cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
 def test_a_number_the_page_read_surely_is_checked_by_the_digit_reader():
     """A pen's digits in black ink, upright, that the page read surely and wrongly (457 as 427): the digit
     reader reads the blank otherwise, and the line is read again by every reader."""
@@ -563,17 +578,12 @@ def test_a_number_the_page_read_surely_is_checked_by_the_digit_reader():
 def test_a_number_written_against_its_printed_slash_is_checked_up_to_the_slash():
     """"Số: 351/2016": the pen's 351 touches the printed "/2016", and the page reads one word, surely and wrongly
     (357/2016); the digit reader reads up to the slash, and its reading stands against the page's."""
-    import cv2
     import numpy as np
 
     from digitize.ocr import OcrConfig
     from digitize.reread import reread_blanks
 
-    image = np.full((600, 1200, 3), 255, np.uint8)
-    cv2.putText(image, "So:", (40, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
-    cv2.putText(image, "351", (138, 122), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(image, "/2016", (262, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    image, gray = _pen_number_line("351", "/2016")
     words = (Word("Số:", 96.0, 40, 88, 80, 34), Word("357/2016", 94.0, 135, 86, 260, 36))
     rereads = reread_blanks((Segment(words),), gray, image, np.float64([[1, 0, 0], [0, 1, 0]]), OcrConfig())
     assert ("digits, blank", "351/2016") in {(r.source, r.text) for r in rereads}, rereads
@@ -776,16 +786,12 @@ def test_a_holder_typed_by_the_issuer_is_not_doubted_by_the_name_lists():
 def test_a_number_alone_the_page_read_surely_is_checked_by_the_digit_reader():
     """A result numbered by hand with no symbol ("Số: 457"), read surely and wrongly as one word (427): the digit
     reader reads it otherwise, and the line is read again."""
-    import cv2
     import numpy as np
 
     from digitize.ocr import OcrConfig
     from digitize.reread import reread_blanks
 
-    image = np.full((600, 1200, 3), 255, np.uint8)
-    cv2.putText(image, "So:", (40, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
-    cv2.putText(image, "457", (138, 122), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, (0, 0, 0), 3, cv2.LINE_AA)
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    image, gray = _pen_number_line("457")
     words = (Word("Số:", 96.0, 40, 88, 80, 34), Word("427", 95.0, 135, 86, 120, 36))
     rereads = reread_blanks((Segment(words),), gray, image, np.float64([[1, 0, 0], [0, 1, 0]]), OcrConfig())
     assert ("digits, blank", "457") in {(r.source, r.text) for r in rereads}, rereads
