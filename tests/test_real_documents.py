@@ -541,8 +541,7 @@ def _pen_number_line(pen: str, printed_rest: str | None = None):
     cv2.putText(image, "So:", (40, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
     cv2.putText(image, pen, (138, 122), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, (0, 0, 0), 3, cv2.LINE_AA)
     if printed_rest:
-        x = 138 + cv2.getTextSize(pen, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 3)[0][0] + 8
-        cv2.putText(image, printed_rest, (x, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
+        cv2.putText(image, printed_rest, (262, 120), cv2.FONT_HERSHEY_DUPLEX, 1.4, (0, 0, 0), 2, cv2.LINE_AA)
     return image, cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
@@ -592,7 +591,7 @@ def test_a_number_written_against_its_printed_slash_is_checked_up_to_the_slash()
 
     checked = confirm_with_rereads(FieldValue("357/2016", 0.9, "Số: 357/2016"), [page], "number")
     by_trueocr = {r.text for r in rereads if r.source.startswith("trueocr")}
-    if "351 /2016" in by_trueocr:  # two readers alike against the page: the pen's number is taken
+    if {t.replace(" ", "") for t in by_trueocr} & {"351/2016"}:  # two readers alike against the page: taken
         assert checked.value == "351/2016", checked
     else:
         assert checked.confidence < 0.7 and "351/2016" in checked.note, checked
